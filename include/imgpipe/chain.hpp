@@ -1,0 +1,85 @@
+#pragma once
+// Chain: an ordered list of validated steps, built fluently in C++ or loaded from YAML.
+//
+//   auto chain = imgpipe::Chain()
+//                    .then("resize", {{"width", 1200}, {"height", 800}, {"fit", "inside"}})
+//                    .then("adjust_colors", {{"brightness", 1.1}, {"contrast", 1.2}})
+//                    .then("sharpen", {{"amount", 0.3}});
+//   imgpipe::Image out = chain.run(imgpipe::load("in.jpg"), context);
+//
+// Parameters are checked when a step is added, not when the chain runs. Consecutive point
+// operations run fused in one pass over the pixels.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <imgpipe/context.hpp>
+#include <imgpipe/image.hpp>
+#include <imgpipe/io.hpp>
+#include <imgpipe/operation.hpp>
+
+namespace imgpipe {
+
+struct Step {
+  const OpDescriptor* descriptor = nullptr;
+  Params params;
+  std::shared_ptr<const Operation> operation;
+  std::string label;  // "step 2: resize" — for messages and the profile
+};
+
+using ParamList = std::vector<std::pair<std::string, Value>>;
+
+class Chain {
+ public:
+  Chain() = default;
+
+  // Appends an operation from the global registry. Throws Error(config) on an unknown
+  // operation or an invalid parameter.
+  Chain& then(std::string_view op, const ParamList& params = {});
+  Chain& then(const OpDescriptor& descriptor, const Params& params);
+
+  const std::vector<Step>& steps() const { return steps_; }
+  bool empty() const { return steps_.empty(); }
+
+  // Decode options that make a leading downscale cheaper (shrink-on-load): the smallest size
+  // the decoder may produce for an input of the given (oriented) size. {0,0} when none.
+  cv::Size min_decode_size(cv::Size input, QualityPreset quality = QualityPreset::balanced) const;
+
+  // Runs every step. Consecutive point operations are fused into one pass unless
+  // `fuse_point_ops` is false (the unfused path exists to prove fusion changes nothing).
+  Image run(const Image& input, const Context& context, bool fuse_point_ops = true) const;
+
+  // A stable text form of the steps and every parameter (defaults included) — the same
+  // for equal chains however they were built; used for cache keys and `--verbose`.
+  std::string canonical() const;
+
+ private:
+  std::vector<Step> steps_;
+};
+
+enum class OnError { stop, continue_ };
+
+// Everything a chain file says: settings, steps, output, error policy.
+struct ChainFile {
+  std::string source;  // file name, for messages
+  Context context;
+  Chain chain;
+  SaveOptions output;
+  bool output_format_set = false;  // false: the format comes from the output path
+  std::string output_path;         // a template such as "{stem}.webp"; may be empty
+  OnError on_error = OnError::stop;
+
+  // Load options for this chain: shrink-on-load when it starts with a downscale.
+  LoadOptions load_options() const;
+  // The output format for a path: its extension when that names a format (an explicit file
+  // name is the most specific wish), else the format set in the file or environment;
+  // nullopt when neither says.
+  std::optional<Format> format_for(const std::filesystem::path& target) const;
+};
+
+}  // namespace imgpipe

@@ -1,0 +1,38 @@
+#pragma once
+// YAML chain files. The format is documented in docs/yaml.md:
+//
+//   performance: {device: auto, max_memory: 4GB, tile_size: 512, quality: balanced}
+//   chain:
+//     - resize: {width: 1200, height: 800, fit: inside}
+//     - adjust_colors: {brightness: 1.1, contrast: 1.2}
+//   output: {format: webp, quality: 85}
+//   on_error: continue
+//
+// Every mistake is an Error(config) naming the file, line and column and what is allowed.
+// Precedence of settings: CLI flag > IMGPIPE_* environment variable > file > default.
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <imgpipe/chain.hpp>
+
+namespace imgpipe {
+
+ChainFile load_chain_file(const std::filesystem::path& path);
+// `name` is used in messages in place of a file name.
+ChainFile parse_chain(std::string_view yaml_text, const std::string& name = "<string>");
+
+// Applies IMGPIPE_* variables (IMGPIPE_THREADS, IMGPIPE_DEVICE, IMGPIPE_MAX_MEMORY,
+// IMGPIPE_MAX_PIXELS, IMGPIPE_MAX_FILE_SIZE, IMGPIPE_TILE_SIZE, IMGPIPE_PARALLEL_IMAGES,
+// IMGPIPE_PRESET, IMGPIPE_FORMAT, IMGPIPE_QUALITY, IMGPIPE_ON_ERROR). `getenv` is injectable
+// for tests. Bad values are Error(config) naming the variable.
+void apply_environment(ChainFile& file,
+                       const std::function<const char*(const char*)>& getenv = nullptr);
+
+// "4GB", "512MiB", "1.5G", "1000000" → bytes. nullopt when malformed.
+std::optional<std::uint64_t> parse_byte_size(std::string_view text) noexcept;
+
+}  // namespace imgpipe

@@ -1,0 +1,43 @@
+#pragma once
+// Context: how work runs. Passed explicitly to everything that does work; no hidden globals.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace imgpipe {
+
+class PerformanceMonitor;
+
+// Quality presets trade speed for fidelity. Operations read them for their defaults
+// (resize kernel, WebP method, clustering effort); an explicit parameter always wins.
+enum class QualityPreset { ultra, high, balanced, fast, draft };
+
+enum class Device { automatic, cpu, opencl, cuda };
+
+std::string_view to_string(QualityPreset preset) noexcept;
+std::string_view to_string(Device device) noexcept;
+std::optional<QualityPreset> parse_quality_preset(std::string_view text) noexcept;
+std::optional<Device> parse_device(std::string_view text) noexcept;
+
+// Safety limits checked from file headers before any pixel is allocated.
+struct Limits {
+  // The same default as sharp's limitInputPixels: 16383 x 16383.
+  std::uint64_t max_input_pixels = 268'402'689;
+  // 0 = no limit on the input file's size in bytes.
+  std::uint64_t max_file_bytes = 0;
+};
+
+struct Context {
+  int threads = 0;  // 0 = all cores
+  Device device = Device::automatic;
+  std::uint64_t max_memory = 0;  // bytes; 0 = no budget
+  int tile_size = 512;
+  int parallel_images = 0;  // images in flight in a batch; 0 = automatic
+  QualityPreset quality = QualityPreset::balanced;
+  Limits limits;
+  PerformanceMonitor* monitor = nullptr;  // optional; not owned
+};
+
+}  // namespace imgpipe

@@ -1,0 +1,35 @@
+#pragma once
+// One exception family for the whole library. Each error has a category that callers (and
+// the CLI's exit codes) act on, and a message a person can act on: what was expected, what
+// was received, and the file when there is one.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace imgpipe {
+
+enum class ErrorCategory {
+  config,       // a chain, a parameter or a setting is wrong
+  decode,       // an input could not be decoded (corrupt, truncated, not an image)
+  limit,        // a safety limit (pixels, file size, memory) refused the work
+  io,           // reading or writing a file failed
+  unsupported,  // valid input the library cannot handle (format, depth, band count)
+  device,       // an accelerator was asked for and is not usable
+  internal,     // a bug or an exhausted resource: fatal
+};
+
+std::string_view to_string(ErrorCategory category) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCategory category, const std::string& message)
+      : std::runtime_error(message), category_(category) {}
+
+  ErrorCategory category() const noexcept { return category_; }
+
+ private:
+  ErrorCategory category_;
+};
+
+}  // namespace imgpipe

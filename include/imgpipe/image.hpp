@@ -1,0 +1,57 @@
+#pragma once
+// Image: pixels plus what travels with them.
+//
+// Pixels are a cv::Mat in RGB channel order (not OpenCV's BGR: libvips, libwebp and every
+// file format speak RGB), with 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA) channels,
+// and a depth of CV_8U or CV_16U. Alpha is always the last channel and is never silently
+// dropped. Colour is sRGB: the loader converts embedded ICC profiles and CMYK, and has
+// already applied the EXIF orientation.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+namespace imgpipe {
+
+struct Image {
+  cv::Mat pixels;
+
+  // Where the pixels came from, for messages and reports ("<buffer>", "<stdin>" otherwise).
+  std::string source;
+  // The loader's name for the source format: "jpeg", "png", "webp", "tiff", "gif".
+  std::string source_format;
+  // Metadata carried to the output when the save options keep metadata. The EXIF block
+  // has its orientation reset to 1 because the pixels are already upright.
+  std::vector<std::uint8_t> exif;
+  std::vector<std::uint8_t> icc;
+  // EXIF orientation (1..8) still to be applied to the pixels: 1 after a normal load, which
+  // makes images upright; the auto_orient step applies and resets it.
+  int orientation = 1;
+
+  Image() = default;
+  explicit Image(cv::Mat p) : pixels(std::move(p)) {}
+
+  int width() const noexcept { return pixels.cols; }
+  int height() const noexcept { return pixels.rows; }
+  int channels() const noexcept { return pixels.channels(); }
+  int bit_depth() const noexcept { return pixels.depth() == CV_16U ? 16 : 8; }
+  bool has_alpha() const noexcept { return channels() == 2 || channels() == 4; }
+  int colour_channels() const noexcept { return has_alpha() ? channels() - 1 : channels(); }
+  bool empty() const noexcept { return pixels.empty(); }
+
+  // The same metadata with other pixels: what an operation returns.
+  Image with_pixels(cv::Mat p) const {
+    Image out;
+    out.pixels = std::move(p);
+    out.source = source;
+    out.source_format = source_format;
+    out.exif = exif;
+    out.icc = icc;
+    out.orientation = orientation;
+    return out;
+  }
+};
+
+}  // namespace imgpipe

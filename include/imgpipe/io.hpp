@@ -1,0 +1,101 @@
+#pragma once
+// Image input and output. Decoding and most encoding go through libvips, WebP encoding
+// through libwebp, indexed PNG through libpng. Nothing here uses cv::imread/cv::imwrite.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/types.hpp>
+
+#include <imgpipe/context.hpp>
+#include <imgpipe/image.hpp>
+
+namespace imgpipe {
+
+// What a file's header says, read without decoding pixels.
+struct ImageInfo {
+  std::string source;
+  std::string format;          // "jpeg", "png", "webp", "tiff", "gif", ...
+  int width = 0, height = 0;   // as stored, before orientation
+  int bands = 0;               // as stored (CMYK has 4, CMYK + alpha 5)
+  int bit_depth = 8;           // bits per sample
+  std::string interpretation;  // "srgb", "b-w", "cmyk", "rgb16", "grey16", ...
+  int orientation = 1;         // EXIF orientation 1..8
+  bool has_alpha = false;
+  bool has_icc = false;
+  int pages = 1;               // frames of an animation or pages of a TIFF
+  std::uint64_t file_bytes = 0;
+
+  int oriented_width() const noexcept { return orientation >= 5 ? height : width; }
+  int oriented_height() const noexcept { return orientation >= 5 ? width : height; }
+};
+
+enum class FailOn { none, truncated, error, warning };
+
+struct LoadOptions {
+  // Shrink-on-load: given the upright size from the header, the smallest size the decoder
+  // may produce; where the format allows (JPEG DCT scaling, WebP scaled decode) it decodes
+  // at a reduced size no smaller than that. Unset or {0,0} = full size.
+  std::function<cv::Size(cv::Size)> min_size;
+  // Defaults to failing on warnings: a truncated JPEG is an error, never a half-grey image.
+  FailOn fail_on = FailOn::warning;
+  // Apply the EXIF orientation while loading (the image comes out upright, orientation 1).
+  // When false, Image::orientation keeps the value for an auto_orient step.
+  bool auto_orient = true;
+};
+
+// Reads the header only. Throws Error (io, decode, limit) naming the source.
+ImageInfo probe(const std::filesystem::path& path, const Limits& limits = {});
+ImageInfo probe_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
+                       const Limits& limits = {});
+
+// Decodes to 8- or 16-bit sRGB (grey stays grey), alpha kept, orientation applied.
+// Multi-frame inputs (GIF, multi-page TIFF) give their first frame.
+Image load(const std::filesystem::path& path, const LoadOptions& options = {},
+           const Limits& limits = {});
+Image load_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
+                  const LoadOptions& options = {}, const Limits& limits = {});
+
+enum class Format { jpeg, png, webp, tiff };
+std::string_view to_string(Format format) noexcept;
+std::optional<Format> parse_format(std::string_view name) noexcept;
+// From a path's extension (.jpg, .jpeg, .png, .webp, .tif, .tiff), case-insensitive.
+std::optional<Format> format_from_path(const std::filesystem::path& path) noexcept;
+
+struct SaveOptions {
+  Format format = Format::png;
+  int quality = 0;         // JPEG/WebP 1..100; 0 = the format's default (JPEG 85, WebP 80)
+  bool progressive = false;        // JPEG
+  bool keep_metadata = false;      // EXIF and ICC; stripped by default
+  int compression = 6;             // PNG zlib level 0..9
+  bool allow_indexed = true;       // PNG/WebP: an image with <= 256 colours is written indexed
+  bool lossless = false;           // WebP
+  int near_lossless = 100;         // WebP 0..100, 100 = off
+  int alpha_quality = 100;         // WebP 0..100
+  int method = -1;                 // WebP effort 0..6; -1 = from the quality preset
+  std::uint64_t target_size = 0;   // WebP: aim for this many bytes; 0 = off
+  std::string tiff_compression = "deflate";  // none, deflate, lzw, jpeg
+  // Where an output format has no alpha (JPEG), alpha is flattened onto this colour.
+  std::uint8_t background[3] = {255, 255, 255};
+  bool fsync = false;              // flush to disk before the rename
+};
+
+// Encodes in memory. Throws Error(unsupported) for what the format cannot hold.
+std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options,
+                                 QualityPreset preset = QualityPreset::balanced);
+
+// Encodes and writes atomically: a temporary file in the target directory, renamed over
+// the target only when complete, so a failure never leaves a partial file.
+void save(const Image& image, const std::filesystem::path& path, const SaveOptions& options,
+          QualityPreset preset = QualityPreset::balanced);
+
+// Writes bytes atomically (temporary file + rename); the building block of save().
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                       bool fsync = false);
+
+}  // namespace imgpipe

@@ -1,0 +1,82 @@
+#pragma once
+// PerformanceMonitor: nested, thread-safe timing scopes with peak memory.
+//
+//   PerformanceMonitor mon;
+//   { auto s = mon.track("decode"); ... { auto t = mon.track("icc"); ... } }
+//   std::cout << mon.report_text();
+//
+// Scopes nest per thread: a scope opened while another is open on the same thread becomes
+// its child. Each node records how often it ran and every duration, so the report can give
+// total, mean, p50 and p95, and the process's peak resident memory seen when it closed.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imgpipe {
+
+// Peak resident set size of this process so far, in bytes (0 where the OS does not say).
+std::uint64_t peak_rss_bytes() noexcept;
+// Current resident set size in bytes (0 where the OS does not say).
+std::uint64_t current_rss_bytes() noexcept;
+
+class PerformanceMonitor {
+ public:
+  struct Stats {
+    std::string path;  // "run/step 2: resize"
+    std::string name;
+    int depth = 0;
+    std::uint64_t count = 0;
+    double total_ms = 0, mean_ms = 0, p50_ms = 0, p95_ms = 0, max_ms = 0;
+    std::uint64_t peak_rss = 0;
+  };
+
+  class Scope {
+   public:
+    Scope(Scope&& other) noexcept;
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    Scope& operator=(Scope&&) = delete;
+    ~Scope();
+
+   private:
+    friend class PerformanceMonitor;
+    Scope(PerformanceMonitor* monitor, std::size_t node);
+    PerformanceMonitor* monitor_;
+    std::size_t node_;
+    std::chrono::steady_clock::time_point start_;
+  };
+
+  PerformanceMonitor();
+  ~PerformanceMonitor();
+  PerformanceMonitor(const PerformanceMonitor&) = delete;
+  PerformanceMonitor& operator=(const PerformanceMonitor&) = delete;
+
+  [[nodiscard]] Scope track(std::string_view name);
+
+  // Nodes in depth-first order, children in order of first appearance.
+  std::vector<Stats> stats() const;
+  std::string report_text() const;
+  std::string report_json() const;  // pretty-printed JSON document
+
+ private:
+  struct Node;
+  void close(std::size_t node, double ms);
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+// A scope on an optional monitor: does nothing when monitor is null.
+class MaybeScope {
+ public:
+  MaybeScope(PerformanceMonitor* monitor, std::string_view name);
+
+ private:
+  std::unique_ptr<PerformanceMonitor::Scope> scope_;
+};
+
+}  // namespace imgpipe

@@ -1,0 +1,100 @@
+#pragma once
+// Operations and their registry.
+//
+// An operation is described by an OpDescriptor (name, family, summary, footprint, parameter
+// specs, factory) and implemented by an Operation built from validated Params. The registry
+// holds every descriptor; YAML, `imgpipe ops`, docs/operations.md and validation messages all
+// come from it, so there is no per-operation code anywhere else.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <opencv2/core/types.hpp>
+
+#include <imgpipe/context.hpp>
+#include <imgpipe/image.hpp>
+#include <imgpipe/params.hpp>
+
+namespace imgpipe {
+
+// How an operation touches pixels; the executor plans with it.
+enum class Footprint {
+  point,          // each output pixel depends only on the same input pixel (fusable)
+  neighbourhood,  // each output pixel depends on a window of input pixels (halo)
+  geometry,       // moves pixels: resize, rotate, crop, ...
+  global,         // needs the whole image (analysis) or composes images
+};
+std::string_view to_string(Footprint footprint) noexcept;
+
+class PointProgram;  // internal: fusable per-pixel stages
+
+class Operation {
+ public:
+  virtual ~Operation() = default;
+
+  virtual Image apply(const Image& input, const Context& context) const = 0;
+
+  // Neighbourhood operations: how many pixels around each output pixel they read.
+  virtual int halo() const { return 0; }
+
+  // Point operations: append this operation's per-pixel stages for an image with the given
+  // channel count and depth, so that consecutive point operations run in one pass.
+  // Returns false when this operation cannot be expressed as stages for that image.
+  virtual bool append_point_stages(PointProgram& /*program*/, int /*channels*/,
+                                   int /*depth*/) const {
+    return false;
+  }
+
+  // Geometry operations that resample the whole image: the size the content is resampled to
+  // for an input size (before any crop or padding). Lets a chain that starts with a
+  // downscale decode at reduced size.
+  virtual std::optional<cv::Size> resampled_size(cv::Size /*input*/) const { return std::nullopt; }
+};
+
+struct OpDescriptor {
+  std::string name;
+  std::string family;  // geometry, colour, filter, compose, ...
+  std::string summary;
+  Footprint footprint = Footprint::point;
+  std::vector<ParamSpec> params;
+  std::function<std::unique_ptr<Operation>(const Params&)> create;
+  // Checks that involve several parameters at once; returns an error message or "".
+  std::function<std::string(const Params&)> check = nullptr;
+
+  const ParamSpec* find_param(std::string_view param) const;
+};
+
+class Registry {
+ public:
+  // The registry with every built-in operation.
+  static Registry& global();
+
+  void add(OpDescriptor descriptor);  // throws Error(config) on a duplicate name
+  const OpDescriptor* find(std::string_view name) const;
+  // Throws Error(config) naming the closest operation when there is no such name.
+  const OpDescriptor& at(std::string_view name) const;
+  std::vector<std::string> names() const;  // sorted
+  const std::map<std::string, OpDescriptor, std::less<>>& all() const { return ops_; }
+
+ private:
+  std::map<std::string, OpDescriptor, std::less<>> ops_;
+};
+
+// Validates given parameter values against a descriptor: unknown names (with a suggestion),
+// wrong types and out-of-range values are Error(config) messages such as
+// "resize.width: expected integer 1..65535, got 0". Defaults fill what is not given.
+Params validate_params(const OpDescriptor& descriptor,
+                       const std::map<std::string, Value, std::less<>>& given);
+
+// Reference text generated from descriptors (the registry's when `ops` is empty):
+// a terminal table, a JSON array, and the Markdown of docs/operations.md.
+std::string describe_ops_text(const std::vector<const OpDescriptor*>& ops = {});
+std::string describe_ops_json(const std::vector<const OpDescriptor*>& ops = {});
+std::string describe_ops_markdown(const std::vector<const OpDescriptor*>& ops = {});
+
+}  // namespace imgpipe

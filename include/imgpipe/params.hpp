@@ -1,0 +1,106 @@
+#pragma once
+// Typed operation parameters. Every operation declares its parameters as ParamSpecs; the
+// specs are the single source for validation, YAML parsing, `imgpipe ops` and the docs.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace imgpipe {
+
+struct Colour {
+  std::uint8_t r = 0, g = 0, b = 0, a = 255;
+  bool operator==(const Colour&) const = default;
+};
+
+// Parses "#rgb", "#rrggbb", "#rrggbbaa", "rgb(r,g,b)", "rgba(r,g,b,a)" (a 0..1) or a CSS
+// basic colour name ("white", "black", "transparent", ...). nullopt when it is none of them.
+std::optional<Colour> parse_colour(std::string_view text) noexcept;
+std::string to_hex(const Colour& colour);
+
+enum class ParamType { boolean, integer, number, text, choice, colour };
+std::string_view to_string(ParamType type) noexcept;
+
+// A parameter value as given (from C++ or YAML) or as stored after validation.
+class Value {
+ public:
+  Value() = default;  // unset
+  Value(bool v) : v_(v) {}
+  Value(int v) : v_(std::int64_t{v}) {}
+  Value(std::int64_t v) : v_(v) {}
+  Value(double v) : v_(v) {}
+  Value(const char* v) : v_(std::string(v)) {}
+  Value(std::string v) : v_(std::move(v)) {}
+  Value(Colour v) : v_(v) {}
+
+  bool is_set() const noexcept { return !std::holds_alternative<std::monostate>(v_); }
+  bool is_bool() const noexcept { return std::holds_alternative<bool>(v_); }
+  bool is_int() const noexcept { return std::holds_alternative<std::int64_t>(v_); }
+  bool is_number() const noexcept { return is_int() || std::holds_alternative<double>(v_); }
+  bool is_string() const noexcept { return std::holds_alternative<std::string>(v_); }
+  bool is_colour() const noexcept { return std::holds_alternative<Colour>(v_); }
+
+  bool as_bool() const { return std::get<bool>(v_); }
+  std::int64_t as_int() const { return std::get<std::int64_t>(v_); }
+  double as_number() const {
+    return is_int() ? static_cast<double>(as_int()) : std::get<double>(v_);
+  }
+  const std::string& as_string() const { return std::get<std::string>(v_); }
+  Colour as_colour() const { return std::get<Colour>(v_); }
+
+  // How the value reads in messages, docs and canonical chains: 12, 1.5, true, "inside",
+  // "#ff0000ff"; "unset" when unset.
+  std::string to_text() const;
+  bool operator==(const Value&) const = default;
+
+ private:
+  std::variant<std::monostate, bool, std::int64_t, double, std::string, Colour> v_;
+};
+
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::number;
+  Value default_value;  // unset = optional parameter with no default
+  double min = 0, max = 0;  // inclusive range for integer and number; ignored when min == max
+  std::vector<std::string> choices;  // for choice
+  std::string doc;
+
+  // Converts and checks a value given for this parameter. Integers are accepted for numbers;
+  // colours may be given as text. Returns the value to store, or the reason it is refused
+  // ("expected integer 1..65535, got 0").
+  std::variant<Value, std::string> check(const Value& given) const;
+  // "integer 1..65535", "one of inside, cover, fill, exact", "colour (#rrggbb[aa] or a name)"
+  std::string expected() const;
+};
+
+// Validated parameters of one step: every declared parameter is present (possibly unset).
+class Params {
+ public:
+  Params() = default;
+  explicit Params(std::map<std::string, Value, std::less<>> values) : values_(std::move(values)) {}
+
+  const Value& get(std::string_view name) const;
+  bool has(std::string_view name) const { return get(name).is_set(); }
+  bool boolean(std::string_view name) const { return get(name).as_bool(); }
+  std::int64_t integer(std::string_view name) const { return get(name).as_int(); }
+  double number(std::string_view name) const { return get(name).as_number(); }
+  const std::string& text(std::string_view name) const { return get(name).as_string(); }
+  Colour colour(std::string_view name) const { return get(name).as_colour(); }
+  std::optional<std::int64_t> optional_integer(std::string_view name) const;
+  std::optional<double> optional_number(std::string_view name) const;
+
+  const std::map<std::string, Value, std::less<>>& values() const { return values_; }
+
+ private:
+  std::map<std::string, Value, std::less<>> values_;
+};
+
+// Levenshtein-closest candidate within a sensible distance, for "did you mean" hints.
+std::optional<std::string> closest_name(std::string_view given,
+                                        const std::vector<std::string>& candidates);
+
+}  // namespace imgpipe

@@ -1,0 +1,9 @@
+#pragma once
+#include <opencv2/core/mat.hpp>
+
+namespace imgpipe::detail {
+
+// Grey → RGB and grey + alpha → RGBA (alpha kept); other images are returned as they are.
+cv::Mat grey_to_rgb(const cv::Mat& pixels);
+
+}  // namespace imgpipe::detail

@@ -1,0 +1,72 @@
+#include <imgpipe/error.hpp>
+#include <imgpipe/io.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace imgpipe {
+
+namespace {
+
+// The process umask without changing it (umask() would race with other threads).
+mode_t current_umask() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+  return 022;
+}
+
+[[noreturn]] void fail_io(const std::filesystem::path& path, const std::string& what) {
+  throw Error(ErrorCategory::io, fmt::format("{}: {}", path.string(), what));
+}
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                       bool fsync) {
+  const auto directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::string temp = (directory / fmt::format(".{}.imgpipe-XXXXXX", path.filename().string())).string();
+  int fd = mkstemp(temp.data());
+  if (fd < 0) fail_io(path, fmt::format("cannot create a file in {}: {}", directory.string(), std::strerror(errno)));
+  auto abandon = [&](const std::string& what) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    fail_io(path, fmt::format("{}: {}", what, std::strerror(saved)));
+  };
+  const std::uint8_t* data = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t written = ::write(fd, data, left);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      abandon("write failed");
+    }
+    data += written;
+    left -= static_cast<std::size_t>(written);
+  }
+  if (::fchmod(fd, 0666 & ~current_umask()) != 0) abandon("cannot set permissions");
+  if (fsync && ::fsync(fd) != 0) abandon("fsync failed");
+  if (::close(fd) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    fail_io(path, fmt::format("close failed: {}", std::strerror(saved)));
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    fail_io(path, fmt::format("cannot rename into place: {}", std::strerror(saved)));
+  }
+}
+
+}  // namespace imgpipe

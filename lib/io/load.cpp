@@ -1,0 +1,328 @@
+// Decoding through libvips: header checks before pixels, shrink-on-load, ICC/CMYK to sRGB,
+// EXIF orientation, failure on truncated or corrupt data.
+
+#include <imgpipe/error.hpp>
+#include <imgpipe/io.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <opencv2/core.hpp>
+
+#include "../core/orientation.hpp"
+#include "exif.hpp"
+#include "vips_util.hpp"
+
+namespace imgpipe {
+
+namespace fs = std::filesystem;
+using detail::VipsRef;
+
+namespace {
+
+// Where the bytes come from: a file, or memory that outlives the decode.
+struct Source {
+  std::string name;
+  const fs::path* path = nullptr;
+  std::span<const std::uint8_t> bytes;
+};
+
+[[noreturn]] void fail(ErrorCategory category, const Source& source, const std::string& what) {
+  throw Error(category, fmt::format("{}: {}", source.name, what));
+}
+
+VipsFailOn to_vips(FailOn fail_on) {
+  switch (fail_on) {
+    case FailOn::none: return VIPS_FAIL_ON_NONE;
+    case FailOn::truncated: return VIPS_FAIL_ON_TRUNCATED;
+    case FailOn::error: return VIPS_FAIL_ON_ERROR;
+    case FailOn::warning: return VIPS_FAIL_ON_WARNING;
+  }
+  return VIPS_FAIL_ON_WARNING;
+}
+
+std::uint64_t check_file(const Source& source, const Limits& limits) {
+  if (!source.path) {
+    if (source.bytes.empty()) fail(ErrorCategory::decode, source, "no data (0 bytes)");
+    if (limits.max_file_bytes && source.bytes.size() > limits.max_file_bytes)
+      fail(ErrorCategory::limit, source,
+           fmt::format("{} bytes is over the limit of {} bytes", source.bytes.size(),
+                       limits.max_file_bytes));
+    return source.bytes.size();
+  }
+  std::error_code ec;
+  auto status = fs::status(*source.path, ec);
+  if (ec || !fs::exists(status)) fail(ErrorCategory::io, source, "no such file");
+  if (fs::is_directory(status)) fail(ErrorCategory::io, source, "is a directory, not an image");
+  auto size = fs::file_size(*source.path, ec);
+  if (ec) fail(ErrorCategory::io, source, "cannot read: " + ec.message());
+  if (size == 0) fail(ErrorCategory::decode, source, "empty file (0 bytes)");
+  if (limits.max_file_bytes && size > limits.max_file_bytes)
+    fail(ErrorCategory::limit, source,
+         fmt::format("file size {} bytes is over the limit of {} bytes", size,
+                     limits.max_file_bytes));
+  return size;
+}
+
+// The loader libvips picks ("jpegload", "pngload", ...), or a decode error.
+std::string find_loader(const Source& source) {
+  detail::ensure_vips();
+  const char* loader =
+      source.path ? vips_foreign_find_load(source.path->c_str())
+                  : vips_foreign_find_load_buffer(source.bytes.data(), source.bytes.size());
+  if (!loader) {
+    detail::take_vips_error();
+    fail(ErrorCategory::decode, source, "not a recognised image format");
+  }
+  // Class names such as "VipsForeignLoadJpegFile" → nickname "jpegload".
+  GType type = g_type_from_name(loader);
+  const char* nick = type ? vips_nickname_find(type) : nullptr;
+  return nick ? nick : loader;
+}
+
+std::string format_of_loader(std::string loader) {
+  for (const char* suffix : {"_buffer", "_source", "load"}) {
+    auto pos = loader.rfind(suffix);
+    if (pos != std::string::npos && pos + std::strlen(suffix) == loader.size()) loader.erase(pos);
+  }
+  if (loader == "jpeg") return "jpeg";
+  if (loader == "tiff") return "tiff";
+  return loader;
+}
+
+// Opens lazily: libvips reads the header now and pixels only when they are asked for.
+VipsRef open(const Source& source, const std::string& loader, FailOn fail_on, int jpeg_shrink,
+             double webp_scale) {
+  VipsRef image;
+  const auto access = VIPS_ACCESS_SEQUENTIAL;
+  const auto fail_mode = to_vips(fail_on);
+  bool is_jpeg = loader.starts_with("jpegload");
+  bool is_webp = loader.starts_with("webpload");
+  int rc;
+  if (source.path) {
+    const char* p = source.path->c_str();
+    if (is_jpeg && jpeg_shrink > 1)
+      rc = vips_jpegload(p, image.out(), "access", access, "fail_on", fail_mode, "shrink", jpeg_shrink,
+                         nullptr);
+    else if (is_webp && webp_scale < 1.0)
+      rc = vips_webpload(p, image.out(), "access", access, "fail_on", fail_mode, "scale", webp_scale,
+                         nullptr);
+    else {
+      *image.out() = vips_image_new_from_file(p, "access", access, "fail_on", fail_mode, nullptr);
+      rc = image ? 0 : -1;
+    }
+  } else {
+    void* data = const_cast<std::uint8_t*>(source.bytes.data());  // libvips only reads it
+    std::size_t size = source.bytes.size();
+    if (is_jpeg && jpeg_shrink > 1)
+      rc = vips_jpegload_buffer(data, size, image.out(), "access", access, "fail_on", fail_mode,
+                                "shrink", jpeg_shrink, nullptr);
+    else if (is_webp && webp_scale < 1.0)
+      rc = vips_webpload_buffer(data, size, image.out(), "access", access, "fail_on", fail_mode,
+                                "scale", webp_scale, nullptr);
+    else {
+      *image.out() =
+          vips_image_new_from_buffer(data, size, "", "access", access, "fail_on", fail_mode, nullptr);
+      rc = image ? 0 : -1;
+    }
+  }
+  if (rc != 0 || !image) fail(ErrorCategory::decode, source, detail::take_vips_error());
+  return image;
+}
+
+int get_int(VipsImage* image, const char* field, int fallback) {
+  int value = fallback;
+  if (vips_image_get_typeof(image, field) && vips_image_get_int(image, field, &value) != 0) {
+    detail::take_vips_error();
+    return fallback;
+  }
+  return value;
+}
+
+std::vector<std::uint8_t> get_blob(VipsImage* image, const char* field) {
+  if (!vips_image_get_typeof(image, field)) return {};
+  const void* data = nullptr;
+  std::size_t size = 0;
+  if (vips_image_get_blob(image, field, &data, &size) != 0) {
+    detail::take_vips_error();
+    return {};
+  }
+  const auto* bytes = static_cast<const std::uint8_t*>(data);
+  return {bytes, bytes + size};
+}
+
+int bits_of(VipsBandFormat format) {
+  return static_cast<int>(vips_format_sizeof(format)) * 8;
+}
+
+ImageInfo info_of(VipsImage* image, const Source& source, const std::string& loader,
+                  std::uint64_t file_bytes) {
+  ImageInfo info;
+  info.source = source.name;
+  info.format = format_of_loader(loader);
+  info.width = vips_image_get_width(image);
+  info.height = vips_image_get_height(image);
+  info.bands = vips_image_get_bands(image);
+  info.bit_depth = bits_of(vips_image_get_format(image));
+  info.interpretation =
+      vips_enum_nick(VIPS_TYPE_INTERPRETATION, vips_image_get_interpretation(image));
+  info.orientation = std::clamp(get_int(image, VIPS_META_ORIENTATION, 1), 1, 8);
+  info.has_alpha = vips_image_hasalpha(image);
+  info.has_icc = vips_image_get_typeof(image, VIPS_META_ICC_NAME) != 0;
+  info.pages = std::max(1, get_int(image, VIPS_META_N_PAGES, 1));
+  info.file_bytes = file_bytes;
+  return info;
+}
+
+void check_pixels(const ImageInfo& info, const Source& source, const Limits& limits) {
+  auto pixels = static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height);
+  if (limits.max_input_pixels && pixels > limits.max_input_pixels)
+    fail(ErrorCategory::limit, source,
+         fmt::format("{}x{} = {} pixels is over the limit of {} pixels (raise it with "
+                     "--max-pixels or IMGPIPE_MAX_PIXELS)",
+                     info.width, info.height, pixels, limits.max_input_pixels));
+}
+
+// The largest JPEG DCT shrink (1, 2, 4, 8) that keeps the decoded size at least min.
+int jpeg_shrink_for(int width, int height, int min_width, int min_height) {
+  int shrink = 1;
+  for (int f : {2, 4, 8}) {
+    int w = (width + f - 1) / f, h = (height + f - 1) / f;
+    if (w >= min_width && h >= min_height) shrink = f;
+  }
+  return shrink;
+}
+
+// Converts whatever was decoded to 8- or 16-bit sRGB or grey, alpha kept.
+VipsRef to_srgb(VipsRef image, const Source& source) {
+  VipsImage* in = image.get();
+  const auto interpretation = vips_image_get_interpretation(in);
+  const bool sixteen = vips_image_get_format(in) == VIPS_FORMAT_USHORT;
+  const int depth = sixteen ? 16 : 8;
+  const int bands = vips_image_get_bands(in);
+  const bool has_icc = vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0;
+  VipsRef out;
+  if (interpretation == VIPS_INTERPRETATION_CMYK) {
+    // Embedded profile if any, else libvips's built-in CMYK profile.
+    if (vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "input_profile", "cmyk",
+                           "depth", depth, "intent", VIPS_INTENT_RELATIVE, nullptr))
+      fail(ErrorCategory::decode, source, "CMYK to sRGB: " + detail::take_vips_error());
+    return out;
+  }
+  if (has_icc && bands >= 3) {
+    if (vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "depth", depth, "intent",
+                           VIPS_INTENT_RELATIVE, nullptr))
+      fail(ErrorCategory::decode, source, "ICC profile to sRGB: " + detail::take_vips_error());
+    return out;
+  }
+  switch (interpretation) {
+    case VIPS_INTERPRETATION_LAB:
+    case VIPS_INTERPRETATION_LABS:
+    case VIPS_INTERPRETATION_LCH:
+    case VIPS_INTERPRETATION_XYZ:
+    case VIPS_INTERPRETATION_scRGB:
+    case VIPS_INTERPRETATION_HSV:
+    case VIPS_INTERPRETATION_YXY:
+      if (vips_colourspace(in, out.out(), sixteen ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB,
+                           nullptr))
+        fail(ErrorCategory::decode, source, "to sRGB: " + detail::take_vips_error());
+      return out;
+    default:
+      return image;
+  }
+}
+
+Image decode(const Source& source, const LoadOptions& options, const Limits& limits) {
+  const std::uint64_t file_bytes = check_file(source, limits);
+  const std::string loader = find_loader(source);
+  VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
+  ImageInfo info = info_of(image.get(), source, loader, file_bytes);
+  check_pixels(info, source, limits);
+
+  // Shrink-on-load: the minimum size is given upright; the file stores it maybe transposed.
+  const bool transposed = options.auto_orient && info.orientation >= 5;
+  cv::Size min_size;
+  if (options.min_size)
+    min_size = options.min_size(transposed ? cv::Size(info.height, info.width) : cv::Size(info.width, info.height));
+  int min_w = transposed ? min_size.height : min_size.width;
+  int min_h = transposed ? min_size.width : min_size.height;
+  if (min_w > 0 && min_h > 0 && (min_w < info.width || min_h < info.height)) {
+    if (loader.starts_with("jpegload")) {
+      int shrink = jpeg_shrink_for(info.width, info.height, min_w, min_h);
+      if (shrink > 1) image = open(source, loader, options.fail_on, shrink, 1.0);
+    } else if (loader.starts_with("webpload")) {
+      // libwebp rounds the scaled size; a hair of margin keeps it at or above the minimum.
+      double scale = std::max(static_cast<double>(min_w) / info.width,
+                              static_cast<double>(min_h) / info.height) * 1.0001;
+      if (scale < 1.0) image = open(source, loader, options.fail_on, 1, scale);
+    }
+  }
+
+  const int bands = vips_image_get_bands(image.get());
+  const auto format = vips_image_get_format(image.get());
+  if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT &&
+      vips_image_get_interpretation(image.get()) != VIPS_INTERPRETATION_scRGB)
+    fail(ErrorCategory::unsupported, source,
+         fmt::format("{}-bit {} samples are not supported (8- and 16-bit unsigned only)",
+                     bits_of(format), vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format)));
+  image = to_srgb(std::move(image), source);
+  VipsImage* ready = image.get();
+  if (vips_image_get_bands(ready) > 4 || vips_image_get_bands(ready) < 1)
+    fail(ErrorCategory::unsupported, source,
+         fmt::format("{} bands are not supported (grey, grey+alpha, RGB or RGBA)", bands));
+
+  std::size_t size = 0;
+  void* pixels = vips_image_write_to_memory(ready, &size);
+  if (!pixels) fail(ErrorCategory::decode, source, detail::take_vips_error());
+  const int cv_depth = vips_image_get_format(ready) == VIPS_FORMAT_USHORT ? CV_16U : CV_8U;
+  cv::Mat wrapped(vips_image_get_height(ready), vips_image_get_width(ready),
+                  CV_MAKETYPE(cv_depth, vips_image_get_bands(ready)), pixels);
+  Image out;
+  out.pixels = options.auto_orient ? detail::apply_orientation(wrapped, info.orientation) : wrapped;
+  out.orientation = options.auto_orient ? 1 : info.orientation;
+  if (out.pixels.data == wrapped.data) out.pixels = wrapped.clone();
+  g_free(pixels);
+
+  out.source = source.name;
+  out.source_format = info.format;
+  out.exif = get_blob(ready, VIPS_META_EXIF_NAME);
+  if (options.auto_orient) detail::reset_exif_orientation(out.exif);
+  out.icc = get_blob(ready, VIPS_META_ICC_NAME);
+  return out;
+}
+
+ImageInfo probe_source(const Source& source, const Limits& limits) {
+  const std::uint64_t file_bytes = check_file(source, limits);
+  const std::string loader = find_loader(source);
+  VipsRef image = open(source, loader, FailOn::none, 1, 1.0);
+  ImageInfo info = info_of(image.get(), source, loader, file_bytes);
+  check_pixels(info, source, limits);
+  return info;
+}
+
+}  // namespace
+
+ImageInfo probe(const fs::path& path, const Limits& limits) {
+  return probe_source(Source{path.string(), &path, {}}, limits);
+}
+
+ImageInfo probe_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
+                       const Limits& limits) {
+  return probe_source(Source{name, nullptr, bytes}, limits);
+}
+
+Image load(const fs::path& path, const LoadOptions& options, const Limits& limits) {
+  return decode(Source{path.string(), &path, {}}, options, limits);
+}
+
+Image load_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
+                  const LoadOptions& options, const Limits& limits) {
+  return decode(Source{name, nullptr, bytes}, options, limits);
+}
+
+}  // namespace imgpipe

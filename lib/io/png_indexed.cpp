@@ -1,0 +1,140 @@
+// Indexed (palette) PNG through libpng: for images with at most 256 distinct colours this is
+// both smaller and much faster to compress than truecolour.
+
+#include <imgpipe/error.hpp>
+
+#include <array>
+#include <cstring>
+
+#include <png.h>
+
+#include "encoders.hpp"
+
+namespace imgpipe::detail {
+
+namespace {
+
+// Open-addressing set of packed pixel values that gives up past 256 entries.
+class ColourTable {
+ public:
+  static constexpr std::size_t kSlots = 1024;  // power of two, 4x the maximum fill
+  ColourTable() { keys_.fill(kEmpty); }
+
+  // Index of the colour, adding it; -1 once there would be more than 256 colours.
+  int index_of(std::uint32_t key) {
+    std::size_t slot = hash(key);
+    while (true) {
+      if (keys_[slot] == key) return indices_[slot];
+      if (keys_[slot] == kEmpty) {
+        if (colours_.size() == 256) return -1;
+        keys_[slot] = key;
+        indices_[slot] = static_cast<int>(colours_.size());
+        colours_.push_back(key);
+        return indices_[slot];
+      }
+      slot = (slot + 1) & (kSlots - 1);
+    }
+  }
+  const std::vector<std::uint32_t>& colours() const { return colours_; }
+
+ private:
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+  static std::size_t hash(std::uint32_t key) {
+    return static_cast<std::size_t>((key * 0x9E3779B1u) >> 22) & (kSlots - 1);
+  }
+  std::array<std::uint64_t, kSlots> keys_{};
+  std::array<int, kSlots> indices_{};
+  std::vector<std::uint32_t> colours_;
+};
+
+void write_to_vector(png_structp png, png_bytep data, png_size_t length) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(png_get_io_ptr(png));
+  out->insert(out->end(), data, data + length);
+}
+
+void on_png_error(png_structp, png_const_charp message) {
+  throw Error(ErrorCategory::io, std::string("PNG encode failed: ") + message);
+}
+void on_png_warning(png_structp, png_const_charp) {}
+
+}  // namespace
+
+std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
+                                            const std::vector<std::array<std::uint8_t, 4>>& table,
+                                            int compression) {
+  std::vector<std::uint8_t> out;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, on_png_error, on_png_warning);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  if (!png || !info) {
+    png_destroy_write_struct(&png, nullptr);
+    throw Error(ErrorCategory::internal, "libpng could not start");
+  }
+  try {
+    png_set_write_fn(png, &out, write_to_vector, nullptr);
+    const std::size_t n = table.size();
+    const int bit_depth = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
+    png_set_IHDR(png, info, static_cast<png_uint_32>(indices.cols),
+                 static_cast<png_uint_32>(indices.rows), bit_depth, PNG_COLOR_TYPE_PALETTE,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    std::vector<png_color> palette(n);
+    std::vector<png_byte> alpha(n);
+    int last_translucent = -1;
+    for (std::size_t i = 0; i < n; ++i) {
+      palette[i] = {table[i][0], table[i][1], table[i][2]};
+      alpha[i] = table[i][3];
+      if (alpha[i] != 255) last_translucent = static_cast<int>(i);
+    }
+    png_set_PLTE(png, info, palette.data(), static_cast<int>(n));
+    if (last_translucent >= 0) png_set_tRNS(png, info, alpha.data(), last_translucent + 1, nullptr);
+    // Index images compress best unfiltered; level from the caller (0..9).
+    png_set_filter(png, 0, PNG_FILTER_NONE);
+    png_set_compression_level(png, compression);
+    png_write_info(png, info);
+    png_set_packing(png);  // one byte per index in, packed to bit_depth out
+    for (int y = 0; y < indices.rows; ++y)
+      png_write_row(png, const_cast<png_bytep>(indices.ptr<std::uint8_t>(y)));
+    png_write_end(png, nullptr);
+  } catch (...) {
+    png_destroy_write_struct(&png, &info);
+    throw;
+  }
+  png_destroy_write_struct(&png, &info);
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image,
+                                                            const SaveOptions& options) {
+  const cv::Mat& px = image.pixels;
+  const int cn = px.channels();
+  // 8-bit grey is already one byte per pixel; 16-bit would lose precision.
+  if (px.depth() != CV_8U || cn < 2) return std::nullopt;
+  ColourTable table;
+  cv::Mat indices(px.size(), CV_8UC1);
+  for (int y = 0; y < px.rows; ++y) {
+    const std::uint8_t* s = px.ptr<std::uint8_t>(y);
+    std::uint8_t* d = indices.ptr<std::uint8_t>(y);
+    std::uint32_t previous_key = ~0u;
+    int previous_index = 0;
+    for (int x = 0; x < px.cols; ++x, s += cn) {
+      std::uint32_t key = 0;
+      std::memcpy(&key, s, static_cast<std::size_t>(cn));
+      if (key != previous_key) {
+        previous_index = table.index_of(key);
+        if (previous_index < 0) return std::nullopt;
+        previous_key = key;
+      }
+      d[x] = static_cast<std::uint8_t>(previous_index);
+    }
+  }
+  std::vector<std::array<std::uint8_t, 4>> colours;
+  for (std::uint32_t key : table.colours()) {
+    std::array<std::uint8_t, 4> b{};
+    std::memcpy(b.data(), &key, 4);
+    if (cn == 2) colours.push_back({b[0], b[0], b[0], b[1]});
+    else if (cn == 3) colours.push_back({b[0], b[1], b[2], 255});
+    else colours.push_back(b);
+  }
+  return write_png_palette(indices, colours, options.compression);
+}
+
+}  // namespace imgpipe::detail

@@ -1,0 +1,20 @@
+#include "builtin.hpp"
+
+namespace imgpipe::ops {
+
+void register_builtin(Registry& registry) {
+  register_resize(registry);
+  register_crop(registry);
+  register_rotate(registry);
+  register_flip(registry);
+  register_auto_orient(registry);
+  register_adjust_colors(registry);
+  register_grayscale(registry);
+  register_gaussian_blur(registry);
+  register_sharpen(registry);
+  register_edges(registry);
+  register_border(registry);
+  register_watermark(registry);
+}
+
+}  // namespace imgpipe::ops

@@ -1,0 +1,34 @@
+#pragma once
+// Short constructors for parameter specs, so each descriptor reads as one line a parameter.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <imgpipe/params.hpp>
+
+namespace imgpipe::ops::spec {
+
+inline ParamSpec integer(std::string name, Value fallback, double min, double max, std::string doc) {
+  return {std::move(name), ParamType::integer, std::move(fallback), min, max, {}, std::move(doc)};
+}
+inline ParamSpec number(std::string name, Value fallback, double min, double max, std::string doc) {
+  return {std::move(name), ParamType::number, std::move(fallback), min, max, {}, std::move(doc)};
+}
+inline ParamSpec boolean(std::string name, bool fallback, std::string doc) {
+  return {std::move(name), ParamType::boolean, Value(fallback), 0, 0, {}, std::move(doc)};
+}
+inline ParamSpec choice(std::string name, std::string fallback, std::vector<std::string> choices,
+                        std::string doc) {
+  return {std::move(name), ParamType::choice, Value(std::move(fallback)), 0, 0, std::move(choices),
+          std::move(doc)};
+}
+inline ParamSpec colour(std::string name, Value fallback, std::string doc) {
+  if (fallback.is_string()) fallback = Value(*parse_colour(fallback.as_string()));
+  return {std::move(name), ParamType::colour, std::move(fallback), 0, 0, {}, std::move(doc)};
+}
+inline ParamSpec text(std::string name, Value fallback, std::string doc) {
+  return {std::move(name), ParamType::text, std::move(fallback), 0, 0, {}, std::move(doc)};
+}
+
+}  // namespace imgpipe::ops::spec
