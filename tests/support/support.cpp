@@ -1,0 +1,135 @@
+#include "test_support.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace imgpipe::test {
+
+fs::path photo(const std::string& name) {
+  fs::path p = fs::path(IMGPIPE_SHARED_IMAGES) / name;
+  if (!fs::exists(p)) ADD_FAILURE() << "test photo missing: " << p;
+  return p;
+}
+
+fs::path source_dir() { return IMGPIPE_SOURCE_DIR; }
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  path_ = fs::path(IMGPIPE_BINARY_DIR) / "test-tmp" /
+          (std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  fs::remove_all(path_);
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+cv::Mat make_image(int width, int height, int channels, int depth, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  const double max = depth == CV_16U ? 65535.0 : 255.0;
+  std::uniform_real_distribution<double> noise(-0.15, 0.15);
+  cv::Mat out(height, width, CV_MAKETYPE(depth, channels));
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < channels; ++c) {
+        double base = (c % 3 == 0)   ? static_cast<double>(x) / std::max(1, width - 1)
+                      : (c % 3 == 1) ? static_cast<double>(y) / std::max(1, height - 1)
+                                     : 0.5 + 0.5 * std::sin((x + y) * 0.05);
+        double v = std::clamp(base + noise(rng), 0.0, 1.0) * max;
+        if (depth == CV_16U) out.ptr<std::uint16_t>(y)[x * channels + c] = static_cast<std::uint16_t>(std::lround(v));
+        else out.ptr<std::uint8_t>(y)[x * channels + c] = static_cast<std::uint8_t>(std::lround(v));
+      }
+  return out;
+}
+
+cv::Mat make_gradient(int width, int height, int channels, int depth) {
+  const double max = depth == CV_16U ? 65535.0 : 255.0;
+  cv::Mat out(height, width, CV_MAKETYPE(depth, channels));
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < channels; ++c) {
+        double fx = static_cast<double>(x) / std::max(1, width - 1);
+        double fy = static_cast<double>(y) / std::max(1, height - 1);
+        double v = c == 0 ? fx : c == 1 ? fy : c == 2 ? 0.5 * (fx + fy) : 0.25 + 0.75 * fx;
+        if (depth == CV_16U) out.ptr<std::uint16_t>(y)[x * channels + c] = static_cast<std::uint16_t>(std::lround(v * max));
+        else out.ptr<std::uint8_t>(y)[x * channels + c] = static_cast<std::uint8_t>(std::lround(v * max));
+      }
+  return out;
+}
+
+double max_abs_diff(const cv::Mat& a, const cv::Mat& b) {
+  if (a.size() != b.size() || a.type() != b.type()) return std::numeric_limits<double>::infinity();
+  return cv::norm(a, b, cv::NORM_INF);
+}
+
+double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
+  if (a.size() != b.size() || a.type() != b.type()) return std::numeric_limits<double>::infinity();
+  return cv::norm(a, b, cv::NORM_L1) / static_cast<double>(a.total() * static_cast<std::size_t>(a.channels()));
+}
+
+double psnr(const cv::Mat& a, const cv::Mat& b) {
+  if (a.size() != b.size() || a.type() != b.type()) return 0;
+  const double max = a.depth() == CV_16U ? 65535.0 : 255.0;
+  const double l2 = cv::norm(a, b, cv::NORM_L2SQR) / static_cast<double>(a.total() * static_cast<std::size_t>(a.channels()));
+  return l2 == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(max * max / l2);
+}
+
+bool identical(const cv::Mat& a, const cv::Mat& b) {
+  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
+}
+
+std::vector<std::uint8_t> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+namespace {
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+CommandResult run_cli(const std::vector<std::string>& args, const std::string& stdin_file,
+                      const std::vector<std::string>& env) {
+  TempDir scratch;
+  std::string command = "env";
+  for (const auto& e : env) command += " " + quote(e);
+  command += " " + quote(IMGPIPE_CLI);
+  for (const auto& a : args) command += " " + quote(a);
+  command += " < " + (stdin_file.empty() ? std::string("/dev/null") : quote(stdin_file));
+  command += " > " + quote((scratch / "out").string()) + " 2> " + quote((scratch / "err").string());
+  int status = std::system(command.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(scratch / "out");
+  r.err = slurp(scratch / "err");
+  return r;
+}
+
+}  // namespace imgpipe::test

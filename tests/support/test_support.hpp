@@ -1,0 +1,60 @@
+#pragma once
+// Shared test helpers: where the real photos are, temporary folders, synthetic images,
+// image comparisons, and running the real imgpipe binary.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include <imgpipe/imgpipe.hpp>
+
+namespace imgpipe::test {
+
+namespace fs = std::filesystem;
+
+// A photo from ../shared/images (see its SOURCES.md). Fails the test when it is missing.
+fs::path photo(const std::string& name);
+fs::path source_dir();  // the repository root
+
+// A fresh empty folder under the build tree, removed when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+// Deterministic synthetic images (seeded noise plus gradients), any channels and depth.
+cv::Mat make_image(int width, int height, int channels, int depth = CV_8U, std::uint32_t seed = 1);
+// A smooth gradient image: low noise, so resampling comparisons are meaningful.
+cv::Mat make_gradient(int width, int height, int channels, int depth = CV_8U);
+
+// Largest absolute difference of any sample; mean absolute difference; PSNR in dB
+// (infinity when identical), relative to the depth's full scale.
+double max_abs_diff(const cv::Mat& a, const cv::Mat& b);
+double mean_abs_diff(const cv::Mat& a, const cv::Mat& b);
+double psnr(const cv::Mat& a, const cv::Mat& b);
+bool identical(const cv::Mat& a, const cv::Mat& b);
+
+std::vector<std::uint8_t> read_file(const fs::path& path);
+void write_text(const fs::path& path, const std::string& text);
+
+// Runs the built imgpipe binary with arguments (shell-quoted here), optional stdin file
+// and environment assignments ("NAME=value"). Captures stdout and stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+CommandResult run_cli(const std::vector<std::string>& args, const std::string& stdin_file = "",
+                      const std::vector<std::string>& env = {});
+
+}  // namespace imgpipe::test
