@@ -4,6 +4,7 @@ find_package(PkgConfig REQUIRED)
 # ~120 shared libraries and cost ~300 ms at every process start (see docs/performance.md).
 find_package(OpenCV 4.5 REQUIRED COMPONENTS core imgproc)
 find_package(TBB REQUIRED)
+find_package(ZLIB REQUIRED)
 find_package(fmt REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)

@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential cmake pkg-config git
   libopencv-dev libvips-dev libtbb-dev libeigen3-dev libcli11-dev libfmt-dev libyaml-cpp-dev
-  libwebp-dev libpng-dev nlohmann-json3-dev libxxhash-dev
+  libwebp-dev libpng-dev zlib1g-dev nlohmann-json3-dev libxxhash-dev
   # fonts for text watermarks (rendered through Pango)
   fonts-dejavu-core
   # tests and benchmarks

@@ -34,6 +34,13 @@ struct Step {
 
 using ParamList = std::vector<std::pair<std::string, Value>>;
 
+// One output of a chain. Steps such as `palette` fan out into named variants; the steps after
+// them run once per variant. A chain without such a step gives one variant named "".
+struct Variant {
+  std::string name;
+  Image image;
+};
+
 class Chain {
  public:
   Chain() = default;
@@ -52,13 +59,17 @@ class Chain {
 
   // Runs every step. Consecutive point operations are fused into one pass unless
   // `fuse_point_ops` is false (the unfused path exists to prove fusion changes nothing).
+  // run() is for chains with one output; a chain that fans out throws Error(config).
   Image run(const Image& input, const Context& context, bool fuse_point_ops = true) const;
+  std::vector<Variant> run_variants(const Image& input, const Context& context, bool fuse_point_ops = true) const;
 
   // A stable text form of the steps and every parameter (defaults included) — the same
   // for equal chains however they were built; used for cache keys and `--verbose`.
   std::string canonical() const;
 
  private:
+  std::vector<Variant> run_from(std::size_t first, const Image& input, const std::string& name,
+                                const Context& context, bool fuse_point_ops) const;
   std::vector<Step> steps_;
 };
 

@@ -11,13 +11,13 @@
 // Every mistake is an Error(config) naming the file, line and column and what is allowed.
 // Precedence of settings: CLI flag > IMGPIPE_* environment variable > file > default.
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <imgpipe/chain.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <imgpipe/chain.hpp>
 
 namespace imgpipe {
 
@@ -29,8 +29,12 @@ ChainFile parse_chain(std::string_view yaml_text, const std::string& name = "<st
 // IMGPIPE_MAX_PIXELS, IMGPIPE_MAX_FILE_SIZE, IMGPIPE_TILE_SIZE, IMGPIPE_PARALLEL_IMAGES,
 // IMGPIPE_PRESET, IMGPIPE_FORMAT, IMGPIPE_QUALITY, IMGPIPE_ON_ERROR). `getenv` is injectable
 // for tests. Bad values are Error(config) naming the variable.
-void apply_environment(ChainFile& file,
-                       const std::function<const char*(const char*)>& getenv = nullptr);
+void apply_environment(ChainFile& file, const std::function<const char*(const char*)>& getenv = nullptr);
+
+// Sets one setting from text as a flag or variable gives it. `key` is its place in the file:
+// "performance.threads", "output.quality", "on_error". A refused value is Error(config)
+// naming `origin` (the flag or variable) and what is allowed.
+void apply_setting(ChainFile& file, std::string_view key, std::string_view text, std::string_view origin);
 
 // "4GB", "512MiB", "1.5G", "1000000" → bytes. nullopt when malformed.
 std::optional<std::uint64_t> parse_byte_size(std::string_view text) noexcept;

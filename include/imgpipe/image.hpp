@@ -7,13 +7,27 @@
 // dropped. Colour is sRGB: the loader converts embedded ICC profiles and CMYK, and has
 // already applied the EXIF orientation.
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
 
 namespace imgpipe {
+
+struct IndexedEncodeCache;  // internal: compressed index data shared between variants
+
+// Pixels given as indices into a colour table, attached by operations that produce few
+// colours (the palette engine). Encoders then write palette PNGs without counting colours,
+// and the variants of one clustering — same indices, other tables — share one compressed
+// index stream, so seven palettes cost one compression, not seven.
+struct IndexedPixels {
+  cv::Mat indices;                                  // CV_8UC1, values < table.size()
+  std::vector<std::array<std::uint8_t, 4>> table;   // RGBA
+  std::shared_ptr<IndexedEncodeCache> cache;        // shared by images with the same indices
+};
 
 struct Image {
   cv::Mat pixels;
@@ -29,6 +43,9 @@ struct Image {
   // EXIF orientation (1..8) still to be applied to the pixels: 1 after a normal load, which
   // makes images upright; the auto_orient step applies and resets it.
   int orientation = 1;
+  // The same pixels as indices + colour table, when an operation knows them; dropped by
+  // with_pixels() because new pixels no longer match.
+  std::shared_ptr<const IndexedPixels> indexed;
 
   Image() = default;
   explicit Image(cv::Mat p) : pixels(std::move(p)) {}

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -93,6 +94,14 @@ std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options,
 // the target only when complete, so a failure never leaves a partial file.
 void save(const Image& image, const std::filesystem::path& path, const SaveOptions& options,
           QualityPreset preset = QualityPreset::balanced);
+
+// Encodes indices + colour table as a palette PNG directly (no colour counting; the
+// compressed index stream is shared through IndexedPixels::cache).
+std::vector<std::uint8_t> encode_indexed_png(const IndexedPixels& indexed, int compression = 6);
+
+// A cache for IndexedPixels::cache: images that share indices and this cache compress their
+// index stream once.
+std::shared_ptr<IndexedEncodeCache> new_encode_cache();
 
 // Writes bytes atomically (temporary file + rename); the building block of save().
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,

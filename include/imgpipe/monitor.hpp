@@ -57,6 +57,9 @@ class PerformanceMonitor {
   PerformanceMonitor& operator=(const PerformanceMonitor&) = delete;
 
   [[nodiscard]] Scope track(std::string_view name);
+  // Records a duration measured elsewhere (a device timer, a library's own clock) as one run
+  // of `name` under the scope open on this thread.
+  void record(std::string_view name, double ms);
 
   // Nodes in depth-first order, children in order of first appearance.
   std::vector<Stats> stats() const;
@@ -65,6 +68,7 @@ class PerformanceMonitor {
 
  private:
   struct Node;
+  std::size_t node_for(std::string_view name);
   void close(std::size_t node, double ms);
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Node>> nodes_;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <opencv2/core/types.hpp>
@@ -38,6 +39,13 @@ class Operation {
   virtual ~Operation() = default;
 
   virtual Image apply(const Image& input, const Context& context) const = 0;
+
+  // Operations that make several named variants of one image (palette: one per palette).
+  // An empty result means the operation does not fan out and apply() is used.
+  virtual std::vector<std::pair<std::string, Image>> fan_out(const Image& /*input*/,
+                                                             const Context& /*context*/) const {
+    return {};
+  }
 
   // Neighbourhood operations: how many pixels around each output pixel they read.
   virtual int halo() const { return 0; }

@@ -1,119 +1,36 @@
 // YAML chain files → ChainFile, with every error naming file:line:column and what is allowed.
+//
+// The settings of `performance:`, `output:` and `on_error:` are one table: the file, the
+// IMGPIPE_* variables and the CLI's flags all go through it, so a setting has one type, one
+// range and one wording of its errors wherever it is given.
 
-#include <imgpipe/config.hpp>
-#include <imgpipe/error.hpp>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <imgpipe/config.hpp>
+#include <imgpipe/error.hpp>
+#include <limits>
+#include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 namespace imgpipe {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"performance", "chain", "output", "on_error"};
-const std::vector<std::string> kPerformanceKeys = {"device",     "threads",         "max_memory",
-                                                   "max_pixels", "max_file_size",   "tile_size",
-                                                   "parallel_images", "quality"};
-const std::vector<std::string> kOutputKeys = {
-    "format",        "quality", "progressive", "metadata",    "compression", "indexed",
-    "lossless",      "near_lossless", "alpha_quality", "method", "target_size", "tiff_compression",
-    "background",    "path",    "fsync"};
+struct Setting {
+  std::string section;  // "performance", "output", or "" at the top level
+  ParamSpec spec;       // type and range; byte sizes are text parsed by parse_byte_size
+  const char* env;      // the IMGPIPE_* variable that overrides it, or nullptr
+  void (*apply)(ChainFile&, const Value&);
+  bool byte_size = false;
 
-class Reader {
- public:
-  explicit Reader(std::string name) : name_(std::move(name)) {}
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
-    const auto mark = node.Mark();
-    if (mark.is_null()) throw Error(ErrorCategory::config, fmt::format("{}: {}", name_, message));
-    throw Error(ErrorCategory::config,
-                fmt::format("{}:{}:{}: {}", name_, mark.line + 1, mark.column + 1, message));
-  }
-
-  void expect_map(const YAML::Node& node, const std::string& what) const {
-    if (!node.IsMap())
-      fail(node, fmt::format("{}: expected a mapping of keys to values", what));
-  }
-
-  // Every key must be one of `allowed`; says which and suggests the closest.
-  void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
-                  const std::string& what) const {
-    for (const auto& entry : map) {
-      const auto key = entry.first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string message = fmt::format("{}: unknown key '{}'", what, key);
-      if (auto near = closest_name(key, allowed)) message += fmt::format(" (did you mean '{}'?)", *near);
-      fail(entry.first, message + fmt::format("; allowed: {}", fmt::join(allowed, ", ")));
-    }
-  }
-
-  std::string scalar(const YAML::Node& node, const std::string& what) const {
-    if (!node.IsScalar()) fail(node, fmt::format("{}: expected a single value", what));
-    return node.Scalar();
-  }
-
-  // A YAML value as the natural Value for a parameter of the given type; the spec's own
-  // check then says whether it fits.
-  Value value_for(const YAML::Node& node, ParamType type, const std::string& what) const {
-    if (type == ParamType::colour && node.IsSequence()) return colour_list(node, what);
-    const std::string text = scalar(node, what);
-    const bool quoted = node.Tag() == "!";
-    if (!quoted) {
-      if (type == ParamType::boolean) {
-        bool b = false;
-        if (YAML::convert<bool>::decode(node, b)) return Value(b);
-      }
-      if (type == ParamType::integer || type == ParamType::number) {
-        std::int64_t i = 0;
-        auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
-        if (ec == std::errc() && p == text.data() + text.size()) return Value(i);
-        double d = 0;
-        auto [q, ed] = std::from_chars(text.data(), text.data() + text.size(), d);
-        if (ed == std::errc() && q == text.data() + text.size()) return Value(d);
-      }
-    }
-    return Value(text);
-  }
-
-  Value colour_list(const YAML::Node& node, const std::string& what) const {
-    if (node.size() != 3 && node.size() != 4)
-      fail(node, fmt::format("{}: expected [r, g, b] or [r, g, b, a] with values 0..255", what));
-    std::uint8_t c[4] = {0, 0, 0, 255};
-    for (std::size_t i = 0; i < node.size(); ++i) {
-      int v = -1;
-      if (!YAML::convert<int>::decode(node[i], v) || v < 0 || v > 255)
-        fail(node[i], fmt::format("{}: expected a channel value 0..255, got {}", what, node[i].Scalar()));
-      c[i] = static_cast<std::uint8_t>(v);
-    }
-    return Value(Colour{c[0], c[1], c[2], c[3]});
-  }
-
-  // Checks one setting against an ad-hoc spec, failing at the value's position.
-  Value setting(const YAML::Node& node, const ParamSpec& spec, const std::string& section) const {
-    const std::string what = section + "." + spec.name;
-    auto checked = spec.check(value_for(node, spec.type, what));
-    if (auto* why = std::get_if<std::string>(&checked)) fail(node, fmt::format("{}: {}", what, *why));
-    return std::get<Value>(checked);
-  }
-
-  std::uint64_t byte_size(const YAML::Node& node, const std::string& what) const {
-    auto bytes = parse_byte_size(scalar(node, what));
-    if (!bytes)
-      fail(node, fmt::format("{}: expected a size such as 4GB, 512MiB or 1000000, got \"{}\"", what,
-                             node.Scalar()));
-    return *bytes;
-  }
-
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
+  std::string key() const { return section.empty() ? spec.name : section + "." + spec.name; }
 };
 
 ParamSpec int_spec(const char* name, double min, double max) {
@@ -122,144 +39,304 @@ ParamSpec int_spec(const char* name, double min, double max) {
 ParamSpec choice_spec(const char* name, std::vector<std::string> choices) {
   return {name, ParamType::choice, {}, 0, 0, std::move(choices), ""};
 }
-ParamSpec bool_spec(const char* name) { return {name, ParamType::boolean, {}, 0, 0, {}, ""}; }
-
-void read_performance(const Reader& r, const YAML::Node& node, ChainFile& file) {
-  r.expect_map(node, "performance");
-  r.check_keys(node, kPerformanceKeys, "performance");
-  Context& c = file.context;
-  for (const auto& entry : node) {
-    const auto key = entry.first.as<std::string>();
-    const YAML::Node& v = entry.second;
-    if (key == "device")
-      c.device = *parse_device(r.setting(v, choice_spec("device", {"auto", "cpu", "opencl", "cuda"}), "performance").as_string());
-    else if (key == "quality")
-      c.quality = *parse_quality_preset(r.setting(v, choice_spec("quality", {"ultra", "high", "balanced", "fast", "draft"}), "performance").as_string());
-    else if (key == "threads")
-      c.threads = static_cast<int>(r.setting(v, int_spec("threads", 0, 1024), "performance").as_int());
-    else if (key == "tile_size")
-      c.tile_size = static_cast<int>(r.setting(v, int_spec("tile_size", 16, 65536), "performance").as_int());
-    else if (key == "parallel_images")
-      c.parallel_images = static_cast<int>(r.setting(v, int_spec("parallel_images", 0, 1024), "performance").as_int());
-    else if (key == "max_memory")
-      c.max_memory = r.byte_size(v, "performance.max_memory");
-    else if (key == "max_file_size")
-      c.limits.max_file_bytes = r.byte_size(v, "performance.max_file_size");
-    else if (key == "max_pixels")
-      c.limits.max_input_pixels = static_cast<std::uint64_t>(
-          r.setting(v, int_spec("max_pixels", 0, 1e15), "performance").as_int());
-  }
+ParamSpec typed_spec(const char* name, ParamType type) {
+  return {name, type, {}, 0, 0, {}, ""};
 }
 
-void read_output(const Reader& r, const YAML::Node& node, ChainFile& file) {
-  r.expect_map(node, "output");
-  r.check_keys(node, kOutputKeys, "output");
-  SaveOptions& o = file.output;
-  for (const auto& entry : node) {
-    const auto key = entry.first.as<std::string>();
-    const YAML::Node& v = entry.second;
-    const std::string s = "output";
-    if (key == "format") {
-      o.format = *parse_format(r.setting(v, choice_spec("format", {"jpeg", "jpg", "png", "webp", "tiff", "tif"}), s).as_string());
-      file.output_format_set = true;
-    } else if (key == "quality") o.quality = static_cast<int>(r.setting(v, int_spec("quality", 1, 100), s).as_int());
-    else if (key == "progressive") o.progressive = r.setting(v, bool_spec("progressive"), s).as_bool();
-    else if (key == "metadata") o.keep_metadata = r.setting(v, choice_spec("metadata", {"strip", "keep"}), s).as_string() == "keep";
-    else if (key == "compression") o.compression = static_cast<int>(r.setting(v, int_spec("compression", 0, 9), s).as_int());
-    else if (key == "indexed") o.allow_indexed = r.setting(v, bool_spec("indexed"), s).as_bool();
-    else if (key == "lossless") o.lossless = r.setting(v, bool_spec("lossless"), s).as_bool();
-    else if (key == "near_lossless") o.near_lossless = static_cast<int>(r.setting(v, int_spec("near_lossless", 0, 100), s).as_int());
-    else if (key == "alpha_quality") o.alpha_quality = static_cast<int>(r.setting(v, int_spec("alpha_quality", 0, 100), s).as_int());
-    else if (key == "method") o.method = static_cast<int>(r.setting(v, int_spec("method", 0, 6), s).as_int());
-    else if (key == "target_size") o.target_size = r.byte_size(v, "output.target_size");
-    else if (key == "tiff_compression") o.tiff_compression = r.setting(v, choice_spec("tiff_compression", {"none", "deflate", "lzw", "jpeg"}), s).as_string();
-    else if (key == "fsync") o.fsync = r.setting(v, bool_spec("fsync"), s).as_bool();
-    else if (key == "path") file.output_path = r.scalar(v, "output.path");
-    else if (key == "background") {
-      ParamSpec spec{"background", ParamType::colour, {}, 0, 0, {}, ""};
-      Colour c = r.setting(v, spec, s).as_colour();
-      o.background[0] = c.r;
-      o.background[1] = c.g;
-      o.background[2] = c.b;
+int to_int(const Value& v) {
+  return static_cast<int>(v.as_int());
+}
+std::uint64_t to_bytes(const Value& v) {
+  return static_cast<std::uint64_t>(v.as_int());
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = [] {
+    using T = ParamType;
+    const std::vector<std::string> presets = {"ultra", "high", "balanced", "fast", "draft"};
+    std::vector<Setting> s = {
+        {"performance", choice_spec("device", {"auto", "cpu", "opencl", "cuda"}), "IMGPIPE_DEVICE",
+         [](ChainFile& f, const Value& v) { f.context.device = *parse_device(v.as_string()); }},
+        {"performance", int_spec("threads", 0, 1024), "IMGPIPE_THREADS",
+         [](ChainFile& f, const Value& v) { f.context.threads = to_int(v); }},
+        {"performance", typed_spec("max_memory", T::text), "IMGPIPE_MAX_MEMORY",
+         [](ChainFile& f, const Value& v) { f.context.max_memory = to_bytes(v); }, true},
+        {"performance", int_spec("max_pixels", 0, 1e15), "IMGPIPE_MAX_PIXELS",
+         [](ChainFile& f, const Value& v) { f.context.limits.max_input_pixels = to_bytes(v); }},
+        {"performance", typed_spec("max_file_size", T::text), "IMGPIPE_MAX_FILE_SIZE",
+         [](ChainFile& f, const Value& v) { f.context.limits.max_file_bytes = to_bytes(v); }, true},
+        {"performance", int_spec("tile_size", 16, 65536), "IMGPIPE_TILE_SIZE",
+         [](ChainFile& f, const Value& v) { f.context.tile_size = to_int(v); }},
+        {"performance", int_spec("parallel_images", 0, 1024), "IMGPIPE_PARALLEL_IMAGES",
+         [](ChainFile& f, const Value& v) { f.context.parallel_images = to_int(v); }},
+        {"performance", choice_spec("quality", presets), "IMGPIPE_PRESET",
+         [](ChainFile& f, const Value& v) { f.context.quality = *parse_quality_preset(v.as_string()); }},
+        {"output", choice_spec("format", {"jpeg", "jpg", "png", "webp", "tiff", "tif"}), "IMGPIPE_FORMAT",
+         [](ChainFile& f, const Value& v) {
+           f.output.format = *parse_format(v.as_string());
+           f.output_format_set = true;
+         }},
+        {"output", int_spec("quality", 1, 100), "IMGPIPE_QUALITY",
+         [](ChainFile& f, const Value& v) { f.output.quality = to_int(v); }},
+        {"output", typed_spec("progressive", T::boolean), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.progressive = v.as_bool(); }},
+        {"output", choice_spec("metadata", {"strip", "keep"}), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.keep_metadata = v.as_string() == "keep"; }},
+        {"output", int_spec("compression", 0, 9), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.compression = to_int(v); }},
+        {"output", typed_spec("indexed", T::boolean), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.allow_indexed = v.as_bool(); }},
+        {"output", typed_spec("lossless", T::boolean), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.lossless = v.as_bool(); }},
+        {"output", int_spec("near_lossless", 0, 100), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.near_lossless = to_int(v); }},
+        {"output", int_spec("alpha_quality", 0, 100), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.alpha_quality = to_int(v); }},
+        {"output", int_spec("method", 0, 6), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.method = to_int(v); }},
+        {"output", typed_spec("target_size", T::text), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.target_size = to_bytes(v); }, true},
+        {"output", choice_spec("tiff_compression", {"none", "deflate", "lzw", "jpeg"}), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.tiff_compression = v.as_string(); }},
+        {"output", typed_spec("background", T::colour), nullptr,
+         [](ChainFile& f, const Value& v) {
+           const Colour c = v.as_colour();
+           f.output.background[0] = c.r;
+           f.output.background[1] = c.g;
+           f.output.background[2] = c.b;
+         }},
+        {"output", typed_spec("path", T::text), nullptr,
+         [](ChainFile& f, const Value& v) { f.output_path = v.as_string(); }},
+        {"output", typed_spec("fsync", T::boolean), nullptr,
+         [](ChainFile& f, const Value& v) { f.output.fsync = v.as_bool(); }},
+        {"", choice_spec("on_error", {"stop", "continue"}), "IMGPIPE_ON_ERROR",
+         [](ChainFile& f, const Value& v) {
+           f.on_error = v.as_string() == "continue" ? OnError::continue_ : OnError::stop;
+         }},
+    };
+    return s;
+  }();
+  return table;
+}
+
+std::vector<std::string> keys_of(const std::string& section) {
+  std::vector<std::string> keys;
+  for (const auto& s : settings())
+    if (s.section == section) keys.push_back(s.spec.name);
+  return keys;
+}
+
+const Setting* find_setting(std::string_view section, std::string_view name) {
+  for (const auto& s : settings())
+    if (s.section == section && s.spec.name == name) return &s;
+  return nullptr;
+}
+
+// Text as the natural Value for a type: numbers for numeric types, YAML's words for booleans,
+// text otherwise. The spec's own check then says whether it fits.
+Value value_from_text(const std::string& text, ParamType type) {
+  if (type == ParamType::boolean) {
+    std::string lower = text;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "true" || lower == "yes" || lower == "on") return Value(true);
+    if (lower == "false" || lower == "no" || lower == "off") return Value(false);
+  }
+  if (type == ParamType::integer || type == ParamType::number) {
+    const char* first = text.data();
+    const char* last = first + text.size();
+    std::int64_t i = 0;
+    if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc() && p == last) return Value(i);
+    double d = 0;
+    if (auto [p, ec] = std::from_chars(first, last, d); ec == std::errc() && p == last) return Value(d);
+  }
+  return Value(text);
+}
+
+// A setting's value from text (a scalar, a variable, a flag); the reason it is refused otherwise.
+std::variant<Value, std::string> setting_value(const Setting& setting, const Value& given) {
+  if (!setting.byte_size) return setting.spec.check(given);
+  const auto bytes = given.is_string() ? parse_byte_size(given.as_string()) : std::nullopt;
+  if (!bytes || *bytes > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return fmt::format("expected a size such as 4GB, 512MiB or 1000000, got {}", given.to_text());
+  return Value(static_cast<std::int64_t>(*bytes));
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string name) : name_(std::move(name)) {}
+
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) const {
+    // yaml-cpp leaves the mark at -1 for nodes it made up; the start is the best place then.
+    const int line = mark.is_null() ? 1 : mark.line + 1, column = mark.is_null() ? 1 : mark.column + 1;
+    throw Error(ErrorCategory::config, fmt::format("{}:{}:{}: {}", name_, line, column, message));
+  }
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
+    fail(node.Mark(), message);
+  }
+
+  void expect_map(const YAML::Node& node, const std::string& what) const {
+    if (!node.IsMap()) fail(node, fmt::format("{}: expected a mapping of keys to values", what));
+  }
+
+  struct Entry {
+    std::string key;
+    YAML::Node key_node, value;
+  };
+
+  // The entries of a mapping, each key a name and given once.
+  std::vector<Entry> entries(const YAML::Node& map, const std::string& what) const {
+    std::vector<Entry> out;
+    std::set<std::string> seen;
+    for (const auto& entry : map) {
+      if (!entry.first.IsScalar()) fail(entry.first, fmt::format("{}: expected a name as the key", what));
+      const std::string key = entry.first.Scalar();
+      if (!seen.insert(key).second) fail(entry.first, fmt::format("{}: '{}' is given twice", what, key));
+      out.push_back({key, entry.first, entry.second});
+    }
+    return out;
+  }
+
+  // Every key must be one of `allowed`; says which and suggests the closest.
+  void check_keys(const std::vector<Entry>& all, const std::vector<std::string>& allowed,
+                  const std::string& what) const {
+    for (const auto& entry : all) {
+      if (std::find(allowed.begin(), allowed.end(), entry.key) != allowed.end()) continue;
+      std::string message = fmt::format("{}: unknown key '{}'", what, entry.key);
+      if (auto near = closest_name(entry.key, allowed))
+        message += fmt::format(" (did you mean '{}'?)", *near);
+      fail(entry.key_node, message + fmt::format("; allowed: {}", fmt::join(allowed, ", ")));
     }
   }
-}
 
-void read_step(const Reader& r, const YAML::Node& item, std::size_t index, Chain& chain) {
+  // A YAML value as the natural Value for a type. Quoted scalars stay text: "85" is not 85.
+  Value value(const YAML::Node& node, ParamType type, const std::string& what) const {
+    if (type == ParamType::colour && node.IsSequence()) return colour_list(node, what);
+    if (!node.IsScalar()) fail(node, fmt::format("{}: expected a single value", what));
+    if (node.Tag() == "!") return Value(node.Scalar());
+    return value_from_text(node.Scalar(), type);
+  }
+
+  void apply(const YAML::Node& node, const Setting& setting, ChainFile& file) const {
+    const std::string what = setting.key();
+    auto checked = setting_value(setting, value(node, setting.spec.type, what));
+    if (auto* why = std::get_if<std::string>(&checked)) fail(node, fmt::format("{}: {}", what, *why));
+    setting.apply(file, std::get<Value>(checked));
+  }
+
+  // An empty section (`output:` and nothing under it) sets nothing, as `- grayscale:` does.
+  void read_section(const YAML::Node& node, const std::string& section, ChainFile& file) const {
+    if (node.IsNull()) return;
+    expect_map(node, section);
+    const auto all = entries(node, section);
+    check_keys(all, keys_of(section), section);
+    for (const auto& entry : all) apply(entry.value, *find_setting(section, entry.key), file);
+  }
+
+  void read_step(const YAML::Node& item, std::size_t index, Chain& chain) const;
+
+ private:
+  Value colour_list(const YAML::Node& node, const std::string& what) const {
+    if (node.size() != 3 && node.size() != 4)
+      fail(node, fmt::format("{}: expected [r, g, b] or [r, g, b, a] with values 0..255", what));
+    std::uint8_t c[4] = {0, 0, 0, 255};
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const Value v = node[i].IsScalar() ? value_from_text(node[i].Scalar(), ParamType::integer) : Value();
+      if (!v.is_int() || v.as_int() < 0 || v.as_int() > 255)
+        fail(node[i], fmt::format("{}: expected a channel value 0..255, got {}", what, v.to_text()));
+      c[i] = static_cast<std::uint8_t>(v.as_int());
+    }
+    return Value(Colour{c[0], c[1], c[2], c[3]});
+  }
+
+  std::string name_;
+};
+
+void Reader::read_step(const YAML::Node& item, std::size_t index, Chain& chain) const {
   const std::string where = fmt::format("chain[{}]", index);
   YAML::Node name_node, params_node;
   if (item.IsScalar()) {
     name_node = item;
-  } else if (item.IsMap() && item.size() == 1) {
+  } else if (item.IsMap() && item.size() == 1 && item.begin()->first.IsScalar()) {
     name_node = item.begin()->first;
     params_node = item.begin()->second;
   } else {
-    r.fail(item, fmt::format("{}: expected an operation such as '- resize: {{width: 800}}' or '- grayscale'", where));
+    fail(item, fmt::format("{}: expected one operation such as '- resize: {{width: 800}}' or '- grayscale'",
+                           where));
   }
-  const std::string op = name_node.as<std::string>();
+  const std::string op = name_node.Scalar();
   const OpDescriptor* descriptor = Registry::global().find(op);
-  if (!descriptor) {
-    try {
-      Registry::global().at(op);  // builds the message with the suggestion
-    } catch (const Error& e) {
-      r.fail(name_node, fmt::format("{}: {}", where, e.what()));
-    }
+  try {
+    if (!descriptor) Registry::global().at(op);  // throws with the suggestion and the list
+  } catch (const Error& e) {
+    fail(name_node, fmt::format("{}: {}", where, e.what()));
   }
   std::map<std::string, Value, std::less<>> given;
   if (params_node && !params_node.IsNull()) {
     if (!params_node.IsMap())
-      r.fail(params_node, fmt::format("{}: parameters must be a mapping, e.g. {{width: 800}}", op));
-    std::vector<std::string> allowed;
-    for (const auto& spec : descriptor->params) allowed.push_back(spec.name);
-    for (const auto& entry : params_node) {
-      const auto key = entry.first.as<std::string>();
-      const ParamSpec* spec = descriptor->find_param(key);
+      fail(params_node, fmt::format("{}: parameters must be a mapping, e.g. {{width: 800}}", op));
+    for (const auto& entry : entries(params_node, op)) {
+      const ParamSpec* spec = descriptor->find_param(entry.key);
       if (!spec) {
-        std::string message = fmt::format("{}: unknown parameter '{}'", op, key);
-        if (auto near = closest_name(key, allowed)) message += fmt::format(" (did you mean '{}'?)", *near);
-        r.fail(entry.first, message + (allowed.empty() ? std::string("; it takes no parameters")
-                                                       : fmt::format("; allowed: {}", fmt::join(allowed, ", "))));
+        // validate_params words the unknown-parameter error; here it gets its position.
+        try {
+          validate_params(*descriptor, {{entry.key, Value()}});
+        } catch (const Error& e) {
+          fail(entry.key_node, e.what());
+        }
       }
-      given[key] = r.setting(entry.second, *spec, op);
+      const std::string what = op + "." + entry.key;
+      auto checked = spec->check(value(entry.value, spec->type, what));
+      if (auto* why = std::get_if<std::string>(&checked))
+        fail(entry.value, fmt::format("{}: {}", what, *why));
+      given[entry.key] = std::get<Value>(checked);
     }
   }
   try {
     chain.then(*descriptor, validate_params(*descriptor, given));
   } catch (const Error& e) {
-    r.fail(name_node, e.what());  // checks across parameters, at the step
+    fail(name_node, e.what());  // checks across parameters, at the step
   }
+}
+
+ChainFile parse_root(const Reader& r, const YAML::Node& root, const std::string& name) {
+  if (!root || root.IsNull())
+    r.fail(YAML::Mark::null_mark(), "the file is empty; it needs at least a 'chain:' list of operations");
+  r.expect_map(root, "chain file");
+  ChainFile file;
+  file.source = name;
+  const std::vector<std::string> top = {"performance", "chain", "output", "on_error"};
+  const auto all = r.entries(root, "chain file");
+  r.check_keys(all, top, "chain file");
+  for (const auto& entry : all) {
+    if (entry.key == "performance" || entry.key == "output")
+      r.read_section(entry.value, entry.key, file);
+    else if (entry.key == "on_error")
+      r.apply(entry.value, *find_setting("", entry.key), file);
+  }
+  const YAML::Node chain = root["chain"];
+  if (!chain) r.fail(root, "missing 'chain:', the list of operations to run");
+  if (!chain.IsSequence() && !chain.IsNull())
+    r.fail(chain, "chain: expected a list of operations such as '- resize: {width: 800}'");
+  std::size_t index = 0;
+  for (const auto& item : chain) r.read_step(item, index++, file.chain);
+  return file;
 }
 
 }  // namespace
 
 ChainFile parse_chain(std::string_view yaml_text, const std::string& name) {
-  Reader r(name);
-  YAML::Node root;
+  const Reader r(name);
   try {
-    root = YAML::Load(std::string(yaml_text));
+    return parse_root(r, YAML::Load(std::string(yaml_text)), name);
   } catch (const YAML::Exception& e) {
-    throw Error(ErrorCategory::config, fmt::format("{}:{}:{}: invalid YAML: {}", name, e.mark.line + 1,
-                                                   e.mark.column + 1, e.msg));
+    r.fail(e.mark, "invalid YAML: " + e.msg);
   }
-  ChainFile file;
-  file.source = name;
-  if (!root || root.IsNull()) throw Error(ErrorCategory::config, fmt::format("{}: the file is empty; it needs at least a 'chain:' list", name));
-  r.expect_map(root, "chain file");
-  r.check_keys(root, kTopKeys, "chain file");
-  if (root["performance"]) read_performance(r, root["performance"], file);
-  if (root["output"]) read_output(r, root["output"], file);
-  if (root["on_error"])
-    file.on_error = r.setting(root["on_error"], choice_spec("on_error", {"stop", "continue"}), "chain file")
-                                .as_string() == "continue" ? OnError::continue_ : OnError::stop;
-  const YAML::Node chain = root["chain"];
-  if (!chain) throw Error(ErrorCategory::config, fmt::format("{}: missing 'chain:' (the list of operations)", name));
-  if (!chain.IsSequence() && !chain.IsNull()) r.fail(chain, "chain: expected a list of operations");
-  std::size_t index = 0;
-  for (const auto& item : chain) read_step(r, item, index++, file.chain);
-  return file;
 }
 
 ChainFile load_chain_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw Error(ErrorCategory::config, fmt::format("{}: is a directory, not a chain file", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorCategory::config, fmt::format("{}: cannot read the chain file", path.string()));
   std::ostringstream text;
@@ -272,75 +349,43 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) noexcept {
   double number = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (ec != std::errc() || number < 0 || !std::isfinite(number)) return std::nullopt;
-  std::string unit(end, text.data() + text.size());
-  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
-  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  static const std::pair<const char*, double> units[] = {
-      {"", 1},          {"B", 1},           {"K", 1e3},          {"KB", 1e3},
-      {"M", 1e6},       {"MB", 1e6},        {"G", 1e9},          {"GB", 1e9},
-      {"T", 1e12},      {"TB", 1e12},       {"KI", 1024.0},      {"KIB", 1024.0},
-      {"MI", 1048576.0}, {"MIB", 1048576.0}, {"GI", 1073741824.0}, {"GIB", 1073741824.0},
-      {"TI", 1099511627776.0}, {"TIB", 1099511627776.0}};
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  static const std::pair<std::string_view, double> units[] = {
+      {"", 1},        {"B", 1},        {"K", 1e3},     {"KB", 1e3},     {"M", 1e6},     {"MB", 1e6},
+      {"G", 1e9},     {"GB", 1e9},     {"T", 1e12},    {"TB", 1e12},    {"KI", 0x1p10}, {"KIB", 0x1p10},
+      {"MI", 0x1p20}, {"MIB", 0x1p20}, {"GI", 0x1p30}, {"GIB", 0x1p30}, {"TI", 0x1p40}, {"TIB", 0x1p40}};
+  auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::toupper(static_cast<unsigned char>(x)) == y;
+           });
+  };
   for (const auto& [name, factor] : units)
-    if (unit == name) {
-      double bytes = number * factor;
-      if (bytes > 1.8e19) return std::nullopt;
-      return static_cast<std::uint64_t>(std::llround(bytes));
+    if (same(unit, name)) {
+      const double bytes = std::round(number * factor);
+      // 2^64 is the first double past the largest 64-bit value.
+      if (bytes >= 0x1p64) return std::nullopt;
+      return static_cast<std::uint64_t>(bytes);
     }
   return std::nullopt;
 }
 
+void apply_setting(ChainFile& file, std::string_view key, std::string_view text, std::string_view origin) {
+  const auto dot = key.find('.');
+  const std::string_view section = dot == std::string_view::npos ? std::string_view() : key.substr(0, dot);
+  const Setting* setting = find_setting(section, dot == std::string_view::npos ? key : key.substr(dot + 1));
+  if (!setting) throw Error(ErrorCategory::internal, fmt::format("{}: no setting '{}'", origin, key));
+  auto checked = setting_value(*setting, value_from_text(std::string(text), setting->spec.type));
+  if (auto* why = std::get_if<std::string>(&checked))
+    throw Error(ErrorCategory::config, fmt::format("{}: {}", origin, *why));
+  setting->apply(file, std::get<Value>(checked));
+}
+
 void apply_environment(ChainFile& file, const std::function<const char*(const char*)>& getenv_fn) {
-  auto get = [&](const char* name) -> const char* {
-    return getenv_fn ? getenv_fn(name) : std::getenv(name);
-  };
-  auto bad = [](const char* name, const char* value, const std::string& expected) {
-    return Error(ErrorCategory::config, fmt::format("{}={}: expected {}", name, value, expected));
-  };
-  auto integer = [&](const char* name, long long min, long long max) -> std::optional<long long> {
-    const char* v = get(name);
-    if (!v || !*v) return std::nullopt;
-    long long out = 0;
-    auto [p, ec] = std::from_chars(v, v + std::strlen(v), out);
-    if (ec != std::errc() || *p || out < min || out > max)
-      throw bad(name, v, fmt::format("an integer {}..{}", min, max));
-    return out;
-  };
-  auto bytes = [&](const char* name) -> std::optional<std::uint64_t> {
-    const char* v = get(name);
-    if (!v || !*v) return std::nullopt;
-    auto out = parse_byte_size(v);
-    if (!out) throw bad(name, v, "a size such as 4GB, 512MiB or 1000000");
-    return out;
-  };
-  Context& c = file.context;
-  if (auto v = integer("IMGPIPE_THREADS", 0, 1024)) c.threads = static_cast<int>(*v);
-  if (auto v = integer("IMGPIPE_TILE_SIZE", 16, 65536)) c.tile_size = static_cast<int>(*v);
-  if (auto v = integer("IMGPIPE_PARALLEL_IMAGES", 0, 1024)) c.parallel_images = static_cast<int>(*v);
-  if (auto v = integer("IMGPIPE_MAX_PIXELS", 0, 1'000'000'000'000'000LL)) c.limits.max_input_pixels = static_cast<std::uint64_t>(*v);
-  if (auto v = bytes("IMGPIPE_MAX_MEMORY")) c.max_memory = *v;
-  if (auto v = bytes("IMGPIPE_MAX_FILE_SIZE")) c.limits.max_file_bytes = *v;
-  if (const char* v = get("IMGPIPE_DEVICE"); v && *v) {
-    auto d = parse_device(v);
-    if (!d) throw bad("IMGPIPE_DEVICE", v, "one of auto, cpu, opencl, cuda");
-    c.device = *d;
-  }
-  if (const char* v = get("IMGPIPE_PRESET"); v && *v) {
-    auto q = parse_quality_preset(v);
-    if (!q) throw bad("IMGPIPE_PRESET", v, "one of ultra, high, balanced, fast, draft");
-    c.quality = *q;
-  }
-  if (const char* v = get("IMGPIPE_FORMAT"); v && *v) {
-    auto f = parse_format(v);
-    if (!f) throw bad("IMGPIPE_FORMAT", v, "one of jpeg, png, webp, tiff");
-    file.output.format = *f;
-    file.output_format_set = true;
-  }
-  if (auto v = integer("IMGPIPE_QUALITY", 1, 100)) file.output.quality = static_cast<int>(*v);
-  if (const char* v = get("IMGPIPE_ON_ERROR"); v && *v) {
-    std::string s = v;
-    if (s != "stop" && s != "continue") throw bad("IMGPIPE_ON_ERROR", v, "stop or continue");
-    file.on_error = s == "continue" ? OnError::continue_ : OnError::stop;
+  for (const auto& setting : settings()) {
+    if (!setting.env) continue;
+    const char* value = getenv_fn ? getenv_fn(setting.env) : std::getenv(setting.env);
+    if (value && *value) apply_setting(file, setting.key(), value, setting.env);
   }
 }
 

@@ -1,12 +1,11 @@
-#include <imgpipe/monitor.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <sstream>
-
-#include <fmt/format.h>
+#include <imgpipe/monitor.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace imgpipe {
 
@@ -18,8 +17,7 @@ std::uint64_t proc_status_kb(std::string_view key) noexcept {
     std::ifstream status("/proc/self/status");
     std::string line;
     while (std::getline(status, line)) {
-      if (line.compare(0, key.size(), key) == 0 && line.size() > key.size() &&
-          line[key.size()] == ':')
+      if (line.compare(0, key.size(), key) == 0 && line.size() > key.size() && line[key.size()] == ':')
         return std::stoull(line.substr(key.size() + 1)) * 1024;
     }
   } catch (...) {
@@ -45,8 +43,14 @@ constexpr std::size_t kNoParent = static_cast<std::size_t>(-1);
 
 }  // namespace
 
-std::uint64_t peak_rss_bytes() noexcept { return proc_status_kb("VmHWM"); }
-std::uint64_t current_rss_bytes() noexcept { return proc_status_kb("VmRSS"); }
+// /proc rather than getrusage: ru_maxrss comes from approximate per-CPU counters and can read
+// below VmRSS, and a peak under the current use would confuse every report.
+std::uint64_t peak_rss_bytes() noexcept {
+  return proc_status_kb("VmHWM");
+}
+std::uint64_t current_rss_bytes() noexcept {
+  return proc_status_kb("VmRSS");
+}
 
 struct PerformanceMonitor::Node {
   std::string name;
@@ -60,38 +64,38 @@ struct PerformanceMonitor::Node {
 PerformanceMonitor::PerformanceMonitor() = default;
 PerformanceMonitor::~PerformanceMonitor() = default;
 
-PerformanceMonitor::Scope PerformanceMonitor::track(std::string_view name) {
+// The child of this thread's open scope with that name, created on first use.
+std::size_t PerformanceMonitor::node_for(std::string_view name) {
   std::size_t parent = kNoParent;
   for (auto it = t_open.rbegin(); it != t_open.rend(); ++it)
     if (it->monitor == this) {
       parent = it->node;
       break;
     }
-  std::size_t index;
-  {
-    std::lock_guard lock(mutex_);
-    const std::vector<std::size_t>* siblings = nullptr;
-    std::vector<std::size_t> roots;
-    if (parent == kNoParent) {
-      for (std::size_t i = 0; i < nodes_.size(); ++i)
-        if (nodes_[i]->parent == kNoParent) roots.push_back(i);
-      siblings = &roots;
-    } else {
-      siblings = &nodes_[parent]->children;
-    }
-    auto found = std::find_if(siblings->begin(), siblings->end(),
-                              [&](std::size_t i) { return nodes_[i]->name == name; });
-    if (found != siblings->end()) {
-      index = *found;
-    } else {
-      index = nodes_.size();
-      int depth = parent == kNoParent ? 0 : nodes_[parent]->depth + 1;
-      nodes_.push_back(std::make_unique<Node>(Node{std::string(name), parent, depth, {}, {}, 0}));
-      if (parent != kNoParent) nodes_[parent]->children.push_back(index);
-    }
-  }
+  std::lock_guard lock(mutex_);
+  std::vector<std::size_t> roots;
+  if (parent == kNoParent)
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i]->parent == kNoParent) roots.push_back(i);
+  const auto& siblings = parent == kNoParent ? roots : nodes_[parent]->children;
+  auto found =
+      std::find_if(siblings.begin(), siblings.end(), [&](std::size_t i) { return nodes_[i]->name == name; });
+  if (found != siblings.end()) return *found;
+  const std::size_t index = nodes_.size();
+  const int depth = parent == kNoParent ? 0 : nodes_[parent]->depth + 1;
+  nodes_.push_back(std::make_unique<Node>(Node{std::string(name), parent, depth, {}, {}, 0}));
+  if (parent != kNoParent) nodes_[parent]->children.push_back(index);
+  return index;
+}
+
+PerformanceMonitor::Scope PerformanceMonitor::track(std::string_view name) {
+  const std::size_t index = node_for(name);
   t_open.push_back({this, index});
   return Scope(this, index);
+}
+
+void PerformanceMonitor::record(std::string_view name, double ms) {
+  close(node_for(name), ms);
 }
 
 PerformanceMonitor::Scope::Scope(PerformanceMonitor* monitor, std::size_t node)
@@ -103,9 +107,8 @@ PerformanceMonitor::Scope::Scope(Scope&& other) noexcept
 PerformanceMonitor::Scope::~Scope() {
   if (!monitor_) return;
   auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_);
-  auto it = std::find_if(t_open.rbegin(), t_open.rend(), [&](const OpenScope& s) {
-    return s.monitor == monitor_ && s.node == node_;
-  });
+  auto it = std::find_if(t_open.rbegin(), t_open.rend(),
+                         [&](const OpenScope& s) { return s.monitor == monitor_ && s.node == node_; });
   if (it != t_open.rend()) t_open.erase(std::next(it).base());
   monitor_->close(node_, elapsed.count());
 }
@@ -149,12 +152,12 @@ std::vector<PerformanceMonitor::Stats> PerformanceMonitor::stats() const {
 
 std::string PerformanceMonitor::report_text() const {
   std::ostringstream out;
-  out << fmt::format("{:<44} {:>6} {:>10} {:>9} {:>9} {:>9} {:>10}\n", "scope", "count",
-                     "total ms", "mean ms", "p50 ms", "p95 ms", "peak MB");
+  out << fmt::format("{:<44} {:>6} {:>10} {:>9} {:>9} {:>9} {:>10}\n", "scope", "count", "total ms",
+                     "mean ms", "p50 ms", "p95 ms", "peak MB");
   for (const auto& s : stats()) {
     std::string label = std::string(static_cast<std::size_t>(s.depth) * 2, ' ') + s.name;
-    out << fmt::format("{:<44} {:>6} {:>10.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>10.1f}\n", label,
-                       s.count, s.total_ms, s.mean_ms, s.p50_ms, s.p95_ms,
+    out << fmt::format("{:<44} {:>6} {:>10.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>10.1f}\n", label, s.count,
+                       s.total_ms, s.mean_ms, s.p50_ms, s.p95_ms,
                        static_cast<double>(s.peak_rss) / (1024.0 * 1024.0));
   }
   return out.str();
@@ -164,14 +167,19 @@ std::string PerformanceMonitor::report_json() const {
   // Rebuild the tree from the depth-first list. A pointer into a parent's array stays valid
   // because that array only grows after deeper pointers have been dropped.
   auto all = stats();
-  nlohmann::json doc = {{"scopes", nlohmann::json::array()},
-                        {"peak_rss_bytes", peak_rss_bytes()}};
+  nlohmann::json doc = {{"scopes", nlohmann::json::array()}, {"peak_rss_bytes", peak_rss_bytes()}};
   std::vector<nlohmann::json*> parents;  // parents[d] = array to append depth-d nodes to
   parents.push_back(&doc["scopes"]);
   for (const auto& s : all) {
-    nlohmann::json node = {{"name", s.name},       {"path", s.path},         {"count", s.count},
-                           {"total_ms", s.total_ms}, {"mean_ms", s.mean_ms},   {"p50_ms", s.p50_ms},
-                           {"p95_ms", s.p95_ms},   {"max_ms", s.max_ms},     {"peak_rss_bytes", s.peak_rss},
+    nlohmann::json node = {{"name", s.name},
+                           {"path", s.path},
+                           {"count", s.count},
+                           {"total_ms", s.total_ms},
+                           {"mean_ms", s.mean_ms},
+                           {"p50_ms", s.p50_ms},
+                           {"p95_ms", s.p95_ms},
+                           {"max_ms", s.max_ms},
+                           {"peak_rss_bytes", s.peak_rss},
                            {"children", nlohmann::json::array()}};
     parents.resize(static_cast<std::size_t>(s.depth) + 1);
     parents.back()->push_back(std::move(node));

@@ -12,6 +12,7 @@
 #include <tbb/task_arena.h>
 
 #include "../ops/point_program.hpp"
+#include "../ops/value_json.hpp"
 
 namespace imgpipe {
 
@@ -58,49 +59,90 @@ Image run_program(const PointProgram& program, const Image& input) {
 
 }  // namespace
 
-Image Chain::run(const Image& input, const Context& context, bool fuse_point_ops) const {
-  if (input.empty()) throw Error(ErrorCategory::internal, "chain: the input image is empty");
-  auto body = [&] {
-    Image current = input;
-    std::optional<PointProgram> pending;
-    std::string pending_label;
-    auto flush = [&] {
-      if (!pending) return;
-      MaybeScope scope(context.monitor, pending_label);
-      if (!pending->empty()) current = run_program(*pending, current);
-      pending.reset();
-    };
-    for (const Step& step : steps_) {
-      if (fuse_point_ops && step.descriptor->footprint == Footprint::point) {
-        PointProgram stages(current.channels(), current.pixels.depth());
-        if (step.operation->append_point_stages(stages, current.channels(), current.pixels.depth())) {
-          if (!pending) {
-            pending.emplace(current.channels(), current.pixels.depth());
-            pending_label = step.label;
-          } else {
-            pending_label += " + " + step.descriptor->name;
-          }
-          pending->append(stages);
-          continue;
+namespace {
+
+// Every operation runs on the CPU today, so `auto` means the CPU. An explicit accelerator
+// is refused rather than silently ignored: a user who asks for a GPU should know.
+void check_device(Device device) {
+  if (device == Device::opencl || device == Device::cuda)
+    throw Error(ErrorCategory::device,
+                fmt::format("device {}: no operation has a {} path in this build; use device: auto or cpu",
+                            to_string(device), to_string(device)));
+}
+
+}  // namespace
+
+std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, const std::string& name,
+                                     const Context& context, bool fuse_point_ops) const {
+  Image current = input;
+  std::optional<PointProgram> pending;
+  std::string pending_label;
+  auto flush = [&] {
+    if (!pending) return;
+    MaybeScope scope(context.monitor, pending_label);
+    if (!pending->empty()) current = run_program(*pending, current);
+    pending.reset();
+  };
+  for (std::size_t i = first; i < steps_.size(); ++i) {
+    const Step& step = steps_[i];
+    if (fuse_point_ops && step.descriptor->footprint == Footprint::point) {
+      PointProgram stages(current.channels(), current.pixels.depth());
+      if (step.operation->append_point_stages(stages, current.channels(), current.pixels.depth())) {
+        if (!pending) {
+          pending.emplace(current.channels(), current.pixels.depth());
+          pending_label = step.label;
+        } else {
+          pending_label += " + " + step.descriptor->name;
         }
+        pending->append(stages);
+        continue;
       }
-      flush();
-      MaybeScope scope(context.monitor, step.label);
-      current = step.operation->apply(current, context);
     }
     flush();
-    return current;
-  };
+    std::vector<std::pair<std::string, Image>> fanned;
+    {
+      MaybeScope scope(context.monitor, step.label);
+      fanned = step.operation->fan_out(current, context);
+      if (fanned.empty()) current = step.operation->apply(current, context);
+    }
+    if (!fanned.empty()) {
+      // Each variant runs the rest of the chain; names join with '-' ("sunset", "sunset-2x2").
+      std::vector<Variant> out;
+      for (auto& [variant, image] : fanned) {
+        auto rest = run_from(i + 1, image, name.empty() ? variant : name + "-" + variant, context, fuse_point_ops);
+        for (auto& v : rest) out.push_back(std::move(v));
+      }
+      return out;
+    }
+  }
+  flush();
+  return {Variant{name, std::move(current)}};
+}
+
+std::vector<Variant> Chain::run_variants(const Image& input, const Context& context, bool fuse_point_ops) const {
+  if (input.empty()) throw Error(ErrorCategory::internal, "chain: the input image is empty");
+  check_device(context.device);
+  auto body = [&] { return run_from(0, input, "", context, fuse_point_ops); };
   if (context.threads <= 0) return body();
   tbb::task_arena arena(context.threads);
   return arena.execute(body);
+}
+
+Image Chain::run(const Image& input, const Context& context, bool fuse_point_ops) const {
+  auto variants = run_variants(input, context, fuse_point_ops);
+  if (variants.size() != 1)
+    throw Error(ErrorCategory::config,
+                fmt::format("the chain makes {} variants of each image; run it with run_variants() (the CLI "
+                            "writes one file per variant)",
+                            variants.size()));
+  return std::move(variants.front().image);
 }
 
 std::string Chain::canonical() const {
   nlohmann::json steps = nlohmann::json::array();
   for (const Step& step : steps_) {
     nlohmann::json params = nlohmann::json::object();
-    for (const auto& [name, value] : step.params.values()) params[name] = value.to_text();
+    for (const auto& [name, value] : step.params.values()) params[name] = detail::to_json(value);
     steps.push_back({{step.descriptor->name, params}});
   }
   return steps.dump();

@@ -35,9 +35,13 @@ mode_t current_umask() {
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
                        bool fsync) {
   const auto directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  std::string temp = (directory / fmt::format(".{}.imgpipe-XXXXXX", path.filename().string())).string();
+  // The temporary name adds 16 characters to the target's; cut the copied part so that a
+  // target name near NAME_MAX (255) still leaves room.
+  const std::string name = path.filename().string().substr(0, 200);
+  std::string temp = (directory / fmt::format(".{}.imgpipe-XXXXXX", name)).string();
   int fd = mkstemp(temp.data());
-  if (fd < 0) fail_io(path, fmt::format("cannot create a file in {}: {}", directory.string(), std::strerror(errno)));
+  if (fd < 0)
+    fail_io(path, fmt::format("cannot create a file in {}: {}", directory.string(), std::strerror(errno)));
   auto abandon = [&](const std::string& what) {
     int saved = errno;
     ::close(fd);
@@ -66,6 +70,14 @@ void write_file_atomic(const std::filesystem::path& path, std::span<const std::u
     int saved = errno;
     ::unlink(temp.c_str());
     fail_io(path, fmt::format("cannot rename into place: {}", std::strerror(saved)));
+  }
+  // The rename is durable only once the directory entry is on disk as well.
+  if (fsync) {
+    int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include <imgpipe/io.hpp>
@@ -15,15 +16,25 @@ cv::Mat to_8bit(const cv::Mat& pixels);
 // Composites alpha onto an opaque background; images without alpha are returned as is.
 cv::Mat flatten_alpha(const cv::Mat& pixels, const std::uint8_t background[3]);
 
-// Palette PNG when an 8-bit image with colour or alpha has at most 256 distinct pixel
-// values; nullopt otherwise (the caller then writes a truecolour PNG).
+// Palette PNG when an 8-bit RGB or RGBA image has at most 256 distinct pixel values;
+// nullopt otherwise (the caller then writes a truecolour PNG).
 std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image,
                                                             const SaveOptions& options);
+
+// What a palette PNG carries besides pixels; empty spans are left out.
+struct PngMetadata {
+  std::span<const std::uint8_t> exif;  // with or without the "Exif\0\0" prefix
+  std::span<const std::uint8_t> icc;
+};
 
 // Writes a palette PNG from an index image (CV_8UC1) and its colour table (RGBA).
 std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
                                             const std::vector<std::array<std::uint8_t, 4>>& table,
-                                            int compression);
+                                            int compression, const PngMetadata& metadata = {});
+
+// Palette PNG from indices + table. The compressed index stream is kept in the image's
+// cache, so images sharing indices (variants of one clustering) compress it once.
+std::vector<std::uint8_t> encode_png_from_indices(const IndexedPixels& indexed, const SaveOptions& options);
 
 std::vector<std::uint8_t> encode_webp(const Image& image, const SaveOptions& options,
                                       QualityPreset preset);

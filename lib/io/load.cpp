@@ -9,7 +9,10 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>
@@ -69,20 +72,40 @@ std::uint64_t check_file(const Source& source, const Limits& limits) {
   return size;
 }
 
-// The loader libvips picks ("jpegload", "pngload", ...), or a decode error.
-std::string find_loader(const Source& source) {
+// Reads through a libvips source, file or memory alike. A file source takes the path as it
+// is: libvips's file loaders would parse a name ending in "[...]" as load options.
+detail::VipsSourceRef open_source(const Source& source) {
   detail::ensure_vips();
-  const char* loader =
-      source.path ? vips_foreign_find_load(source.path->c_str())
-                  : vips_foreign_find_load_buffer(source.bytes.data(), source.bytes.size());
-  if (!loader) {
+  detail::VipsSourceRef opened(source.path
+                                   ? vips_source_new_from_file(source.path->c_str())
+                                   : vips_source_new_from_memory(source.bytes.data(), source.bytes.size()));
+  if (!opened) fail(ErrorCategory::io, source, detail::take_vips_error("cannot open"));
+  return opened;
+}
+
+struct Loader {
+  std::string name;         // libvips nickname: "jpegload_source", "magickload", ...
+  bool from_source = true;  // false: a loader with only file and buffer forms (ImageMagick)
+};
+
+// The loader libvips picks, or a decode error.
+Loader find_loader(const Source& source) {
+  Loader loader;
+  const char* found = vips_foreign_find_load_source(open_source(source).get());
+  if (!found) {
+    loader.from_source = false;
+    found = source.path ? vips_foreign_find_load(source.path->c_str())
+                        : vips_foreign_find_load_buffer(source.bytes.data(), source.bytes.size());
+  }
+  if (!found) {
     detail::take_vips_error();
     fail(ErrorCategory::decode, source, "not a recognised image format");
   }
-  // Class names such as "VipsForeignLoadJpegFile" → nickname "jpegload".
-  GType type = g_type_from_name(loader);
+  // Class names such as "VipsForeignLoadJpegSource" → nickname "jpegload_source".
+  GType type = g_type_from_name(found);
   const char* nick = type ? vips_nickname_find(type) : nullptr;
-  return nick ? nick : loader;
+  loader.name = nick ? nick : found;
+  return loader;
 }
 
 std::string format_of_loader(std::string loader) {
@@ -90,48 +113,35 @@ std::string format_of_loader(std::string loader) {
     auto pos = loader.rfind(suffix);
     if (pos != std::string::npos && pos + std::strlen(suffix) == loader.size()) loader.erase(pos);
   }
-  if (loader == "jpeg") return "jpeg";
-  if (loader == "tiff") return "tiff";
   return loader;
 }
 
 // Opens lazily: libvips reads the header now and pixels only when they are asked for.
-VipsRef open(const Source& source, const std::string& loader, FailOn fail_on, int jpeg_shrink,
-             double webp_scale) {
+VipsRef open(const Source& source, const Loader& loader, FailOn fail_on, int jpeg_shrink, double webp_scale) {
   VipsRef image;
   const auto access = VIPS_ACCESS_SEQUENTIAL;
   const auto fail_mode = to_vips(fail_on);
-  bool is_jpeg = loader.starts_with("jpegload");
-  bool is_webp = loader.starts_with("webpload");
-  int rc;
-  if (source.path) {
-    const char* p = source.path->c_str();
-    if (is_jpeg && jpeg_shrink > 1)
-      rc = vips_jpegload(p, image.out(), "access", access, "fail_on", fail_mode, "shrink", jpeg_shrink,
-                         nullptr);
-    else if (is_webp && webp_scale < 1.0)
-      rc = vips_webpload(p, image.out(), "access", access, "fail_on", fail_mode, "scale", webp_scale,
-                         nullptr);
-    else {
-      *image.out() = vips_image_new_from_file(p, "access", access, "fail_on", fail_mode, nullptr);
-      rc = image ? 0 : -1;
-    }
+  int rc = 0;
+  if (!loader.from_source) {
+    *image.out() = source.path ? vips_image_new_from_file(source.path->c_str(), "access", access, "fail_on",
+                                                          fail_mode, nullptr)
+                               : vips_image_new_from_buffer(source.bytes.data(), source.bytes.size(), "",
+                                                            "access", access, "fail_on", fail_mode, nullptr);
   } else {
-    void* data = const_cast<std::uint8_t*>(source.bytes.data());  // libvips only reads it
-    std::size_t size = source.bytes.size();
-    if (is_jpeg && jpeg_shrink > 1)
-      rc = vips_jpegload_buffer(data, size, image.out(), "access", access, "fail_on", fail_mode,
-                                "shrink", jpeg_shrink, nullptr);
-    else if (is_webp && webp_scale < 1.0)
-      rc = vips_webpload_buffer(data, size, image.out(), "access", access, "fail_on", fail_mode,
-                                "scale", webp_scale, nullptr);
-    else {
+    // Each image gets its own source: two loaders must not share one read position.
+    detail::VipsSourceRef input = open_source(source);
+    if (jpeg_shrink > 1 && loader.name.starts_with("jpegload"))
+      rc = vips_jpegload_source(input.get(), image.out(), "access", access, "fail_on", fail_mode, "shrink",
+                                jpeg_shrink, nullptr);
+    else if (webp_scale < 1.0 && loader.name.starts_with("webpload"))
+      rc = vips_webpload_source(input.get(), image.out(), "access", access, "fail_on", fail_mode, "scale",
+                                webp_scale, nullptr);
+    else
       *image.out() =
-          vips_image_new_from_buffer(data, size, "", "access", access, "fail_on", fail_mode, nullptr);
-      rc = image ? 0 : -1;
-    }
+          vips_image_new_from_source(input.get(), "", "access", access, "fail_on", fail_mode, nullptr);
   }
-  if (rc != 0 || !image) fail(ErrorCategory::decode, source, detail::take_vips_error());
+  if (rc != 0 || !image)
+    fail(ErrorCategory::decode, source, detail::take_vips_error("cannot read the image header"));
   return image;
 }
 
@@ -160,11 +170,11 @@ int bits_of(VipsBandFormat format) {
   return static_cast<int>(vips_format_sizeof(format)) * 8;
 }
 
-ImageInfo info_of(VipsImage* image, const Source& source, const std::string& loader,
+ImageInfo info_of(VipsImage* image, const Source& source, const Loader& loader,
                   std::uint64_t file_bytes) {
   ImageInfo info;
   info.source = source.name;
-  info.format = format_of_loader(loader);
+  info.format = format_of_loader(loader.name);
   info.width = vips_image_get_width(image);
   info.height = vips_image_get_height(image);
   info.bands = vips_image_get_bands(image);
@@ -179,20 +189,76 @@ ImageInfo info_of(VipsImage* image, const Source& source, const std::string& loa
   return info;
 }
 
-void check_pixels(const ImageInfo& info, const Source& source, const Limits& limits) {
-  auto pixels = static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height);
+void check_pixels(std::uint64_t width, std::uint64_t height, const Source& source, const Limits& limits) {
+  const std::uint64_t pixels = width * height;
   if (limits.max_input_pixels && pixels > limits.max_input_pixels)
     fail(ErrorCategory::limit, source,
          fmt::format("{}x{} = {} pixels is over the limit of {} pixels (raise it with "
                      "--max-pixels or IMGPIPE_MAX_PIXELS)",
-                     info.width, info.height, pixels, limits.max_input_pixels));
+                     width, height, pixels, limits.max_input_pixels));
+}
+
+void check_pixels(const ImageInfo& info, const Source& source, const Limits& limits) {
+  check_pixels(static_cast<std::uint64_t>(info.width), static_cast<std::uint64_t>(info.height), source,
+               limits);
+}
+
+std::uint32_t big_endian(std::span<const std::uint8_t> bytes, std::size_t at, int length) {
+  std::uint32_t value = 0;
+  for (int i = 0; i < length; ++i) value = value << 8 | bytes[at + static_cast<std::size_t>(i)];
+  return value;
+}
+
+// Width and height from a PNG's IHDR or a JPEG's SOF marker, read without the decoder.
+// libpng and libjpeg read on towards the first pixel data before they report a size, so a
+// file that claims an enormous size and then stops would fail as a decode error before the
+// pixel limit could refuse it, and a decoder should never be handed such a header anyway.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> header_size(std::span<const std::uint8_t> head) {
+  static constexpr std::uint8_t kPngSignature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (head.size() >= 24 && std::memcmp(head.data(), kPngSignature, 8) == 0 &&
+      std::memcmp(head.data() + 12, "IHDR", 4) == 0)
+    return std::pair{std::uint64_t{big_endian(head, 16, 4)}, std::uint64_t{big_endian(head, 20, 4)}};
+  if (head.size() < 4 || head[0] != 0xff || head[1] != 0xd8) return std::nullopt;
+  // JPEG (ITU T.81 B.1.1): marker segments FF xx + 16-bit length until a start of frame
+  // (C0..CF except DHT C4, JPG C8, DAC CC), which holds precision, height and width.
+  for (std::size_t at = 2; at + 9 <= head.size();) {
+    if (head[at] != 0xff) return std::nullopt;
+    const std::uint8_t marker = head[at + 1];
+    if (marker == 0xff) {  // fill byte
+      ++at;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc)
+      return std::pair{std::uint64_t{big_endian(head, at + 7, 2)},
+                       std::uint64_t{big_endian(head, at + 5, 2)}};
+    at += 2 + big_endian(head, at + 2, 2);
+  }
+  return std::nullopt;
+}
+
+// The pixel limit on the header as the file states it, before any decoder runs.
+void check_header_pixels(const Source& source, const Limits& limits) {
+  if (!limits.max_input_pixels) return;
+  // Enough for the metadata segments a camera puts before a JPEG's frame header.
+  constexpr std::size_t kHeadBytes = 128 * 1024;
+  std::vector<std::uint8_t> buffer;
+  std::span<const std::uint8_t> head = source.bytes.first(std::min(source.bytes.size(), kHeadBytes));
+  if (source.path) {
+    std::ifstream in(*source.path, std::ios::binary);
+    buffer.resize(kHeadBytes);
+    in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
+    buffer.resize(static_cast<std::size_t>(in.gcount()));
+    head = buffer;
+  }
+  if (auto size = header_size(head)) check_pixels(size->first, size->second, source, limits);
 }
 
 // The largest JPEG DCT shrink (1, 2, 4, 8) that keeps the decoded size at least min.
+// libvips's jpegload rounds the shrunk size down (101 px at 1/8 gives 12, not libjpeg's 13).
 int jpeg_shrink_for(int width, int height, int min_width, int min_height) {
   int shrink = 1;
   for (int f : {2, 4, 8}) {
-    int w = (width + f - 1) / f, h = (height + f - 1) / f;
+    int w = width / f, h = height / f;
     if (w >= min_width && h >= min_height) shrink = f;
   }
   return shrink;
@@ -239,7 +305,8 @@ VipsRef to_srgb(VipsRef image, const Source& source) {
 
 Image decode(const Source& source, const LoadOptions& options, const Limits& limits) {
   const std::uint64_t file_bytes = check_file(source, limits);
-  const std::string loader = find_loader(source);
+  check_header_pixels(source, limits);
+  const Loader loader = find_loader(source);
   VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
   check_pixels(info, source, limits);
@@ -248,14 +315,15 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
   const bool transposed = options.auto_orient && info.orientation >= 5;
   cv::Size min_size;
   if (options.min_size)
-    min_size = options.min_size(transposed ? cv::Size(info.height, info.width) : cv::Size(info.width, info.height));
+    min_size =
+        options.min_size(transposed ? cv::Size(info.height, info.width) : cv::Size(info.width, info.height));
   int min_w = transposed ? min_size.height : min_size.width;
   int min_h = transposed ? min_size.width : min_size.height;
   if (min_w > 0 && min_h > 0 && (min_w < info.width || min_h < info.height)) {
-    if (loader.starts_with("jpegload")) {
+    if (loader.name.starts_with("jpegload")) {
       int shrink = jpeg_shrink_for(info.width, info.height, min_w, min_h);
       if (shrink > 1) image = open(source, loader, options.fail_on, shrink, 1.0);
-    } else if (loader.starts_with("webpload")) {
+    } else if (loader.name.starts_with("webpload")) {
       // libwebp rounds the scaled size; a hair of margin keeps it at or above the minimum.
       double scale = std::max(static_cast<double>(min_w) / info.width,
                               static_cast<double>(min_h) / info.height) * 1.0001;
@@ -291,14 +359,15 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
   out.source = source.name;
   out.source_format = info.format;
   out.exif = get_blob(ready, VIPS_META_EXIF_NAME);
-  if (options.auto_orient) detail::reset_exif_orientation(out.exif);
+  if (options.auto_orient) detail::set_exif_orientation(out.exif, 1);
   out.icc = get_blob(ready, VIPS_META_ICC_NAME);
   return out;
 }
 
 ImageInfo probe_source(const Source& source, const Limits& limits) {
   const std::uint64_t file_bytes = check_file(source, limits);
-  const std::string loader = find_loader(source);
+  check_header_pixels(source, limits);
+  const Loader loader = find_loader(source);
   VipsRef image = open(source, loader, FailOn::none, 1, 1.0);
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
   check_pixels(info, source, limits);

@@ -9,6 +9,7 @@
 #include <png.h>
 
 #include "encoders.hpp"
+#include "exif.hpp"
 
 namespace imgpipe::detail {
 
@@ -61,7 +62,7 @@ void on_png_warning(png_structp, png_const_charp) {}
 
 std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
                                             const std::vector<std::array<std::uint8_t, 4>>& table,
-                                            int compression) {
+                                            int compression, const PngMetadata& metadata) {
   std::vector<std::uint8_t> out;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, on_png_error, on_png_warning);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
@@ -85,6 +86,16 @@ std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
       if (alpha[i] != 255) last_translucent = static_cast<int>(i);
     }
     png_set_PLTE(png, info, palette.data(), static_cast<int>(n));
+    // A profile libpng finds inconsistent is dropped with a warning rather than failing the save.
+    png_set_benign_errors(png, 1);
+    if (!metadata.icc.empty())
+      png_set_iCCP(png, info, "icc", PNG_COMPRESSION_TYPE_BASE, metadata.icc.data(),
+                   static_cast<png_uint_32>(metadata.icc.size()));
+    // The eXIf chunk holds the TIFF structure without the "Exif\0\0" prefix of JPEG's APP1.
+    auto exif = metadata.exif;
+    if (exif.size() >= 6 && std::memcmp(exif.data(), "Exif\0\0", 6) == 0) exif = exif.subspan(6);
+    if (!exif.empty())
+      png_set_eXIf_1(png, info, static_cast<png_uint_32>(exif.size()), const_cast<png_bytep>(exif.data()));
     if (last_translucent >= 0) png_set_tRNS(png, info, alpha.data(), last_translucent + 1, nullptr);
     // Index images compress best unfiltered; level from the caller (0..9).
     png_set_filter(png, 0, PNG_FILTER_NONE);
@@ -106,8 +117,9 @@ std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image,
                                                             const SaveOptions& options) {
   const cv::Mat& px = image.pixels;
   const int cn = px.channels();
-  // 8-bit grey is already one byte per pixel; 16-bit would lose precision.
-  if (px.depth() != CV_8U || cn < 2) return std::nullopt;
+  // 16-bit would lose precision. Grey and grey + alpha stay as they are: a palette PNG
+  // decodes as colour, so they would come back as RGB(A).
+  if (px.depth() != CV_8U || cn < 3) return std::nullopt;
   ColourTable table;
   cv::Mat indices(px.size(), CV_8UC1);
   for (int y = 0; y < px.rows; ++y) {
@@ -130,11 +142,12 @@ std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image,
   for (std::uint32_t key : table.colours()) {
     std::array<std::uint8_t, 4> b{};
     std::memcpy(b.data(), &key, 4);
-    if (cn == 2) colours.push_back({b[0], b[0], b[0], b[1]});
-    else if (cn == 3) colours.push_back({b[0], b[1], b[2], 255});
+    if (cn == 3) colours.push_back({b[0], b[1], b[2], 255});
     else colours.push_back(b);
   }
-  return write_png_palette(indices, colours, options.compression);
+  if (!options.keep_metadata) return write_png_palette(indices, colours, options.compression);
+  const auto exif = exif_for_output(image);
+  return write_png_palette(indices, colours, options.compression, {exif, image.icc});
 }
 
 }  // namespace imgpipe::detail

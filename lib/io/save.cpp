@@ -14,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "encoders.hpp"
+#include "exif.hpp"
 #include "vips_util.hpp"
 
 namespace imgpipe {
@@ -105,72 +106,102 @@ namespace {
 
 void attach_metadata(VipsImage* image, const Image& source, bool keep) {
   if (!keep) return;
-  if (!source.exif.empty())
-    vips_image_set_blob_copy(image, VIPS_META_EXIF_NAME, source.exif.data(), source.exif.size());
+  const auto exif = exif_for_output(source);
+  if (!exif.empty()) vips_image_set_blob_copy(image, VIPS_META_EXIF_NAME, exif.data(), exif.size());
   if (!source.icc.empty())
     vips_image_set_blob_copy(image, VIPS_META_ICC_NAME, source.icc.data(), source.icc.size());
-  vips_image_set_int(image, VIPS_META_ORIENTATION, 1);
+  // Pixels loaded with auto_orient off are still stored rotated: the tag must say so.
+  vips_image_set_int(image, VIPS_META_ORIENTATION, std::clamp(source.orientation, 1, 8));
+}
+
+// Runs one of libvips's buffer savers on the pixels, with the image's metadata when kept.
+template <class Saver>
+std::vector<std::uint8_t> save_with_vips(const cv::Mat& pixels, const Image& image,
+                                         const SaveOptions& options, const char* format, Saver&& saver) {
+  const cv::Mat continuous = pixels.isContinuous() ? pixels : pixels.clone();
+  VipsRef vimage = wrap_for_vips(continuous);
+  attach_metadata(vimage.get(), image, options.keep_metadata);
+  void* buffer = nullptr;
+  std::size_t size = 0;
+  if (saver(vimage.get(), &buffer, &size))
+    throw Error(ErrorCategory::io, fmt::format("{} encode failed: {}", format, take_vips_error()));
+  return take_buffer(buffer, size);
 }
 
 std::vector<std::uint8_t> encode_jpeg(const Image& image, const SaveOptions& options) {
-  cv::Mat pixels = to_8bit(flatten_alpha(image.pixels, options.background));
-  if (!pixels.isContinuous()) pixels = pixels.clone();
-  VipsRef vimage = wrap_for_vips(pixels);
-  attach_metadata(vimage.get(), image, options.keep_metadata);
-  void* buffer = nullptr;
-  std::size_t size = 0;
   const int quality = options.quality ? options.quality : 85;
-  if (vips_jpegsave_buffer(vimage.get(), &buffer, &size, "Q", quality, "interlace",
-                           options.progressive ? TRUE : FALSE, "strip",
-                           options.keep_metadata ? FALSE : TRUE, "optimize_coding", TRUE, nullptr))
-    throw Error(ErrorCategory::io, "JPEG encode failed: " + take_vips_error());
-  return take_buffer(buffer, size);
+  return save_with_vips(to_8bit(flatten_alpha(image.pixels, options.background)), image, options, "JPEG",
+                        [&](VipsImage* in, void** buffer, std::size_t* size) {
+                          return vips_jpegsave_buffer(in, buffer, size, "Q", quality, "interlace",
+                                                      options.progressive ? TRUE : FALSE, "strip",
+                                                      options.keep_metadata ? FALSE : TRUE, "optimize_coding",
+                                                      TRUE, nullptr);
+                        });
 }
 
 std::vector<std::uint8_t> encode_png_vips(const Image& image, const SaveOptions& options) {
-  cv::Mat pixels = image.pixels.isContinuous() ? image.pixels : image.pixels.clone();
-  VipsRef vimage = wrap_for_vips(pixels);
-  attach_metadata(vimage.get(), image, options.keep_metadata);
-  void* buffer = nullptr;
-  std::size_t size = 0;
-  if (vips_pngsave_buffer(vimage.get(), &buffer, &size, "compression", options.compression,
-                          "strip", options.keep_metadata ? FALSE : TRUE, "bitdepth",
-                          image.bit_depth(), nullptr))
-    throw Error(ErrorCategory::io, "PNG encode failed: " + take_vips_error());
-  return take_buffer(buffer, size);
+  return save_with_vips(image.pixels, image, options, "PNG",
+                        [&](VipsImage* in, void** buffer, std::size_t* size) {
+                          return vips_pngsave_buffer(in, buffer, size, "compression", options.compression,
+                                                     "strip", options.keep_metadata ? FALSE : TRUE,
+                                                     "bitdepth", image.bit_depth(), nullptr);
+                        });
 }
 
 std::vector<std::uint8_t> encode_tiff(const Image& image, const SaveOptions& options) {
-  cv::Mat pixels = image.pixels.isContinuous() ? image.pixels : image.pixels.clone();
-  VipsRef vimage = wrap_for_vips(pixels);
-  attach_metadata(vimage.get(), image, options.keep_metadata);
   VipsForeignTiffCompression compression = VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE;
-  if (options.tiff_compression == "none") compression = VIPS_FOREIGN_TIFF_COMPRESSION_NONE;
-  else if (options.tiff_compression == "lzw") compression = VIPS_FOREIGN_TIFF_COMPRESSION_LZW;
-  else if (options.tiff_compression == "jpeg") compression = VIPS_FOREIGN_TIFF_COMPRESSION_JPEG;
+  if (options.tiff_compression == "none")
+    compression = VIPS_FOREIGN_TIFF_COMPRESSION_NONE;
+  else if (options.tiff_compression == "lzw")
+    compression = VIPS_FOREIGN_TIFF_COMPRESSION_LZW;
+  else if (options.tiff_compression == "jpeg")
+    compression = VIPS_FOREIGN_TIFF_COMPRESSION_JPEG;
   else if (options.tiff_compression != "deflate")
     throw Error(ErrorCategory::config,
                 fmt::format("tiff compression: expected one of none, deflate, lzw, jpeg, got \"{}\"",
                             options.tiff_compression));
   if (compression == VIPS_FOREIGN_TIFF_COMPRESSION_JPEG && image.bit_depth() == 16)
     throw Error(ErrorCategory::unsupported, "TIFF with JPEG compression cannot hold 16-bit pixels");
-  void* buffer = nullptr;
-  std::size_t size = 0;
-  if (vips_tiffsave_buffer(vimage.get(), &buffer, &size, "compression", compression, "strip",
-                           options.keep_metadata ? FALSE : TRUE, nullptr))
-    throw Error(ErrorCategory::io, "TIFF encode failed: " + take_vips_error());
-  return take_buffer(buffer, size);
+  return save_with_vips(image.pixels, image, options, "TIFF",
+                        [&](VipsImage* in, void** buffer, std::size_t* size) {
+                          return vips_tiffsave_buffer(in, buffer, size, "compression", compression, "strip",
+                                                      options.keep_metadata ? FALSE : TRUE, nullptr);
+                        });
 }
 
 }  // namespace
 }  // namespace detail
 
+namespace {
+
+// libvips ignores an out-of-range setting (GLib only logs a warning) and libwebp reports a
+// bare failure; either way the caller would not learn which setting was wrong.
+void check_settings(const SaveOptions& options) {
+  const auto format = to_string(options.format);
+  auto check = [&](const char* name, int value, int low, int high, const char* note) {
+    if (value < low || value > high)
+      throw Error(ErrorCategory::config,
+                  fmt::format("{} {}: expected {}..{}{}, got {}", format, name, low, high, note, value));
+  };
+  check("quality", options.quality, 0, 100, " (0 = the format's default)");
+  check("compression", options.compression, 0, 9, "");
+  check("near_lossless", options.near_lossless, 0, 100, "");
+  check("alpha_quality", options.alpha_quality, 0, 100, "");
+  check("method", options.method, -1, 6, " (-1 = from the quality preset)");
+}
+
+}  // namespace
+
 std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options,
                                  QualityPreset preset) {
   if (image.empty()) throw Error(ErrorCategory::internal, "encode: the image is empty");
+  check_settings(options);
   switch (options.format) {
     case Format::jpeg: return detail::encode_jpeg(image, options);
     case Format::png:
+      // The shared-index writer carries no metadata: kept metadata takes the libpng path.
+      if (options.allow_indexed && image.indexed && !options.keep_metadata)
+        return detail::encode_png_from_indices(*image.indexed, options);
       if (options.allow_indexed)
         if (auto indexed = detail::encode_png_indexed(image, options)) return std::move(*indexed);
       return detail::encode_png_vips(image, options);

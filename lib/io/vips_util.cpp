@@ -15,7 +15,8 @@ void ensure_vips() {
       // libvips reports decoder warnings on stderr through GLib as well as in its error
       // buffer; imgpipe turns them into errors (LoadOptions::fail_on) with the file name,
       // so the raw GLib lines would only repeat them without saying which file.
-      g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const char*, GLogLevelFlags, const char*, void*) {}, nullptr);
+      g_log_set_handler(
+          "VIPS", G_LOG_LEVEL_WARNING, [](const char*, GLogLevelFlags, const char*, void*) {}, nullptr);
       vips_cache_set_max(0);
       vips_cache_set_max_mem(0);
     }
@@ -23,7 +24,7 @@ void ensure_vips() {
   if (!ok) throw Error(ErrorCategory::internal, "libvips failed to start: " + take_vips_error());
 }
 
-std::string take_vips_error() {
+std::string take_vips_error(const char* fallback) {
   std::string text = vips_error_buffer();
   vips_error_clear();
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -32,7 +33,7 @@ std::string take_vips_error() {
     if (c == '\n') joined += "; ";
     else joined += c;
   }
-  return joined.empty() ? std::string("unknown libvips error") : joined;
+  return joined.empty() ? std::string(fallback) : joined;
 }
 
 }  // namespace imgpipe::detail

@@ -12,40 +12,45 @@ namespace imgpipe::detail {
 // would otherwise keep decoded images alive between calls.
 void ensure_vips();
 
-// Owns one reference to a VipsImage.
-class VipsRef {
+// Owns one reference to a libvips object (VipsImage, VipsSource).
+template <class T>
+class GRef {
  public:
-  VipsRef() = default;
-  explicit VipsRef(VipsImage* image) : image_(image) {}
-  VipsRef(const VipsRef&) = delete;
-  VipsRef& operator=(const VipsRef&) = delete;
-  VipsRef(VipsRef&& other) noexcept : image_(other.image_) { other.image_ = nullptr; }
-  VipsRef& operator=(VipsRef&& other) noexcept {
+  GRef() = default;
+  explicit GRef(T* object) : object_(object) {}
+  GRef(const GRef&) = delete;
+  GRef& operator=(const GRef&) = delete;
+  GRef(GRef&& other) noexcept : object_(other.object_) { other.object_ = nullptr; }
+  GRef& operator=(GRef&& other) noexcept {
     if (this != &other) {
       reset();
-      image_ = other.image_;
-      other.image_ = nullptr;
+      object_ = other.object_;
+      other.object_ = nullptr;
     }
     return *this;
   }
-  ~VipsRef() { reset(); }
+  ~GRef() { reset(); }
 
-  VipsImage* get() const noexcept { return image_; }
-  VipsImage** out() noexcept {
+  T* get() const noexcept { return object_; }
+  T** out() noexcept {
     reset();
-    return &image_;
+    return &object_;
   }
-  explicit operator bool() const noexcept { return image_ != nullptr; }
+  explicit operator bool() const noexcept { return object_ != nullptr; }
   void reset() noexcept {
-    if (image_) g_object_unref(image_);
-    image_ = nullptr;
+    if (object_) g_object_unref(object_);
+    object_ = nullptr;
   }
 
  private:
-  VipsImage* image_ = nullptr;
+  T* object_ = nullptr;
 };
 
-// The text of libvips's error buffer (trimmed, lines joined), then clears it.
-std::string take_vips_error();
+using VipsRef = GRef<VipsImage>;
+using VipsSourceRef = GRef<VipsSource>;
+
+// The text of libvips's error buffer (trimmed, lines joined), then clears it; `fallback`
+// when the buffer is empty (some decoders only log a warning before failing).
+std::string take_vips_error(const char* fallback = "unknown libvips error");
 
 }  // namespace imgpipe::detail

@@ -10,6 +10,7 @@
 
 #include "../core/channels.hpp"
 #include "encoders.hpp"
+#include "exif.hpp"
 
 namespace imgpipe::detail {
 
@@ -40,7 +41,8 @@ const char* describe(WebPEncodingError error) {
 }
 
 std::vector<std::uint8_t> add_metadata(std::vector<std::uint8_t> webp, const Image& image) {
-  if (image.exif.empty() && image.icc.empty()) return webp;
+  const auto exif = exif_for_output(image);
+  if (exif.empty() && image.icc.empty()) return webp;
   WebPData data{webp.data(), webp.size()};
   WebPMux* mux = WebPMuxCreate(&data, 1);
   if (!mux) throw Error(ErrorCategory::internal, "libwebpmux could not read the encoded image");
@@ -50,9 +52,8 @@ std::vector<std::uint8_t> add_metadata(std::vector<std::uint8_t> webp, const Ima
     WebPMuxSetChunk(mux, fourcc, &chunk, 1);
   };
   // WebP's EXIF chunk holds the TIFF structure without libvips's "Exif\0\0" prefix.
-  bool prefixed = image.exif.size() > 6 && std::equal(image.exif.begin(), image.exif.begin() + 6,
-                                                      "Exif\0\0");
-  set("EXIF", image.exif, prefixed ? 6 : 0);
+  bool prefixed = exif.size() > 6 && std::equal(exif.begin(), exif.begin() + 6, "Exif\0\0");
+  set("EXIF", exif, prefixed ? 6 : 0);
   set("ICCP", image.icc, 0);
   WebPData assembled{nullptr, 0};
   WebPMuxError rc = WebPMuxAssemble(mux, &assembled);
@@ -79,6 +80,12 @@ std::vector<std::uint8_t> encode_webp(const Image& image, const SaveOptions& opt
   config.alpha_quality = options.alpha_quality;
   config.target_size = static_cast<int>(options.target_size);
   if (options.near_lossless < 100) config.lossless = 1;  // near-lossless is a lossless mode
+  // Lossless means every sample back as it was, colour under transparent pixels included
+  // (libwebp otherwise rewrites it to compress better).
+  config.exact = config.lossless && options.near_lossless == 100;
+  // One pass sets the quantiser from the quality alone; aiming at a size needs libwebp's
+  // search over several passes.
+  if (options.target_size) config.pass = 6;
   if (!WebPValidateConfig(&config))
     throw Error(ErrorCategory::config, "webp: invalid encoder settings (quality 0..100, method 0..6)");
 

@@ -15,6 +15,7 @@ void register_builtin(Registry& registry) {
   register_edges(registry);
   register_border(registry);
   register_watermark(registry);
+  register_palette(registry);
 }
 
 }  // namespace imgpipe::ops

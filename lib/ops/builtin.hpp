@@ -19,5 +19,6 @@ void register_sharpen(Registry&);
 void register_edges(Registry&);
 void register_border(Registry&);
 void register_watermark(Registry&);
+void register_palette(Registry&);
 
 }  // namespace imgpipe::ops

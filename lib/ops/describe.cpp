@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "value_json.hpp"
+
 namespace imgpipe {
 
 namespace {
@@ -21,15 +23,6 @@ std::vector<const OpDescriptor*> or_all(const std::vector<const OpDescriptor*>& 
 
 std::string default_text(const ParamSpec& p) {
   return p.default_value.is_set() ? p.default_value.to_text() : "unset";
-}
-
-nlohmann::json value_json(const Value& v) {
-  if (!v.is_set()) return nullptr;
-  if (v.is_bool()) return v.as_bool();
-  if (v.is_int()) return v.as_int();
-  if (v.is_number()) return v.as_number();
-  if (v.is_colour()) return to_hex(v.as_colour());
-  return v.as_string();
 }
 
 }  // namespace
@@ -52,7 +45,7 @@ std::string describe_ops_json(const std::vector<const OpDescriptor*>& ops) {
   for (const OpDescriptor* d : or_all(ops)) {
     nlohmann::json params = nlohmann::json::array();
     for (const auto& p : d->params) {
-      nlohmann::json j = {{"name", p.name}, {"type", to_string(p.type)}, {"default", value_json(p.default_value)},
+      nlohmann::json j = {{"name", p.name}, {"type", to_string(p.type)}, {"default", detail::to_json(p.default_value)},
                           {"doc", p.doc}};
       if (p.min != p.max) {
         j["min"] = p.min;

@@ -32,7 +32,7 @@ void PointProgram::add_curve(const std::function<double(double)>& curve) {
   stages_.push_back(std::move(stage));
 }
 
-void PointProgram::add_matrix(const std::array<float, 9>& m, const std::array<float, 3>& offset) {
+void PointProgram::add_matrix(const std::array<double, 9>& m, const std::array<double, 3>& offset) {
   if (colour_channels() != 3)
     throw Error(ErrorCategory::internal, "a colour matrix needs three colour channels");
   Stage stage;
@@ -55,8 +55,7 @@ template <typename T>
 void PointProgram::run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int row_end) const {
   const int cn = channels_;
   const int colour = colour_channels();
-  const float max = static_cast<float>(levels() - 1);
-  const float scale = 1.0f / max;
+  const double max = levels() - 1;
   for (int y = row_begin; y < row_end; ++y) {
     const T* src = in.ptr<T>(y);
     T* dst = out.ptr<T>(y);
@@ -70,11 +69,11 @@ void PointProgram::run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int 
           for (int c = 0; c < colour; ++c)
             px[static_cast<std::size_t>(c)] = static_cast<T>(stage.table[px[static_cast<std::size_t>(c)]]);
         } else {
-          const float r = px[0] * scale, g = px[1] * scale, b = px[2] * scale;
+          const double r = px[0] / max, g = px[1] / max, b = px[2] / max;
           const auto& m = stage.matrix;
           for (std::size_t k = 0; k < 3; ++k) {
-            float v = m[k * 3] * r + m[k * 3 + 1] * g + m[k * 3 + 2] * b + stage.offset[k];
-            px[k] = static_cast<T>(std::lround(std::clamp(v, 0.0f, 1.0f) * max));
+            const double v = m[k * 3] * r + m[k * 3 + 1] * g + m[k * 3 + 2] * b + stage.offset[k];
+            px[k] = static_cast<T>(std::lround(std::clamp(v, 0.0, 1.0) * max));
           }
         }
       }
@@ -83,15 +82,18 @@ void PointProgram::run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int 
   }
 }
 
-void PointProgram::run(const cv::Mat& in, cv::Mat& out) const {
+void PointProgram::run(cv::InputArray in, cv::OutputArray out) const {
   if (in.channels() != channels_ || in.depth() != depth_)
     throw Error(ErrorCategory::internal, "point program run on an image of another type");
-  out.create(in.size(), in.type());
-  cv::parallel_for_(cv::Range(0, in.rows), [&](const cv::Range& rows) {
+  const cv::Mat src = in.getMat();
+  out.create(src.size(), src.type());
+  // Each pixel is read whole before it is written, so `out` may share `in`'s pixels.
+  cv::Mat dst = out.getMat();
+  cv::parallel_for_(cv::Range(0, src.rows), [&](const cv::Range& rows) {
     if (depth_ == CV_8U)
-      run_rows<std::uint8_t>(in, out, rows.start, rows.end);
+      run_rows<std::uint8_t>(src, dst, rows.start, rows.end);
     else
-      run_rows<std::uint16_t>(in, out, rows.start, rows.end);
+      run_rows<std::uint16_t>(src, dst, rows.start, rows.end);
   });
 }
 

@@ -3,10 +3,13 @@
 //
 // Two kinds of stage cover brightness, contrast, gamma, levels, saturation and hue:
 //   - a tone table per colour channel (one entry per input level, 256 or 65536), and
-//   - a 3x3 colour matrix plus offset on RGB, computed in float and rounded.
+//   - a 3x3 colour matrix plus offset on RGB, computed in double and rounded.
 // Adjacent tables compose exactly (t2[t1[v]]), and matrices run with the same arithmetic
 // fused or not, so a fused program gives bit-identical results to running each operation
-// on its own. Alpha passes through untouched.
+// on its own. Double precision keeps each stage's rounding where the exact formula puts it
+// (in float a stage lands one level off for some samples), which matters because a later
+// steep curve (a strong gamma or contrast) turns one level of difference into several.
+// Alpha passes through untouched.
 
 #include <array>
 #include <cstdint>
@@ -22,27 +25,29 @@ class PointProgram {
   PointProgram(int channels, int depth);
 
   int channels() const noexcept { return channels_; }
-  int colour_channels() const noexcept { return channels_ == 2 || channels_ == 4 ? channels_ - 1 : channels_; }
+  int colour_channels() const noexcept {
+    return channels_ == 2 || channels_ == 4 ? channels_ - 1 : channels_;
+  }
   int levels() const noexcept { return depth_ == CV_16U ? 65536 : 256; }
   bool empty() const noexcept { return stages_.empty(); }
 
   // Adds a tone curve applied to every colour channel: `curve` maps a value in 0..1 to 0..1
   // (clamped); it is sampled once per level into a table.
   void add_curve(const std::function<double(double)>& curve);
-  // Adds out = M * rgb + offset (values in 0..1), for three colour channels only.
-  void add_matrix(const std::array<float, 9>& m, const std::array<float, 3>& offset);
+  // Adds out = M * rgb + offset (values in 0..1, M row-major), for three colour channels only.
+  void add_matrix(const std::array<double, 9>& m, const std::array<double, 3>& offset = {});
   // Appends another program's stages (same channels and depth).
   void append(const PointProgram& other);
 
-  // Runs the stages over `in` (CV_8U or CV_16U, `channels()` channels) into `out`,
-  // in parallel over rows.
-  void run(const cv::Mat& in, cv::Mat& out) const;
+  // Runs the stages over `in` (CV_8U or CV_16U, `channels()` channels) into `out`, which
+  // may be `in`, in parallel over rows.
+  void run(cv::InputArray in, cv::OutputArray out) const;
 
  private:
   struct Stage {
     std::vector<std::uint16_t> table;  // empty for a matrix stage
-    std::array<float, 9> matrix{};
-    std::array<float, 3> offset{};
+    std::array<double, 9> matrix{};
+    std::array<double, 3> offset{};
   };
   template <typename T>
   void run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int row_end) const;

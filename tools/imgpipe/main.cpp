@@ -2,22 +2,25 @@
 // operation, parameter and message comes from the library.
 //
 // Exit codes: 0 ok, 1 an input failed, 2 usage or configuration error, 3 fatal.
+// Only the image (for `run ... -`) and the requested report go to stdout; every message goes
+// to stderr.
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <imgpipe/imgpipe.hpp>
 #include <iostream>
-#include <iterator>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include <imgpipe/imgpipe.hpp>
+#include "palette_commands.hpp"
 
 namespace fs = std::filesystem;
 using namespace imgpipe;
@@ -39,17 +42,53 @@ int exit_code_for(ErrorCategory category) {
   return kFatal;
 }
 
+[[noreturn]] void usage_error(const std::string& message) {
+  throw Error(ErrorCategory::config, message);
+}
+
 struct Global {
   bool quiet = false;
   bool verbose = false;
 };
 
+// A `run` flag that sets a chain-file setting; the library checks the value, so a flag, its
+// IMGPIPE_* variable and the file refuse the same values with the same words.
+struct SettingFlag {
+  const char* names;
+  const char* key;  // the setting's place in the chain file
+  const char* value_name;
+  std::string help;
+  std::optional<std::string> value;
+
+  std::string origin() const {
+    const std::string all = names;
+    return all.substr(all.rfind(',') + 1);
+  }
+};
+
 struct RunArgs {
   std::string chain, input, output;
-  std::optional<std::string> format, preset, device, max_memory, profile_json;
-  std::optional<int> quality, threads;
-  std::optional<std::uint64_t> max_pixels;
+  std::optional<std::string> profile_json;
   bool profile = false;
+  std::vector<SettingFlag> settings = {
+      {"-f,--format",
+       "output.format",
+       "FORMAT",
+       "Output format: jpeg, png, webp, tiff (default: from the output name)",
+       {}},
+      {"--quality", "output.quality", "Q", "Output quality 1..100 (JPEG, WebP)", {}},
+      {"--preset", "performance.quality", "PRESET", "Quality preset: ultra, high, balanced, fast, draft", {}},
+      {"--threads", "performance.threads", "N", "Worker threads (0 = all cores)", {}},
+      {"--device", "performance.device", "DEVICE", "auto, cpu, opencl, cuda", {}},
+      {"--max-memory", "performance.max_memory", "SIZE", "Memory budget, e.g. 4GB", {}},
+      {"--max-pixels",
+       "performance.max_pixels",
+       "N",
+       fmt::format("Refuse inputs with more pixels (default {})", Limits{}.max_input_pixels),
+       {}},
+  };
+
+  const std::optional<std::string>& format() const { return settings.front().value; }
 };
 
 std::vector<std::uint8_t> read_stdin() {
@@ -67,91 +106,113 @@ void write_stdout(const std::vector<std::uint8_t>& bytes) {
     throw Error(ErrorCategory::io, "<stdout>: write failed");
 }
 
-// Flags override the environment, which overrides the file.
-void apply_flags(const RunArgs& a, ChainFile& file) {
-  auto fail = [](const std::string& m) { throw Error(ErrorCategory::config, m); };
-  if (a.format) {
-    auto f = parse_format(*a.format);
-    if (!f) fail(fmt::format("--format: expected one of jpeg, png, webp, tiff, got \"{}\"", *a.format));
-    file.output.format = *f;
-    file.output_format_set = true;
+// An input named on the command line: a file, or "-" for what stdin holds, read once.
+class Input {
+ public:
+  explicit Input(std::string path) : path_(std::move(path)) {
+    if (is_stdin()) bytes_ = read_stdin();
   }
-  if (a.quality) file.output.quality = *a.quality;
-  if (a.threads) file.context.threads = *a.threads;
-  if (a.max_pixels) file.context.limits.max_input_pixels = *a.max_pixels;
-  if (a.preset) {
-    auto q = parse_quality_preset(*a.preset);
-    if (!q) fail(fmt::format("--preset: expected one of ultra, high, balanced, fast, draft, got \"{}\"", *a.preset));
-    file.context.quality = *q;
+
+  ImageInfo probe(const Limits& limits = {}) const {
+    return is_stdin() ? probe_buffer(bytes_, kName, limits) : imgpipe::probe(path_, limits);
   }
-  if (a.device) {
-    auto d = parse_device(*a.device);
-    if (!d) fail(fmt::format("--device: expected one of auto, cpu, opencl, cuda, got \"{}\"", *a.device));
-    file.context.device = *d;
+  Image load(const LoadOptions& options, const Limits& limits) const {
+    return is_stdin() ? load_buffer(bytes_, kName, options, limits) : imgpipe::load(path_, options, limits);
   }
-  if (a.max_memory) {
-    auto b = parse_byte_size(*a.max_memory);
-    if (!b) fail(fmt::format("--max-memory: expected a size such as 4GB, got \"{}\"", *a.max_memory));
-    file.context.max_memory = *b;
-  }
+
+ private:
+  static constexpr const char* kName = "<stdin>";
+  bool is_stdin() const { return path_ == "-"; }
+  std::string path_;
+  std::vector<std::uint8_t> bytes_;
+};
+
+// One line of what a header says, for `info` and `run --verbose`.
+std::string describe(const ImageInfo& i) {
+  return fmt::format(
+      "{}: {} {}x{}, {} band{} ({}), {}-bit, orientation {}{}{}{}, {} bytes\n", i.source, i.format, i.width,
+      i.height, i.bands, i.bands == 1 ? "" : "s", i.interpretation, i.bit_depth, i.orientation,
+      i.has_alpha ? ", alpha" : "", i.has_icc ? ", ICC profile" : "",
+      i.pages > 1 ? fmt::format(", {} frames (imgpipe uses the first)", i.pages) : "", i.file_bytes);
 }
 
 Format choose_format(const RunArgs& a, const ChainFile& file) {
-  if (a.format) {
+  const bool to_stdout = a.output == "-";
+  if (a.format()) {
     auto by_extension = format_from_path(a.output);
-    if (a.output != "-" && by_extension && *by_extension != file.output.format)
-      throw Error(ErrorCategory::config,
-                  fmt::format("--format {} does not match the output name {}", *a.format, a.output));
+    if (!to_stdout && by_extension && *by_extension != file.output.format)
+      usage_error(
+          fmt::format("{}: --format {} does not match the file name's extension", a.output, *a.format()));
     return file.output.format;
   }
-  auto format = a.output == "-" ? (file.output_format_set ? std::optional(file.output.format) : std::nullopt)
-                                : file.format_for(a.output);
-  if (!format)
-    throw Error(ErrorCategory::config,
-                fmt::format("cannot tell the output format of '{}': use a .jpg, .png, .webp or .tif "
-                            "name, --format, or output.format in the chain",
-                            a.output));
-  return *format;
+  if (to_stdout) {
+    if (file.output_format_set) return file.output.format;
+    usage_error("writing to stdout (-) needs --format, IMGPIPE_FORMAT or output.format in the chain file");
+  }
+  if (auto format = file.format_for(a.output)) return *format;
+  usage_error(
+      fmt::format("{}: cannot tell the output format from the name: use a .jpg, .png, .webp or "
+                  ".tif name, --format, or output.format in the chain file",
+                  a.output));
+}
+
+// Settings: file < environment < flags. Also refuses what would surely go wrong, before any
+// pixel is decoded.
+ChainFile prepare(const RunArgs& a) {
+  ChainFile file = load_chain_file(a.chain);
+  apply_environment(file);
+  for (const auto& flag : a.settings)
+    if (flag.value) apply_setting(file, flag.key, *flag.value, flag.origin());
+  file.output.format = choose_format(a, file);
+  if (a.output == "-" && isatty(STDOUT_FILENO))
+    usage_error("refusing to write image data to a terminal: redirect stdout or give an output file");
+  std::error_code ec;
+  if (a.input != "-" && a.output != "-" && fs::exists(a.output, ec) && fs::equivalent(a.input, a.output, ec))
+    usage_error(fmt::format("{}: refusing to overwrite the input; choose another output name", a.output));
+  return file;
+}
+
+std::string describe_settings(const ChainFile& file) {
+  const Context& c = file.context;
+  return fmt::format("settings: preset {}, device {}, threads {}, max pixels {}, output {} quality {}\n",
+                     to_string(c.quality), to_string(c.device),
+                     c.threads == 0 ? std::string("all cores") : std::to_string(c.threads),
+                     c.limits.max_input_pixels, to_string(file.output.format),
+                     file.output.quality == 0 ? std::string("default") : std::to_string(file.output.quality));
 }
 
 int run(const RunArgs& a, const Global& g) {
-  ChainFile file = load_chain_file(a.chain);
-  apply_environment(file);
-  apply_flags(a, file);
-  file.output.format = choose_format(a, file);
-  if (a.input != "-" && a.output != "-") {
-    std::error_code ec;
-    if (fs::exists(a.output, ec) && fs::equivalent(a.input, a.output, ec))
-      throw Error(ErrorCategory::config, fmt::format("{}: refusing to overwrite the input", a.output));
-  }
+  const ChainFile file = prepare(a);
   PerformanceMonitor monitor;
-  const bool profiling = a.profile || a.profile_json;
-  if (profiling) file.context.monitor = &monitor;
-  if (g.verbose) std::cerr << fmt::format("chain {}: {}\n", file.source, file.chain.canonical());
+  Context context = file.context;
+  if (a.profile || a.profile_json) context.monitor = &monitor;
+  if (g.verbose)
+    std::cerr << fmt::format("chain {}: {}\n", file.source, file.chain.canonical())
+              << describe_settings(file);
 
   Image output;
   std::vector<std::uint8_t> encoded;
   {
-    MaybeScope total(file.context.monitor, "run");
+    MaybeScope total(context.monitor, "run");
     Image input;
     {
-      MaybeScope s(file.context.monitor, "decode");
-      if (a.input == "-") {
-        auto bytes = read_stdin();
-        input = load_buffer(bytes, "<stdin>", file.load_options(), file.context.limits);
-      } else {
-        input = load(a.input, file.load_options(), file.context.limits);
-      }
+      MaybeScope s(context.monitor, "decode");
+      const Input source(a.input);
+      // The header says what the file holds; the decoded size can be smaller (shrink-on-load).
+      if (g.verbose) std::cerr << describe(source.probe(context.limits));
+      input = source.load(file.load_options(), context.limits);
     }
     if (g.verbose)
       std::cerr << fmt::format("{}: decoded {}x{}, {} channels, {}-bit\n", input.source, input.width(),
                                input.height(), input.channels(), input.bit_depth());
-    output = file.chain.run(input, file.context);
-    MaybeScope s(file.context.monitor, "encode");
-    encoded = encode(output, file.output, file.context.quality);
+    output = file.chain.run(input, context);
+    MaybeScope s(context.monitor, "encode");
+    encoded = encode(output, file.output, context.quality);
   }
-  if (a.output == "-") write_stdout(encoded);
-  else write_file_atomic(a.output, encoded, file.output.fsync);
+  if (a.output == "-")
+    write_stdout(encoded);
+  else
+    write_file_atomic(a.output, encoded, file.output.fsync);
   if (g.verbose)
     std::cerr << fmt::format("{}: wrote {}x{} {} ({} bytes)\n", a.output, output.width(), output.height(),
                              to_string(file.output.format), encoded.size());
@@ -163,39 +224,36 @@ int run(const RunArgs& a, const Global& g) {
   return kOk;
 }
 
-int info(const std::string& path, bool json, const Global& g) {
-  ImageInfo i;
-  std::vector<std::uint8_t> bytes;
-  if (path == "-") {
-    bytes = read_stdin();
-    i = probe_buffer(bytes, "<stdin>");
-  } else {
-    i = probe(path);
-  }
+int info(const std::string& path, bool json) {
+  const ImageInfo i = Input(path).probe();
   if (json) {
-    nlohmann::json j = {{"file", i.source},          {"format", i.format},       {"width", i.width},
-                        {"height", i.height},        {"bands", i.bands},         {"bit_depth", i.bit_depth},
-                        {"interpretation", i.interpretation}, {"orientation", i.orientation},
-                        {"upright_width", i.oriented_width()}, {"upright_height", i.oriented_height()},
-                        {"has_alpha", i.has_alpha},  {"has_icc", i.has_icc},     {"pages", i.pages},
+    nlohmann::json j = {{"file", i.source},
+                        {"format", i.format},
+                        {"width", i.width},
+                        {"height", i.height},
+                        {"bands", i.bands},
+                        {"bit_depth", i.bit_depth},
+                        {"interpretation", i.interpretation},
+                        {"orientation", i.orientation},
+                        {"upright_width", i.oriented_width()},
+                        {"upright_height", i.oriented_height()},
+                        {"has_alpha", i.has_alpha},
+                        {"has_icc", i.has_icc},
+                        {"pages", i.pages},
                         {"file_bytes", i.file_bytes}};
     std::cout << j.dump(2) << "\n";
     return kOk;
   }
-  if (g.quiet) return kOk;
-  std::cout << fmt::format(
-      "{}: {} {}x{}, {} band{} ({}), {}-bit, orientation {}{}{}{}, {} bytes\n", i.source, i.format,
-      i.width, i.height, i.bands, i.bands == 1 ? "" : "s", i.interpretation, i.bit_depth, i.orientation,
-      i.has_alpha ? ", alpha" : "", i.has_icc ? ", ICC profile" : "",
-      i.pages > 1 ? fmt::format(", {} frames (imgpipe uses the first)", i.pages) : "", i.file_bytes);
+  std::cout << describe(i);
   return kOk;
 }
 
 int ops(const std::optional<std::string>& name, bool json, bool markdown) {
   std::vector<const OpDescriptor*> selected;
   if (name) selected.push_back(&Registry::global().at(*name));
-  std::cout << (json ? describe_ops_json(selected) : markdown ? describe_ops_markdown(selected)
-                                                          : describe_ops_text(selected));
+  std::cout << (json       ? describe_ops_json(selected)
+                : markdown ? describe_ops_markdown(selected)
+                           : describe_ops_text(selected));
   return kOk;
 }
 
@@ -206,33 +264,33 @@ int main(int argc, char** argv) {
   // $VIPSHOME/lib at start-up, ~25 ms of every run; imgpipe reads JPEG, PNG, WebP, TIFF and
   // GIF, all built into libvips. IMGPIPE_VIPS_MODULES=1 keeps the modules.
   const char* modules = std::getenv("IMGPIPE_VIPS_MODULES");
-  if (!(modules && std::string(modules) == "1")) setenv("VIPSHOME", "/nonexistent/imgpipe-no-vips-modules", 0);
+  if (!(modules && std::string(modules) == "1"))
+    setenv("VIPSHOME", "/nonexistent/imgpipe-no-vips-modules", 0);
 
-  CLI::App app{"imgpipe: fast, bounded-memory image pipelines driven by YAML chains"};
+  CLI::App app{"imgpipe: fast, bounded-memory image pipelines driven by YAML chains", "imgpipe"};
   app.set_version_flag("--version", std::string("imgpipe ") + imgpipe::version());
   app.require_subcommand(1);
+  // -q and -v may come after the subcommand too, where people tend to add them.
+  app.fallthrough();
   Global g;
-  app.add_flag("-q,--quiet", g.quiet, "Print nothing but errors");
-  app.add_flag("-v,--verbose", g.verbose, "Print what happens to each image");
+  auto* quiet = app.add_flag("-q,--quiet", g.quiet, "Print nothing but errors");
+  app.add_flag("-v,--verbose", g.verbose, "Print what happens to each image")->excludes(quiet);
 
   RunArgs r;
-  auto* run_cmd = app.add_subcommand("run", "Run a chain on one image: imgpipe run CHAIN INPUT OUTPUT ('-' = stdin/stdout)");
+  auto* run_cmd = app.add_subcommand(
+      "run", "Run a chain on one image: imgpipe run CHAIN INPUT OUTPUT ('-' = stdin/stdout)");
   run_cmd->add_option("chain", r.chain, "YAML chain file")->required();
   run_cmd->add_option("input", r.input, "Input image, or - for stdin")->required();
   run_cmd->add_option("output", r.output, "Output image, or - for stdout")->required();
-  run_cmd->add_option("-f,--format", r.format, "Output format: jpeg, png, webp, tiff (default: from the output name)");
-  run_cmd->add_option("--quality", r.quality, "Output quality 1..100 (JPEG, WebP)")->check(CLI::Range(1, 100));
-  run_cmd->add_option("--preset", r.preset, "Quality preset: ultra, high, balanced, fast, draft");
-  run_cmd->add_option("--threads", r.threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
-  run_cmd->add_option("--device", r.device, "auto, cpu, opencl, cuda");
-  run_cmd->add_option("--max-memory", r.max_memory, "Memory budget, e.g. 4GB");
-  run_cmd->add_option("--max-pixels", r.max_pixels, "Refuse inputs with more pixels (default 268402689)");
+  for (auto& flag : r.settings)
+    run_cmd->add_option(flag.names, flag.value, flag.help)->type_name(flag.value_name);
   run_cmd->add_flag("--profile", r.profile, "Print per-step time and peak memory to stderr");
   run_cmd->add_option("--profile-json", r.profile_json, "Write the profile as JSON to this file");
 
   std::string info_path;
   bool info_json = false;
-  auto* info_cmd = app.add_subcommand("info", "Read an image's header: size, bands, depth, format, orientation, ICC, alpha");
+  auto* info_cmd = app.add_subcommand(
+      "info", "Read an image's header: size, bands, depth, format, orientation, ICC, alpha");
   info_cmd->add_option("file", info_path, "Image file, or - for stdin")->required();
   info_cmd->add_flag("--json", info_json, "Print JSON");
 
@@ -241,19 +299,28 @@ int main(int argc, char** argv) {
   auto* ops_cmd = app.add_subcommand("ops", "List operations and their parameters");
   ops_cmd->add_option("name", op_name, "Show one operation");
   auto* json_flag = ops_cmd->add_flag("--json", ops_as_json, "Print JSON");
-  ops_cmd->add_flag("--markdown", ops_as_markdown, "Print Markdown (docs/operations.md)")->excludes(json_flag);
+  ops_cmd->add_flag("--markdown", ops_as_markdown, "Print Markdown (docs/operations.md)")
+      ->excludes(json_flag);
 
+  std::function<int()> palette_run;
+  cli::add_palette_commands(app, palette_run);
+
+  if (argc <= 1) {
+    std::cerr << app.help();
+    return kUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kOk : kUsage;
+    // Help and version go to stdout with 0; mistakes to stderr with the usage code.
+    return app.exit(e) == 0 ? kOk : kUsage;
   }
 
   try {
     if (*run_cmd) return run(r, g);
-    if (*info_cmd) return info(info_path, info_json, g);
+    if (*info_cmd) return info(info_path, info_json);
     if (*ops_cmd) return ops(op_name, ops_as_json, ops_as_markdown);
+    if (palette_run) return palette_run();
   } catch (const Error& e) {
     std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
     return exit_code_for(e.category());

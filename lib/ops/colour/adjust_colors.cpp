@@ -6,8 +6,11 @@
 // then rgb' = H(hue) * S(saturation) * rgb, the luminance-preserving saturation and hue
 // rotation matrices of the W3C Filter Effects spec (feColorMatrix), Rec. 709 weights.
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+
+#include <imgpipe/kernels/colour.hpp>
 
 #include "../builtin.hpp"
 #include "../point_program.hpp"
@@ -17,7 +20,7 @@ namespace imgpipe::ops {
 
 namespace {
 
-using Matrix = std::array<float, 9>;
+using Matrix = std::array<double, 9>;
 
 Matrix multiply(const Matrix& a, const Matrix& b) {
   Matrix out{};
@@ -28,54 +31,73 @@ Matrix multiply(const Matrix& a, const Matrix& b) {
 }
 
 Matrix saturation_matrix(double s) {
-  const auto f = [](double v) { return static_cast<float>(v); };
-  return {f(0.2126 + 0.7874 * s), f(0.7152 - 0.7152 * s), f(0.0722 - 0.0722 * s),
-          f(0.2126 - 0.2126 * s), f(0.7152 + 0.2848 * s), f(0.0722 - 0.0722 * s),
-          f(0.2126 - 0.2126 * s), f(0.7152 - 0.7152 * s), f(0.0722 + 0.9278 * s)};
+  return {0.2126 + 0.7874 * s, 0.7152 - 0.7152 * s, 0.0722 - 0.0722 * s,
+          0.2126 - 0.2126 * s, 0.7152 + 0.2848 * s, 0.0722 - 0.0722 * s,
+          0.2126 - 0.2126 * s, 0.7152 - 0.7152 * s, 0.0722 + 0.9278 * s};
 }
 
 Matrix hue_matrix(double degrees) {
   const double a = degrees * M_PI / 180.0, c = std::cos(a), s = std::sin(a);
-  const auto f = [](double v) { return static_cast<float>(v); };
-  return {f(0.2126 + c * 0.7874 - s * 0.2126), f(0.7152 - c * 0.7152 - s * 0.7152), f(0.0722 - c * 0.0722 + s * 0.9278),
-          f(0.2126 - c * 0.2126 + s * 0.143),  f(0.7152 + c * 0.2848 + s * 0.140),  f(0.0722 - c * 0.0722 - s * 0.283),
-          f(0.2126 - c * 0.2126 - s * 0.7874), f(0.7152 - c * 0.7152 + s * 0.7152), f(0.0722 + c * 0.9278 + s * 0.0722)};
+  return {
+      0.2126 + c * 0.7874 - s * 0.2126, 0.7152 - c * 0.7152 - s * 0.7152, 0.0722 - c * 0.0722 + s * 0.9278,
+      0.2126 - c * 0.2126 + s * 0.143,  0.7152 + c * 0.2848 + s * 0.140,  0.0722 - c * 0.0722 - s * 0.283,
+      0.2126 - c * 0.2126 - s * 0.7874, 0.7152 - c * 0.7152 + s * 0.7152, 0.0722 + c * 0.9278 + s * 0.0722};
 }
+
+// The stages of one adjustment; parts that change nothing add none.
+void append_stages(PointProgram& program, const kernels::AdjustColorsOptions& o) {
+  if (o.brightness != 1 || o.contrast != 1 || o.gamma != 1) {
+    const double b = o.brightness, c = o.contrast, inverse_gamma = 1.0 / o.gamma;
+    program.add_curve(
+        [=](double v) { return std::pow(std::clamp((v * b - 0.5) * c + 0.5, 0.0, 1.0), inverse_gamma); });
+  }
+  if (program.colour_channels() == 3 && (o.saturation != 1 || o.hue != 0))
+    program.add_matrix(multiply(hue_matrix(o.hue), saturation_matrix(o.saturation)));
+}
+
+}  // namespace
+
+}  // namespace imgpipe::ops
+
+namespace imgpipe::kernels {
+
+void adjust_colors(cv::InputArray src, cv::OutputArray dst, const AdjustColorsOptions& options) {
+  PointProgram program(src.channels(), src.depth());
+  ops::append_stages(program, options);
+  if (program.empty())
+    src.copyTo(dst);
+  else
+    program.run(src, dst);
+}
+
+}  // namespace imgpipe::kernels
+
+namespace imgpipe::ops {
+
+namespace {
 
 class AdjustColors final : public Operation {
  public:
   explicit AdjustColors(const Params& p)
-      : brightness_(p.number("brightness")),
-        contrast_(p.number("contrast")),
-        gamma_(p.number("gamma")),
-        saturation_(p.number("saturation")),
-        hue_(p.number("hue")) {}
+      : options_{.brightness = p.number("brightness"),
+                 .contrast = p.number("contrast"),
+                 .gamma = p.number("gamma"),
+                 .saturation = p.number("saturation"),
+                 .hue = p.number("hue")} {}
 
-  bool append_point_stages(PointProgram& program, int channels, int) const override {
-    if (brightness_ != 1 || contrast_ != 1 || gamma_ != 1) {
-      const double b = brightness_, c = contrast_, inverse_gamma = 1.0 / gamma_;
-      program.add_curve([=](double v) {
-        double t = std::clamp((v * b - 0.5) * c + 0.5, 0.0, 1.0);
-        return std::pow(t, inverse_gamma);
-      });
-    }
-    const int colour = channels == 2 || channels == 4 ? channels - 1 : channels;
-    if (colour == 3 && (saturation_ != 1 || hue_ != 0))
-      program.add_matrix(multiply(hue_matrix(hue_), saturation_matrix(saturation_)), {0, 0, 0});
+  bool append_point_stages(PointProgram& program, int, int) const override {
+    append_stages(program, options_);
     return true;
   }
 
   Image apply(const Image& input, const Context&) const override {
-    PointProgram program(input.channels(), input.pixels.depth());
-    append_point_stages(program, input.channels(), input.pixels.depth());
-    if (program.empty()) return input;
     cv::Mat out;
-    program.run(input.pixels, out);
+    kernels::adjust_colors(input.pixels, out, options_);
     return input.with_pixels(out);
   }
 
  private:
-  double brightness_, contrast_, gamma_, saturation_, hue_;
+  kernels::AdjustColorsOptions options_;
 };
 
 }  // namespace

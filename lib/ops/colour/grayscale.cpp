@@ -3,12 +3,36 @@
 // colour channels, for outputs that must stay RGB.
 
 #include <array>
-#include <cmath>
 
 #include <opencv2/core.hpp>
 
+#include <imgpipe/kernels/colour.hpp>
+
 #include "../builtin.hpp"
+#include "../pixels.hpp"
 #include "../spec.hpp"
+
+namespace imgpipe::kernels {
+
+void grayscale(cv::InputArray src, cv::OutputArray dst, const GrayscaleOptions& options) {
+  if (ops::colour_channels(src) == 1) return src.copyTo(dst);
+  const bool alpha = ops::has_alpha(src);
+  const std::array<float, 3> weights =
+      options.weights == LumaWeights::rec601    ? std::array{0.299f, 0.587f, 0.114f}
+      : options.weights == LumaWeights::average ? std::array{1 / 3.0f, 1 / 3.0f, 1 / 3.0f}
+                                                : std::array{0.2126f, 0.7152f, 0.0722f};
+  const int grey_channels = options.keep_channels ? 3 : 1;
+  const int out_channels = grey_channels + (alpha ? 1 : 0);
+  // cv::transform applies one row of weights per output channel, so alpha passes through as
+  // 1 * alpha, exactly.
+  cv::Mat m = cv::Mat::zeros(out_channels, src.channels(), CV_32F);
+  for (int r = 0; r < grey_channels; ++r)
+    for (int c = 0; c < 3; ++c) m.at<float>(r, c) = weights[static_cast<std::size_t>(c)];
+  if (alpha) m.at<float>(out_channels - 1, 3) = 1.0f;
+  cv::transform(src, dst, m);
+}
+
+}  // namespace imgpipe::kernels
 
 namespace imgpipe::ops {
 
@@ -16,31 +40,23 @@ namespace {
 
 class Grayscale final : public Operation {
  public:
-  explicit Grayscale(const Params& p) : keep_channels_(p.boolean("keep_channels")) {
+  explicit Grayscale(const Params& p) {
     const auto& w = p.text("weights");
-    weights_ = w == "rec601" ? std::array<float, 3>{0.299f, 0.587f, 0.114f}
-               : w == "average" ? std::array<float, 3>{1 / 3.0f, 1 / 3.0f, 1 / 3.0f}
-                                : std::array<float, 3>{0.2126f, 0.7152f, 0.0722f};
+    options_.weights = w == "rec601"    ? kernels::LumaWeights::rec601
+                       : w == "average" ? kernels::LumaWeights::average
+                                        : kernels::LumaWeights::rec709;
+    options_.keep_channels = p.boolean("keep_channels");
   }
 
   Image apply(const Image& input, const Context&) const override {
-    const cv::Mat& src = input.pixels;
     if (input.colour_channels() == 1) return input;
-    const bool alpha = input.has_alpha();
-    const int out_channels = (keep_channels_ ? 3 : 1) + (alpha ? 1 : 0);
-    // cv::transform applies one row of weights per output channel; alpha passes through.
-    cv::Mat m = cv::Mat::zeros(out_channels, src.channels(), CV_32F);
-    for (int r = 0; r < (keep_channels_ ? 3 : 1); ++r)
-      for (int c = 0; c < 3; ++c) m.at<float>(r, c) = weights_[static_cast<std::size_t>(c)];
-    if (alpha) m.at<float>(out_channels - 1, 3) = 1.0f;
     cv::Mat out;
-    cv::transform(src, out, m);
+    kernels::grayscale(input.pixels, out, options_);
     return input.with_pixels(out);
   }
 
  private:
-  std::array<float, 3> weights_{};
-  bool keep_channels_;
+  kernels::GrayscaleOptions options_;
 };
 
 }  // namespace

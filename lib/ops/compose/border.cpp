@@ -1,10 +1,30 @@
 // border: add a solid border (per side if wanted), or extend the edge pixels outwards.
 
+#include <imgpipe/kernels/compose.hpp>
 #include <opencv2/core.hpp>
 
 #include "../builtin.hpp"
 #include "../pixels.hpp"
 #include "../spec.hpp"
+
+namespace imgpipe::kernels {
+
+void border(cv::InputArray src, cv::OutputArray dst, const BorderOptions& options) {
+  const bool solid = options.mode == BorderMode::colour;
+  // Isolated: a region of a larger image is extended from its own edges, not its neighbours'.
+  const int type = solid                                   ? cv::BORDER_CONSTANT
+                   : options.mode == BorderMode::replicate ? cv::BORDER_REPLICATE | cv::BORDER_ISOLATED
+                                                           : cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED;
+  ops::with_kind(src, [&](auto image) {
+    decltype(image) storage;
+    const auto& widened = solid ? ops::widened_for(image, storage, options.colour) : image;
+    const cv::Scalar fill =
+        solid ? ops::to_scalar(options.colour, widened.channels(), widened.depth()) : cv::Scalar();
+    cv::copyMakeBorder(widened, dst, options.top, options.bottom, options.left, options.right, type, fill);
+  });
+}
+
+}  // namespace imgpipe::kernels
 
 namespace imgpipe::ops {
 
@@ -12,35 +32,31 @@ namespace {
 
 class Border final : public Operation {
  public:
-  explicit Border(const Params& p) : colour_(p.colour("colour")), mode_(p.text("mode")) {
+  explicit Border(const Params& p) {
     const int size = static_cast<int>(p.integer("size"));
     auto side = [&](const char* name) {
       auto v = p.optional_integer(name);
       return v ? static_cast<int>(*v) : size;
     };
-    top_ = side("top");
-    right_ = side("right");
-    bottom_ = side("bottom");
-    left_ = side("left");
+    const auto& mode = p.text("mode");
+    options_ = {.top = side("top"),
+                .right = side("right"),
+                .bottom = side("bottom"),
+                .left = side("left"),
+                .mode = mode == "colour"      ? kernels::BorderMode::colour
+                        : mode == "replicate" ? kernels::BorderMode::replicate
+                                              : kernels::BorderMode::mirror,
+                .colour = p.colour("colour")};
   }
 
   Image apply(const Image& input, const Context&) const override {
     cv::Mat out;
-    if (mode_ == "colour") {
-      cv::Mat widened = widen_for(input.pixels, colour_);
-      cv::copyMakeBorder(widened, out, top_, bottom_, left_, right_, cv::BORDER_CONSTANT,
-                         to_scalar(colour_, widened.channels(), widened.depth()));
-    } else {
-      cv::copyMakeBorder(input.pixels, out, top_, bottom_, left_, right_,
-                         mode_ == "replicate" ? cv::BORDER_REPLICATE : cv::BORDER_REFLECT_101);
-    }
+    kernels::border(input.pixels, out, options_);
     return input.with_pixels(out);
   }
 
  private:
-  Colour colour_;
-  std::string mode_;
-  int top_ = 0, right_ = 0, bottom_ = 0, left_ = 0;
+  kernels::BorderOptions options_;
 };
 
 }  // namespace
@@ -60,7 +76,8 @@ void register_border(Registry& registry) {
               spec::integer("left", {}, 0, 10000, "Left border in pixels (default: size)."),
               spec::colour("colour", "white", "Border colour for mode colour (may be transparent)."),
               spec::choice("mode", "colour", {"colour", "replicate", "mirror"},
-                           "colour fills with the colour; replicate repeats the edge pixels; mirror reflects the image."),
+                           "colour fills with the colour; replicate repeats the edge pixels; mirror reflects "
+                           "the image."),
           },
       .create = [](const Params& p) { return std::make_unique<Border>(p); },
   });

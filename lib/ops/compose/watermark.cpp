@@ -3,68 +3,106 @@
 // The watermark image is loaded when the chain is built, so a missing file is a chain
 // error, not a failure halfway through a batch.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <mutex>
-
-#include <fmt/format.h>
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
+#include <imgpipe/kernels/compose.hpp>
+#include <imgpipe/kernels/geometry.hpp>
+#include <map>
+#include <mutex>
+#include <opencv2/core.hpp>
+#include <vector>
 
-#include "../../core/channels.hpp"
 #include "../../io/vips_util.hpp"
 #include "../builtin.hpp"
 #include "../pixels.hpp"
 #include "../spec.hpp"
 
+namespace imgpipe::kernels {
+
+namespace {
+
+// The top-left corner of a mark of size `mark` placed on an image of size `base`.
+cv::Point origin(const Placement& placement, cv::Size base, cv::Size mark) {
+  const int anchor = static_cast<int>(placement.anchor);  // row-major over a 3×3 grid
+  auto along = [&](int slot, int outer, int inner) {
+    return slot == 0 ? placement.margin : slot == 2 ? outer - inner - placement.margin : (outer - inner) / 2;
+  };
+  return {along(anchor % 3, base.width, mark.width), along(anchor / 3, base.height, mark.height)};
+}
+
+}  // namespace
+
+void text_watermark(cv::InputArray src, cv::OutputArray dst, const TextWatermarkOptions& options) {
+  const Colour& colour = options.colour;
+  if (!ops::widen_for(src, dst, Colour{colour.r, colour.g, colour.b, 255})) src.copyTo(dst);
+  cv::Mat coverage;
+  options.coverage.convertTo(coverage, CV_32F, options.opacity * colour.a / (255.0 * 255.0));
+  const int colours = ops::colour_channels(dst);
+  const cv::Mat overlay(coverage.size(), CV_32FC(colours), ops::to_scalar(colour, colours, dst.depth()));
+  ops::blend_into(dst, overlay, coverage, origin(options.placement, dst.size(), coverage.size()));
+}
+
+void image_watermark(cv::InputArray src, cv::OutputArray dst, const ImageWatermarkOptions& options) {
+  const cv::Mat& original = options.mark;
+  if (original.empty()) throw Error(ErrorCategory::config, "watermark: the mark image is empty");
+  const int width = std::max(1, static_cast<int>(std::lround(src.cols() * options.scale)));
+  const int height =
+      std::max(1, static_cast<int>(std::lround(static_cast<double>(original.rows) * width / original.cols)));
+  cv::Mat mark;
+  resize(original, mark,
+         {.size = {width, height},
+          .kernel = width < original.cols ? Interpolation::area : Interpolation::cubic});
+  // A colour mark needs an RGB image, and a grey mark on an RGB image becomes RGB too.
+  const bool colour = ops::colour_channels(mark) == 3 || ops::colour_channels(src) == 3;
+  if (!ops::widen(src, dst, colour, false)) src.copyTo(dst);
+  ops::widen(mark, mark, colour, false);
+  const double mark_max = ops::max_value(mark);
+  std::vector<cv::Mat> planes;
+  cv::split(mark, planes);
+  cv::Mat coverage(mark.size(), CV_32F, cv::Scalar(options.opacity)), overlay;
+  if (ops::has_alpha(mark)) {
+    planes.back().convertTo(coverage, CV_32F, options.opacity / mark_max);
+    planes.pop_back();
+  }
+  cv::merge(planes, overlay);
+  overlay.convertTo(overlay, CV_32F, ops::max_value(dst) / mark_max);
+  ops::blend_into(dst, overlay, coverage, origin(options.placement, dst.size(), mark.size()));
+}
+
+cv::Mat render_text(const std::string& text, const std::string& font, int pixel_size) {
+  detail::ensure_vips();
+  detail::VipsRef rendered;
+  // Pango sizes are points; at 72 dpi a point is a pixel.
+  const std::string description = fmt::format("{} {}", font, pixel_size);
+  if (vips_text(rendered.out(), text.c_str(), "font", description.c_str(), "dpi", 72, nullptr))
+    throw Error(ErrorCategory::internal, "watermark: text rendering failed: " + detail::take_vips_error());
+  std::size_t bytes = 0;
+  void* data = vips_image_write_to_memory(rendered.get(), &bytes);
+  if (!data) throw Error(ErrorCategory::internal, "watermark: " + detail::take_vips_error());
+  cv::Mat mask =
+      cv::Mat(vips_image_get_height(rendered.get()), vips_image_get_width(rendered.get()), CV_8UC1, data)
+          .clone();
+  g_free(data);
+  return mask;
+}
+
+}  // namespace imgpipe::kernels
+
 namespace imgpipe::ops {
 
 namespace {
 
-const std::vector<std::string> kPositions = {"top-left",    "top",    "top-right",
-                                             "left",        "centre", "right",
-                                             "bottom-left", "bottom", "bottom-right"};
+// In the order of kernels::Anchor.
+const std::vector<std::string> kPositions = {"top-left", "top",         "top-right", "left",        "centre",
+                                             "right",    "bottom-left", "bottom",    "bottom-right"};
 
-// Blends `overlay` (CV_32F, colour channels of the base, already in the base's scale)
-// with per-pixel `coverage` (CV_32FC1, 0..1) into `base` at `at`. Base alpha becomes
-// coverage + alpha * (1 - coverage).
-void blend(cv::Mat& base, const cv::Mat& overlay, const cv::Mat& coverage, cv::Point at) {
-  const cv::Rect area = cv::Rect(at, coverage.size()) & cv::Rect(0, 0, base.cols, base.rows);
-  if (area.empty()) return;
-  const cv::Rect local(area.tl() - at, area.size());
-  const double max = max_value(base);
-  const int cn = base.channels();
-  const int colour = has_alpha(base) ? cn - 1 : cn;
-  cv::Mat region;
-  base(area).convertTo(region, CV_32F);
-  std::vector<cv::Mat> planes, over;
-  cv::split(region, planes);
-  cv::split(overlay(local), over);
-  const cv::Mat a = coverage(local);
-  const cv::Mat inverse = 1.0 - a;
-  for (int c = 0; c < colour; ++c) {
-    auto& p = planes[static_cast<std::size_t>(c)];
-    p = p.mul(inverse) + over[static_cast<std::size_t>(c)].mul(a);
-  }
-  if (colour < cn) {
-    auto& alpha = planes.back();
-    alpha = a * max + alpha.mul(inverse);
-  }
-  cv::merge(planes, region);
-  region.convertTo(base(area), base.depth());
-}
-
-cv::Point place(const std::string& position, cv::Size base, cv::Size mark, int margin) {
-  const int column = position.ends_with("left") ? 0 : position.ends_with("right") ? 2 : 1;
-  const int row = position.starts_with("top") ? 0 : position.starts_with("bottom") ? 2 : 1;
-  auto along = [&](int slot, int outer, int inner) {
-    return slot == 0 ? margin : slot == 2 ? outer - inner - margin : (outer - inner) / 2;
-  };
-  return {along(column, base.width, mark.width), along(row, base.height, mark.height)};
+kernels::Anchor to_anchor(const std::string& position) {
+  const auto found = std::find(kPositions.begin(), kPositions.end(), position);
+  return static_cast<kernels::Anchor>(found - kPositions.begin());
 }
 
 class Watermark final : public Operation {
@@ -75,80 +113,40 @@ class Watermark final : public Operation {
         size_(static_cast<int>(p.integer("size"))),
         colour_(p.colour("colour")),
         opacity_(p.number("opacity")),
-        position_(p.text("position")),
-        margin_(static_cast<int>(p.integer("margin"))),
+        placement_{to_anchor(p.text("position")), static_cast<int>(p.integer("margin"))},
         scale_(p.number("scale")) {
-    if (p.has("image")) mark_ = detail::grey_to_rgb(load(p.text("image")).pixels);
+    if (p.has("image")) mark_ = load(p.text("image")).pixels;
   }
 
   Image apply(const Image& input, const Context&) const override {
-    return mark_.empty() ? apply_text(input) : apply_image(input);
+    cv::Mat out;
+    if (mark_.empty()) {
+      const int size = size_ > 0 ? size_ : std::max(8, std::min(input.width(), input.height()) / 25);
+      kernels::text_watermark(
+          input.pixels, out,
+          {.coverage = rendered(size), .colour = colour_, .opacity = opacity_, .placement = placement_});
+    } else {
+      kernels::image_watermark(
+          input.pixels, out, {.mark = mark_, .scale = scale_, .opacity = opacity_, .placement = placement_});
+    }
+    return input.with_pixels(out);
   }
 
  private:
-  Image apply_text(const Image& input) const {
-    const int size = size_ > 0 ? size_ : std::max(8, std::min(input.width(), input.height()) / 25);
-    const cv::Mat mask = render_text(size);  // CV_8UC1 coverage
-    cv::Mat base = widen_for(input.pixels, Colour{colour_.r, colour_.g, colour_.b, 255});
-    cv::Mat coverage;
-    mask.convertTo(coverage, CV_32F, opacity_ * colour_.a / (255.0 * 255.0));
-    const cv::Scalar fill = to_scalar(colour_, base.channels() - (has_alpha(base) ? 1 : 0), base.depth());
-    cv::Mat overlay(mask.size(), CV_32FC(base.channels() - (has_alpha(base) ? 1 : 0)), fill);
-    blend(base, overlay, coverage, place(position_, base.size(), mask.size(), margin_));
-    return input.with_pixels(base);
-  }
-
-  Image apply_image(const Image& input) const {
-    const int width = std::max(1, static_cast<int>(std::lround(input.width() * scale_)));
-    const int height = std::max(1, static_cast<int>(std::lround(
-                                       static_cast<double>(mark_.rows) * width / mark_.cols)));
-    cv::Mat mark;
-    cv::resize(mark_, mark, cv::Size(width, height), 0, 0,
-               width < mark_.cols ? cv::INTER_AREA : cv::INTER_CUBIC);
-    cv::Mat base = input.pixels;
-    if (input.colour_channels() == 1) base = detail::grey_to_rgb(base);  // a colour mark needs RGB
-    const double base_max = max_value(base), mark_max = max_value(mark);
-    std::vector<cv::Mat> planes;
-    cv::split(mark, planes);
-    cv::Mat coverage = cv::Mat(mark.size(), CV_32F, cv::Scalar(opacity_));
-    if (has_alpha(mark)) {
-      cv::Mat alpha;
-      planes.back().convertTo(alpha, CV_32F, opacity_ / mark_max);
-      coverage = alpha;
-      planes.pop_back();
-    }
-    cv::Mat overlay;
-    cv::merge(planes, overlay);
-    overlay.convertTo(overlay, CV_32F, base_max / mark_max);
-    blend(base, overlay, coverage, place(position_, base.size(), mark.size(), margin_));
-    return input.with_pixels(base);
-  }
-
   // Renders the text once per size; libvips serialises Pango internally.
-  cv::Mat render_text(int size) const {
+  cv::Mat rendered(int size) const {
     std::lock_guard lock(mutex_);
     auto cached = rendered_.find(size);
-    if (cached != rendered_.end()) return cached->second;
-    detail::ensure_vips();
-    detail::VipsRef text;
-    const std::string font = fmt::format("{} {}", font_, size);  // points at 72 dpi = pixels;
-    if (vips_text(text.out(), text_.c_str(), "font", font.c_str(), "dpi", 72, nullptr))
-      throw Error(ErrorCategory::internal, "watermark: text rendering failed: " + detail::take_vips_error());
-    std::size_t bytes = 0;
-    void* data = vips_image_write_to_memory(text.get(), &bytes);
-    if (!data) throw Error(ErrorCategory::internal, "watermark: " + detail::take_vips_error());
-    cv::Mat mask = cv::Mat(vips_image_get_height(text.get()), vips_image_get_width(text.get()), CV_8UC1, data).clone();
-    g_free(data);
-    rendered_.emplace(size, mask);
-    return mask;
+    if (cached == rendered_.end())
+      cached = rendered_.emplace(size, kernels::render_text(text_, font_, size)).first;
+    return cached->second;
   }
 
   std::string text_, font_;
   int size_;
   Colour colour_;
   double opacity_;
-  std::string position_;
-  int margin_;
+  kernels::Placement placement_;
   double scale_;
   cv::Mat mark_;
   mutable std::mutex mutex_;
@@ -168,7 +166,8 @@ void register_watermark(Registry& registry) {
               spec::text("text", {}, "Text to draw (UTF-8). Give text or image, not both."),
               spec::text("image", {}, "Path of an image to overlay (its alpha is respected)."),
               spec::text("font", "DejaVu Sans", "Font family for text (any installed font, through Pango)."),
-              spec::integer("size", 0, 0, 4096, "Text height in pixels; 0 picks 4 % of the image's shorter side."),
+              spec::integer("size", 0, 0, 4096,
+                            "Text height in pixels; 0 picks 4 % of the image's shorter side."),
               spec::colour("colour", "white", "Text colour (its alpha multiplies the opacity)."),
               spec::number("opacity", 0.6, 0, 1, "0 invisible, 1 opaque."),
               spec::choice("position", "bottom-right", kPositions, "Where to place the watermark."),
@@ -176,8 +175,7 @@ void register_watermark(Registry& registry) {
               spec::number("scale", 0.2, 0.001, 1, "Image watermark width as a fraction of the image width."),
           },
       .create = [](const Params& p) { return std::make_unique<Watermark>(p); },
-      .check =
-          [](const Params& p) -> std::string {
+      .check = [](const Params& p) -> std::string {
         if (p.has("text") == p.has("image")) return "give exactly one of text or image";
         if (p.has("text") && p.text("text").empty()) return "text: expected some text, got \"\"";
         return "";

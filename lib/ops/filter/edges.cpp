@@ -2,13 +2,67 @@
 // The result is grey (with the input's alpha kept). Canny needs 8-bit input, so 16-bit
 // images are reduced for it and come out 8-bit; Sobel keeps 16-bit.
 
-#include <cmath>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
+
+#include <imgpipe/kernels/filter.hpp>
 
 #include "../builtin.hpp"
 #include "../pixels.hpp"
 #include "../spec.hpp"
+
+namespace imgpipe::kernels {
+
+namespace {
+
+template <typename Array>
+void canny(const Array& grey, cv::OutputArray out, const EdgesOptions& options) {
+  Array grey8 = grey;
+  if (grey.depth() == CV_16U) grey.convertTo(grey8, CV_8U, 1.0 / 257.0);
+  cv::Canny(grey8, out, options.low * 255.0, options.high * 255.0, options.aperture, true);
+}
+
+template <typename Array>
+void sobel_magnitude(const Array& grey, cv::OutputArray out, const EdgesOptions& options) {
+  Array gx, gy;
+  cv::Sobel(grey, gx, CV_32F, 1, 0, options.aperture, 1, 0, cv::BORDER_REFLECT_101);
+  cv::Sobel(grey, gy, CV_32F, 0, 1, options.aperture, 1, 0, cv::BORDER_REFLECT_101);
+  cv::magnitude(gx, gy, gx);
+  // Normalise by the kernel's response to a unit step, so a full-scale step maps to
+  // full scale: half the derivative taps' absolute sum times the smoothing taps' sum.
+  cv::Mat derivative, smoothing;
+  cv::getDerivKernels(derivative, smoothing, 1, 0, options.aperture, false, CV_32F);
+  const double gain = cv::norm(derivative, cv::NORM_L1) / 2.0 * cv::sum(smoothing)[0];
+  gx.convertTo(out, grey.depth(), options.scale / gain);
+}
+
+}  // namespace
+
+void edges(cv::InputArray src, cv::OutputArray dst, const EdgesOptions& options) {
+  ops::with_kind(src, [&](auto input) {
+    using Array = decltype(input);
+    Array grey;
+    if (ops::colour_channels(input) == 3)
+      cv::cvtColor(input, grey, ops::has_alpha(input) ? cv::COLOR_RGBA2GRAY : cv::COLOR_RGB2GRAY);
+    else
+      cv::extractChannel(input, grey, 0);
+    const auto detect = [&](cv::OutputArray out) {
+      if (options.method == EdgeMethod::canny)
+        canny(grey, out, options);
+      else
+        sobel_magnitude(grey, out, options);
+    };
+    if (!ops::has_alpha(input)) return detect(dst);
+    Array map, alpha;
+    detect(map);
+    cv::extractChannel(input, alpha, input.channels() - 1);
+    if (alpha.depth() != map.depth()) alpha.convertTo(alpha, map.depth(), 1.0 / 257.0);
+    cv::merge(std::vector<Array>{map, alpha}, dst);
+  });
+}
+
+}  // namespace imgpipe::kernels
 
 namespace imgpipe::ops {
 
@@ -17,52 +71,25 @@ namespace {
 class Edges final : public Operation {
  public:
   explicit Edges(const Params& p)
-      : method_(p.text("method")),
-        low_(p.number("low")),
-        high_(p.number("high")),
-        aperture_(static_cast<int>(p.integer("aperture"))),
-        scale_(p.number("scale")) {}
+      : options_{
+            .method = p.text("method") == "canny" ? kernels::EdgeMethod::canny : kernels::EdgeMethod::sobel,
+            .low = p.number("low"),
+            .high = p.number("high"),
+            .aperture = static_cast<int>(p.integer("aperture")),
+            .scale = p.number("scale")} {}
 
-  int halo() const override { return aperture_ / 2 + (method_ == "canny" ? 1 : 0); }
+  int halo() const override {
+    return options_.aperture / 2 + (options_.method == kernels::EdgeMethod::canny ? 1 : 0);
+  }
 
   Image apply(const Image& input, const Context&) const override {
-    const cv::Mat& src = input.pixels;
-    cv::Mat grey;
-    if (input.colour_channels() == 3) cv::cvtColor(src, grey, has_alpha(src) ? cv::COLOR_RGBA2GRAY : cv::COLOR_RGB2GRAY);
-    else cv::extractChannel(src, grey, 0);
-    cv::Mat edges;
-    if (method_ == "canny") {
-      cv::Mat grey8;
-      if (grey.depth() == CV_16U) grey.convertTo(grey8, CV_8U, 1.0 / 257.0);
-      else grey8 = grey;
-      cv::Canny(grey8, edges, low_ * 255.0, high_ * 255.0, aperture_, true);
-    } else {
-      cv::Mat gx, gy, magnitude;
-      cv::Sobel(grey, gx, CV_32F, 1, 0, aperture_, 1, 0, cv::BORDER_REFLECT_101);
-      cv::Sobel(grey, gy, CV_32F, 0, 1, aperture_, 1, 0, cv::BORDER_REFLECT_101);
-      cv::magnitude(gx, gy, magnitude);
-      // Normalise by the kernel's response to a unit step, so a full-scale step maps to
-      // full scale: half the derivative taps' absolute sum times the smoothing taps' sum.
-      cv::Mat derivative, smoothing;
-      cv::getDerivKernels(derivative, smoothing, 1, 0, aperture_, false, CV_32F);
-      const double gain = cv::norm(derivative, cv::NORM_L1) / 2.0 * cv::sum(smoothing)[0];
-      magnitude.convertTo(edges, grey.depth(), scale_ / gain);
-    }
-    if (has_alpha(src)) {
-      cv::Mat alpha;
-      cv::extractChannel(src, alpha, src.channels() - 1);
-      if (alpha.depth() != edges.depth()) alpha.convertTo(alpha, edges.depth(), 1.0 / 257.0);
-      cv::Mat planes[] = {edges, alpha};
-      cv::merge(planes, 2, edges);
-    }
-    return input.with_pixels(edges);
+    cv::Mat out;
+    kernels::edges(input.pixels, out, options_);
+    return input.with_pixels(out);
   }
 
  private:
-  std::string method_;
-  double low_, high_;
-  int aperture_;
-  double scale_;
+  kernels::EdgesOptions options_;
 };
 
 }  // namespace

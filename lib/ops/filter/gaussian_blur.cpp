@@ -1,40 +1,59 @@
 // gaussian_blur: separable Gaussian of standard deviation sigma, kernel radius ceil(3 sigma),
 // edges mirrored (BORDER_REFLECT_101), computed on premultiplied alpha.
 
+#include <algorithm>
 #include <cmath>
 
 #include <opencv2/imgproc.hpp>
 
+#include <imgpipe/kernels/filter.hpp>
+
 #include "../builtin.hpp"
 #include "../pixels.hpp"
 #include "../spec.hpp"
+#include "gaussian.hpp"
 
 namespace imgpipe::ops {
 
-int gaussian_radius(double sigma) { return std::max(1, static_cast<int>(std::ceil(3.0 * sigma))); }
-
-cv::Mat gaussian_blur_float(const cv::Mat& in, double sigma) {
-  const int r = gaussian_radius(sigma);
-  cv::Mat out;
-  cv::GaussianBlur(in, out, cv::Size(2 * r + 1, 2 * r + 1), sigma, sigma, cv::BORDER_REFLECT_101);
-  return out;
+int gaussian_radius(double sigma) {
+  return std::max(1, static_cast<int>(std::ceil(3.0 * sigma)));
 }
+
+void gaussian_blur_float(cv::InputArray src, cv::OutputArray dst, double sigma) {
+  const int r = gaussian_radius(sigma);
+  cv::GaussianBlur(src, dst, cv::Size(2 * r + 1, 2 * r + 1), sigma, sigma, cv::BORDER_REFLECT_101);
+}
+
+}  // namespace imgpipe::ops
+
+namespace imgpipe::kernels {
+
+void gaussian_blur(cv::InputArray src, cv::OutputArray dst, const GaussianBlurOptions& options) {
+  ops::filter_premultiplied(src, dst, [&](cv::InputArray in, cv::OutputArray out) {
+    ops::gaussian_blur_float(in, out, options.sigma);
+  });
+}
+
+}  // namespace imgpipe::kernels
+
+namespace imgpipe::ops {
 
 namespace {
 
 class GaussianBlur final : public Operation {
  public:
-  explicit GaussianBlur(const Params& p) : sigma_(p.number("sigma")) {}
+  explicit GaussianBlur(const Params& p) : options_{.sigma = p.number("sigma")} {}
 
-  int halo() const override { return gaussian_radius(sigma_); }
+  int halo() const override { return gaussian_radius(options_.sigma); }
 
   Image apply(const Image& input, const Context&) const override {
-    return input.with_pixels(filter_premultiplied(
-        input.pixels, [&](const cv::Mat& in) { return gaussian_blur_float(in, sigma_); }));
+    cv::Mat out;
+    kernels::gaussian_blur(input.pixels, out, options_);
+    return input.with_pixels(out);
   }
 
  private:
-  double sigma_;
+  kernels::GaussianBlurOptions options_;
 };
 
 }  // namespace

@@ -2,54 +2,66 @@
 // |in - blur| > threshold (as a fraction of full scale), computed in float on premultiplied
 // alpha so that transparent edges do not halo. Alpha itself is not sharpened.
 
-#include <cmath>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include <imgpipe/kernels/filter.hpp>
 
 #include "../builtin.hpp"
 #include "../pixels.hpp"
 #include "../spec.hpp"
+#include "gaussian.hpp"
+
+namespace imgpipe::kernels {
+
+void sharpen(cv::InputArray src, cv::OutputArray dst, const SharpenOptions& options) {
+  const double threshold = options.threshold * ops::max_value(src);
+  const bool alpha = ops::has_alpha(src);
+  ops::filter_premultiplied(src, dst, [&](cv::InputArray in, cv::OutputArray out) {
+    ops::with_kind(in, [&](auto original) {
+      using Array = decltype(original);
+      Array detail, magnitude, keep;
+      ops::gaussian_blur_float(original, detail, options.radius);
+      cv::subtract(original, detail, detail);
+      if (threshold > 0) {
+        // Zero the detail where it is below the threshold, sample by sample.
+        cv::absdiff(detail, cv::Scalar::all(0), magnitude);
+        cv::threshold(magnitude, keep, threshold, 1.0, cv::THRESH_BINARY);
+        cv::multiply(detail, keep, detail);
+      }
+      // Negative results need no clamp: the conversion back to integers saturates them.
+      cv::scaleAdd(detail, options.amount, original, out);
+      if (alpha) {  // alpha is not sharpened
+        Array sharpened = ops::as_kind<Array>(out);
+        const int last = original.channels() - 1, from_to[] = {last, last};
+        cv::mixChannels(original, sharpened, from_to, 1);
+      }
+    });
+  });
+}
+
+}  // namespace imgpipe::kernels
 
 namespace imgpipe::ops {
-
-int gaussian_radius(double sigma);
-cv::Mat gaussian_blur_float(const cv::Mat& in, double sigma);
 
 namespace {
 
 class Sharpen final : public Operation {
  public:
   explicit Sharpen(const Params& p)
-      : amount_(p.number("amount")), radius_(p.number("radius")), threshold_(p.number("threshold")) {}
+      : options_{
+            .amount = p.number("amount"), .radius = p.number("radius"), .threshold = p.number("threshold")} {}
 
-  int halo() const override { return gaussian_radius(radius_); }
+  int halo() const override { return gaussian_radius(options_.radius); }
 
   Image apply(const Image& input, const Context&) const override {
-    const double max = max_value(input.pixels);
-    const int colour = input.colour_channels();
-    return input.with_pixels(filter_premultiplied(input.pixels, [&](const cv::Mat& in) {
-      cv::Mat blurred = gaussian_blur_float(in, radius_);
-      cv::Mat detail = in - blurred;
-      if (threshold_ > 0) {
-        // Zero the detail where it is below the threshold, channel by channel.
-        cv::Mat mask = cv::abs(detail) > threshold_ * max;
-        cv::Mat keep;
-        mask.convertTo(keep, CV_32F, 1.0 / 255.0);
-        detail = detail.mul(keep);
-      }
-      cv::Mat out = in + detail * amount_;
-      if (colour < in.channels()) {  // alpha is not sharpened
-        const int from_to[] = {in.channels() - 1, in.channels() - 1};
-        cv::mixChannels(&in, 1, &out, 1, from_to, 1);
-      }
-      cv::max(out, 0.0, out);
-      return out;
-    }));
+    cv::Mat out;
+    kernels::sharpen(input.pixels, out, options_);
+    return input.with_pixels(out);
   }
 
  private:
-  double amount_, radius_, threshold_;
+  kernels::SharpenOptions options_;
 };
 
 }  // namespace

@@ -4,9 +4,22 @@
 // chain almost always wants; this step is for images loaded with auto_orient off, or built
 // in memory with Image::orientation set.
 
+#include <imgpipe/kernels/geometry.hpp>
+
 #include "../../core/orientation.hpp"
 #include "../builtin.hpp"
 #include "../spec.hpp"
+
+namespace imgpipe::kernels {
+
+void auto_orient(cv::InputArray src, cv::OutputArray dst, const AutoOrientOptions& options) {
+  if (options.orientation < 2 || options.orientation > 8) return src.copyTo(dst);
+  // The mapping of a cv::UMat input ends with this statement, before dst is written.
+  const cv::Mat upright = detail::apply_orientation(src.getMat(), options.orientation);
+  dst.assign(upright);
+}
+
+}  // namespace imgpipe::kernels
 
 namespace imgpipe::ops {
 
@@ -15,7 +28,9 @@ namespace {
 class AutoOrient final : public Operation {
  public:
   Image apply(const Image& input, const Context&) const override {
-    Image out = input.with_pixels(detail::apply_orientation(input.pixels, input.orientation));
+    cv::Mat upright;
+    kernels::auto_orient(input.pixels, upright, {.orientation = input.orientation});
+    Image out = input.with_pixels(upright);
     out.orientation = 1;
     return out;
   }

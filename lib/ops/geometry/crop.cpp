@@ -1,11 +1,29 @@
 // crop: a rectangle of the image, placed explicitly or centred.
 
-#include <imgpipe/error.hpp>
-
 #include <fmt/format.h>
 
+#include <imgpipe/error.hpp>
+#include <imgpipe/kernels/geometry.hpp>
+
 #include "../builtin.hpp"
+#include "../pixels.hpp"
 #include "../spec.hpp"
+
+namespace imgpipe::kernels {
+
+void crop(cv::InputArray src, cv::OutputArray dst, const CropOptions& options) {
+  const cv::Size image = src.size(), size = options.size;
+  const cv::Rect region(options.left.value_or((image.width - size.width) / 2),
+                        options.top.value_or((image.height - size.height) / 2), size.width, size.height);
+  if (region.x < 0 || region.y < 0 || size.width <= 0 || size.height <= 0 ||
+      region.x + size.width > image.width || region.y + size.height > image.height)
+    throw Error(ErrorCategory::config,
+                fmt::format("crop: region {}x{} at ({}, {}) does not fit in the {}x{} image", size.width,
+                            size.height, region.x, region.y, image.width, image.height));
+  ops::copy_region(src, dst, region);
+}
+
+}  // namespace imgpipe::kernels
 
 namespace imgpipe::ops {
 
@@ -13,26 +31,24 @@ namespace {
 
 class Crop final : public Operation {
  public:
-  explicit Crop(const Params& p)
-      : left_(p.optional_integer("left")),
-        top_(p.optional_integer("top")),
-        width_(static_cast<int>(p.integer("width"))),
-        height_(static_cast<int>(p.integer("height"))) {}
+  explicit Crop(const Params& p) {
+    options_.size = cv::Size(static_cast<int>(p.integer("width")), static_cast<int>(p.integer("height")));
+    if (auto left = p.optional_integer("left")) options_.left = static_cast<int>(*left);
+    if (auto top = p.optional_integer("top")) options_.top = static_cast<int>(*top);
+  }
 
   Image apply(const Image& input, const Context&) const override {
-    const cv::Size size = input.pixels.size();
-    const int left = left_ ? static_cast<int>(*left_) : (size.width - width_) / 2;
-    const int top = top_ ? static_cast<int>(*top_) : (size.height - height_) / 2;
-    if (left < 0 || top < 0 || left + width_ > size.width || top + height_ > size.height)
-      throw Error(ErrorCategory::config,
-                  fmt::format("{}: crop: region {}x{} at ({}, {}) does not fit in the {}x{} image",
-                              input.source, width_, height_, left, top, size.width, size.height));
-    return input.with_pixels(input.pixels(cv::Rect(left, top, width_, height_)).clone());
+    cv::Mat out;
+    try {
+      kernels::crop(input.pixels, out, options_);
+    } catch (const Error& e) {
+      throw Error(e.category(), fmt::format("{}: {}", input.source, e.what()));
+    }
+    return input.with_pixels(out);
   }
 
  private:
-  std::optional<std::int64_t> left_, top_;
-  int width_, height_;
+  kernels::CropOptions options_;
 };
 
 }  // namespace

@@ -1,9 +1,22 @@
 // flip: mirror horizontally, vertically or both. Exact.
 
+#include <imgpipe/kernels/geometry.hpp>
 #include <opencv2/core.hpp>
 
 #include "../builtin.hpp"
 #include "../spec.hpp"
+
+namespace imgpipe::kernels {
+
+void flip(cv::InputArray src, cv::OutputArray dst, const FlipOptions& options) {
+  // cv::flip's codes: 1 mirrors about the vertical axis, 0 about the horizontal, -1 both.
+  const int code = options.direction == FlipDirection::horizontal ? 1
+                   : options.direction == FlipDirection::vertical ? 0
+                                                                  : -1;
+  cv::flip(src, dst, code);
+}
+
+}  // namespace imgpipe::kernels
 
 namespace imgpipe::ops {
 
@@ -13,17 +26,19 @@ class Flip final : public Operation {
  public:
   explicit Flip(const Params& p) {
     const auto& d = p.text("direction");
-    code_ = d == "horizontal" ? 1 : d == "vertical" ? 0 : -1;
+    options_.direction = d == "horizontal" ? kernels::FlipDirection::horizontal
+                         : d == "vertical" ? kernels::FlipDirection::vertical
+                                           : kernels::FlipDirection::both;
   }
 
   Image apply(const Image& input, const Context&) const override {
     cv::Mat out;
-    cv::flip(input.pixels, out, code_);
+    kernels::flip(input.pixels, out, options_);
     return input.with_pixels(out);
   }
 
  private:
-  int code_;  // cv::flip's: 1 around the vertical axis, 0 around the horizontal, -1 both
+  kernels::FlipOptions options_;
 };
 
 }  // namespace

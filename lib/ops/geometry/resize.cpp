@@ -1,23 +1,74 @@
 // resize: scale to a box (fit inside, cover, fill, exact), a longest side, or a factor.
-//
-// Downscales by more than 2x with an interpolating kernel first shrink with INTER_AREA to
-// twice the target, as libvips does with shrink + reduce: OpenCV's linear, cubic and
-// Lanczos kernels have a fixed support and would alias badly on large reductions.
 
 #include <algorithm>
 #include <cmath>
-
+#include <imgpipe/kernels/compose.hpp>
+#include <imgpipe/kernels/geometry.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "../builtin.hpp"
 #include "../pixels.hpp"
 #include "../spec.hpp"
 
+namespace imgpipe::kernels {
+
+namespace {
+
+bool shrinks(cv::Size from, cv::Size to) {
+  return to.width < from.width || to.height < from.height;
+}
+
+void resample(cv::InputArray src, cv::OutputArray dst, cv::Size target, Interpolation kernel) {
+  if (target == src.size()) return src.copyTo(dst);
+  const int interpolation = ops::cv_interpolation(kernel, shrinks(src.size(), target));
+  if (interpolation == cv::INTER_NEAREST) return cv::resize(src, dst, target, 0, 0, cv::INTER_NEAREST);
+  ops::filter_premultiplied(src, dst, [&](cv::InputArray in, cv::OutputArray out) {
+    if (interpolation == cv::INTER_AREA || (in.cols() <= 2 * target.width && in.rows() <= 2 * target.height))
+      return cv::resize(in, out, target, 0, 0, interpolation);
+    ops::with_kind(in, [&](auto image) {
+      decltype(image) shrunk;
+      cv::resize(image, shrunk,
+                 {std::min(image.cols, 2 * target.width), std::min(image.rows, 2 * target.height)}, 0, 0,
+                 cv::INTER_AREA);
+      cv::resize(shrunk, out, target, 0, 0, interpolation);
+    });
+  });
+}
+
+}  // namespace
+
+void resize(cv::InputArray src, cv::OutputArray dst, const ResizeOptions& options) {
+  ops::with_kind(src, [&](auto image) {
+    if (options.fit != Fit::cover && options.fit != Fit::fill)
+      return resample(image, dst, options.size, options.kernel);
+    decltype(image) scaled;
+    resample(image, scaled, options.size, options.kernel);
+    const cv::Size box = options.box;
+    if (options.fit == Fit::cover) {
+      const cv::Rect centre(std::max(0, (scaled.cols - box.width) / 2),
+                            std::max(0, (scaled.rows - box.height) / 2), std::min(box.width, scaled.cols),
+                            std::min(box.height, scaled.rows));
+      return ops::copy_region(scaled, dst, centre);
+    }
+    const int pad_x = std::max(0, box.width - scaled.cols), pad_y = std::max(0, box.height - scaled.rows);
+    border(scaled, dst,
+           {.top = pad_y / 2,
+            .right = pad_x - pad_x / 2,
+            .bottom = pad_y - pad_y / 2,
+            .left = pad_x / 2,
+            .mode = BorderMode::colour,
+            .colour = options.background});
+  });
+}
+
+}  // namespace imgpipe::kernels
+
 namespace imgpipe::ops {
 
 namespace {
 
-enum class Fit { inside, cover, fill, exact };
+using kernels::Fit;
+using kernels::Interpolation;
 
 class Resize final : public Operation {
  public:
@@ -30,18 +81,22 @@ class Resize final : public Operation {
         enlarge_(p.boolean("enlarge")),
         background_(p.colour("background")) {
     const auto& fit = p.text("fit");
-    fit_ = fit == "cover" ? Fit::cover : fit == "fill" ? Fit::fill : fit == "exact" ? Fit::exact : Fit::inside;
+    fit_ = fit == "cover"   ? Fit::cover
+           : fit == "fill"  ? Fit::fill
+           : fit == "exact" ? Fit::exact
+                            : Fit::inside;
   }
 
   std::optional<cv::Size> resampled_size(cv::Size in) const override { return content_size(in); }
 
   Image apply(const Image& input, const Context& context) const override {
-    const cv::Mat& src = input.pixels;
-    const cv::Size content = content_size(src.size());
-    cv::Mat scaled = content == src.size() ? src : resample(src, content, context.quality);
-    if (width_ && height_ && (fit_ == Fit::cover || fit_ == Fit::fill))
-      scaled = to_box(scaled, cv::Size(static_cast<int>(*width_), static_cast<int>(*height_)));
-    return input.with_pixels(scaled);
+    kernels::ResizeOptions options{
+        .size = content_size(input.pixels.size()), .fit = fit_, .background = background_};
+    options.kernel = interpolation(kernels::shrinks(input.pixels.size(), options.size), context.quality);
+    if (width_ && height_) options.box = cv::Size(static_cast<int>(*width_), static_cast<int>(*height_));
+    cv::Mat out;
+    kernels::resize(input.pixels, out, options);
+    return input.with_pixels(out);
   }
 
  private:
@@ -59,7 +114,10 @@ class Resize final : public Operation {
         case Fit::inside:
         case Fit::fill: sx = sy = std::min(bx, by); break;
         case Fit::cover: sx = sy = std::max(bx, by); break;
-        case Fit::exact: sx = bx; sy = by; break;
+        case Fit::exact:
+          sx = bx;
+          sy = by;
+          break;
       }
     } else if (width_) {
       sx = sy = static_cast<double>(*width_) / w;
@@ -70,7 +128,9 @@ class Resize final : public Operation {
       sx = std::min(sx, 1.0);
       sy = std::min(sy, 1.0);
     }
-    auto side = [](double length, double s) { return std::max(1, static_cast<int>(std::lround(length * s))); };
+    auto side = [](double length, double s) {
+      return std::max(1, static_cast<int>(std::lround(length * s)));
+    };
     cv::Size out(side(w, sx), side(h, sy));
     // Fitting exactly to one side must give that side exactly, whatever the rounding.
     if (width_ && height_ && fit_ != Fit::exact && enlarge_) {
@@ -85,57 +145,20 @@ class Resize final : public Operation {
     return out;
   }
 
-  int interpolation(bool down, QualityPreset quality) const {
-    if (kernel_ == "nearest") return cv::INTER_NEAREST;
-    if (kernel_ == "linear") return cv::INTER_LINEAR;
-    if (kernel_ == "cubic") return cv::INTER_CUBIC;
-    if (kernel_ == "area") return down ? cv::INTER_AREA : cv::INTER_LINEAR;
-    if (kernel_ == "lanczos") return cv::INTER_LANCZOS4;
+  Interpolation interpolation(bool down, QualityPreset quality) const {
+    if (kernel_ == "nearest") return Interpolation::nearest;
+    if (kernel_ == "linear") return Interpolation::linear;
+    if (kernel_ == "cubic") return Interpolation::cubic;
+    if (kernel_ == "area") return Interpolation::area;
+    if (kernel_ == "lanczos") return Interpolation::lanczos;
     switch (quality) {  // "auto"
       case QualityPreset::ultra:
-      case QualityPreset::high: return cv::INTER_LANCZOS4;
-      case QualityPreset::balanced: return down ? cv::INTER_AREA : cv::INTER_CUBIC;
-      case QualityPreset::fast: return down ? cv::INTER_AREA : cv::INTER_LINEAR;
-      case QualityPreset::draft: return cv::INTER_NEAREST;
+      case QualityPreset::high: return Interpolation::lanczos;
+      case QualityPreset::balanced: return down ? Interpolation::area : Interpolation::cubic;
+      case QualityPreset::fast: return down ? Interpolation::area : Interpolation::linear;
+      case QualityPreset::draft: return Interpolation::nearest;
     }
-    return cv::INTER_AREA;
-  }
-
-  cv::Mat resample(const cv::Mat& src, cv::Size target, QualityPreset quality) const {
-    const bool down = target.width < src.cols || target.height < src.rows;
-    const int kernel = interpolation(down, quality);
-    if (kernel == cv::INTER_NEAREST) {
-      cv::Mat out;
-      cv::resize(src, out, target, 0, 0, cv::INTER_NEAREST);
-      return out;
-    }
-    return filter_premultiplied(src, [&](const cv::Mat& in) {
-      cv::Mat current = in;
-      if (kernel != cv::INTER_AREA && (in.cols > 2 * target.width || in.rows > 2 * target.height)) {
-        cv::Size half(std::min(in.cols, 2 * target.width), std::min(in.rows, 2 * target.height));
-        cv::resize(in, current, half, 0, 0, cv::INTER_AREA);
-      }
-      cv::Mat out;
-      cv::resize(current, out, target, 0, 0, kernel);
-      return out;
-    });
-  }
-
-  // cover: centre crop to the box; fill: centre on a canvas of the box in the background.
-  cv::Mat to_box(const cv::Mat& scaled, cv::Size box) const {
-    if (fit_ == Fit::cover) {
-      cv::Rect roi((scaled.cols - box.width) / 2, (scaled.rows - box.height) / 2,
-                   std::min(box.width, scaled.cols), std::min(box.height, scaled.rows));
-      roi.x = std::max(roi.x, 0);
-      roi.y = std::max(roi.y, 0);
-      return scaled(roi).clone();
-    }
-    cv::Mat widened = widen_for(scaled, background_);
-    cv::Mat canvas(std::max(box.height, widened.rows), std::max(box.width, widened.cols),
-                   widened.type(), to_scalar(background_, widened.channels(), widened.depth()));
-    widened.copyTo(canvas(cv::Rect((canvas.cols - widened.cols) / 2,
-                                   (canvas.rows - widened.rows) / 2, widened.cols, widened.rows)));
-    return canvas;
+    return Interpolation::area;
   }
 
   std::optional<std::int64_t> width_, height_, max_side_;
@@ -156,20 +179,26 @@ void register_resize(Registry& registry) {
       .footprint = Footprint::geometry,
       .params =
           {
-              spec::integer("width", {}, 1, 65535, "Target width in pixels; with only a width the height follows the aspect ratio."),
-              spec::integer("height", {}, 1, 65535, "Target height in pixels; with only a height the width follows the aspect ratio."),
+              spec::integer("width", {}, 1, 65535,
+                            "Target width in pixels; with only a width the height follows the aspect ratio."),
+              spec::integer(
+                  "height", {}, 1, 65535,
+                  "Target height in pixels; with only a height the width follows the aspect ratio."),
               spec::integer("max_side", {}, 1, 65535, "Scale so that the longer side is this many pixels."),
               spec::number("scale", {}, 0.0001, 100, "Scale both sides by this factor."),
               spec::choice("fit", "inside", {"inside", "cover", "fill", "exact"},
-                           "With width and height: inside keeps the aspect ratio within the box; cover fills the box and crops the centre; fill fits inside and pads to the box with the background; exact stretches."),
+                           "With width and height: inside keeps the aspect ratio within the box; cover fills "
+                           "the box and crops the centre; fill fits inside and pads to the box with the "
+                           "background; exact stretches."),
               spec::choice("kernel", "auto", {"auto", "nearest", "linear", "cubic", "area", "lanczos"},
-                           "Resampling kernel; auto picks from the quality preset (area down and cubic up at balanced, lanczos at high and ultra)."),
-              spec::boolean("enlarge", true, "Allow making the image larger; false keeps smaller images as they are."),
+                           "Resampling kernel; auto picks from the quality preset (area down and cubic up at "
+                           "balanced, lanczos at high and ultra)."),
+              spec::boolean("enlarge", true,
+                            "Allow making the image larger; false keeps smaller images as they are."),
               spec::colour("background", "black", "Padding colour for fit: fill (may be transparent)."),
           },
       .create = [](const Params& p) { return std::make_unique<Resize>(p); },
-      .check =
-          [](const Params& p) -> std::string {
+      .check = [](const Params& p) -> std::string {
         int ways = (p.has("width") || p.has("height")) + p.has("max_side") + p.has("scale");
         if (ways != 1) return "give exactly one of width/height, max_side or scale";
         if (p.text("fit") != "inside" && !(p.has("width") && p.has("height")))

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Cold start: one fresh process that decodes a 512x512 JPEG, resizes it to 256 px and writes
+# WebP, for imgpipe, `vips thumbnail` and ImageMagick, measured in the same hyperfine run.
+#   benchmarks/cold_start.sh [BUILD_DIR]   (default build/)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${1:-$root/build}
+imgpipe="$build/tools/imgpipe/imgpipe"
+input="$root/../shared/images/baboon.jpg"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/resize256.yaml" <<'YAML'
+chain:
+  - resize: {width: 256, height: 256}
+output: {format: webp, quality: 80}
+YAML
+[ -x "$imgpipe" ] || { echo "build imgpipe first: $imgpipe" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "hyperfine missing: tools/setup-debian.sh" >&2; exit 1; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+hyperfine -N --warmup 5 --runs ${RUNS:-40} --export-json "$work/cold.json" \
+  -n imgpipe "$imgpipe run $work/resize256.yaml $input $work/imgpipe.webp" \
+  -n "vips thumbnail" "vips thumbnail $input $work/vips.webp 256" \
+  -n "ImageMagick" "/usr/bin/convert-im6.q16 $input -resize 256x256 $work/im.webp" \
+  -n "imgpipe --version (process start only)" "$imgpipe --version" \
+  -n "imgpipe info (start + libvips + header)" "$imgpipe info $input" \
+  -n "imgpipe with libvips modules" "env IMGPIPE_VIPS_MODULES=1 $imgpipe run $work/resize256.yaml $input $work/imgpipe2.webp"
+
+python3 - "$work/cold.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+ms = lambda n: r[n]["mean"] * 1000
+print()
+print(f"{'command':45} {'mean ms':>9} {'median ms':>10}")
+for n, x in r.items():
+    print(f"{n:45} {x['mean']*1000:9.1f} {x['median']*1000:10.1f}")
+print()
+print(f"imgpipe / vips thumbnail = {ms('imgpipe') / ms('vips thumbnail'):.2f}x   (target <= 1.00)")
+print(f"imgpipe / ImageMagick    = {ms('imgpipe') / ms('ImageMagick'):.2f}x")
+PY

@@ -1,0 +1,148 @@
+#pragma once
+// The palette engine: cluster an image's colours once, then apply any number of palettes as
+// table look-ups.
+//
+//   imgpipe::Clustering c = imgpipe::cluster(image, {.k = 10});
+//   for (const auto& palette : imgpipe::load_palettes("palettes.json"))
+//     imgpipe::save(c.apply(palette), palette.name + ".png", png);
+//
+// Clustering works in CIE Lab (D65) on a weighted colour histogram of the whole image: every
+// pixel falls in a bin of 2^18 (6 bits per channel) and each bin keeps the exact mean of its
+// pixels, so k-means on the bins minimises the same squared Lab error as k-means on every
+// pixel, up to the split of a bin that straddles two clusters. k-means++ seeding from a fixed
+// seed and fixed-order reductions make the result identical for any thread count.
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include <imgpipe/context.hpp>
+#include <imgpipe/image.hpp>
+#include <imgpipe/io.hpp>
+#include <imgpipe/params.hpp>
+
+namespace imgpipe {
+
+class PerformanceMonitor;
+
+struct Lab {
+  double L = 0, a = 0, b = 0;
+};
+
+// Exact CIE Lab (D65, sRGB transfer curve) of an 8-bit sRGB colour, and back (rounded, clipped).
+Lab srgb_to_lab(const Colour& colour) noexcept;
+Colour lab_to_srgb(const Lab& lab) noexcept;
+double lab_distance2(const Lab& x, const Lab& y) noexcept;
+
+struct Palette {
+  std::string name;
+  std::vector<Colour> colours;
+};
+
+// Reads palettes from a file: JSON or YAML ({name: [hex, ...], ...} or a bare list of hex
+// strings), a GIMP .gpl file, or a plain text file of hex colours one per line. Errors name the
+// file, the line and the bad value.
+std::vector<Palette> load_palettes(const std::filesystem::path& path);
+// Reads a mask image as CV_8UC1: its alpha when it is grey + alpha, else its first channel
+// (16-bit reduced to 8). Black (0) marks pixels to leave out.
+cv::Mat load_mask(const std::filesystem::path& path);
+
+// Parses "#112233,#445566,..." (commas or spaces) into one palette.
+Palette parse_palette_list(const std::string& text, const std::string& name = "palette");
+
+enum class MaskMode {
+  keep,         // masked-out pixels keep their original colour
+  transparent,  // masked-out pixels become transparent
+  fill,         // masked-out pixels become ApplyOptions::fill
+};
+
+struct ClusterOptions {
+  int k = 10;              // number of clusters; 0 = choose from the data (see cluster())
+  int max_iterations = 0;  // 0 = from the quality preset
+  int attempts = 0;        // k-means++ restarts, best kept; 0 = from the quality preset
+  double tolerance = 0;    // stop when no centre moves more than this (Lab units); 0 = preset
+  std::uint64_t seed = 12345;
+  QualityPreset quality = QualityPreset::balanced;
+  // Pixels to leave out: where the mask is 0 (CV_8UC1, image size). Empty = use alpha when
+  // the image has it (alpha < 128 is left out), else every pixel.
+  cv::Mat mask;
+  int threads = 0;  // 0 = the caller's TBB arena / all cores
+  PerformanceMonitor* monitor = nullptr;  // optional: times histogram, k-means, assignment
+};
+
+struct ApplyOptions {
+  enum class Mapping { lightness, nearest, explicit_map };
+  Mapping mapping = Mapping::lightness;
+  // For explicit_map: palette index for each cluster in lightness order (darkest first).
+  std::vector<int> explicit_map;
+  // Keep the original's luminance detail inside each region (the output is then truecolour).
+  bool preserve_shading = false;
+  MaskMode mask_mode = MaskMode::keep;
+  Colour fill{255, 255, 255, 255};
+};
+
+class Clustering {
+ public:
+  // Centres, ordered by lightness (darkest first); labels use the same order.
+  const std::vector<Lab>& centres_lab() const { return centres_lab_; }
+  const std::vector<Colour>& centres_rgb() const { return centres_rgb_; }
+  // Fraction of the unmasked pixels in each cluster.
+  const std::vector<double>& fractions() const { return fractions_; }
+  // CV_8UC1 image-sized label image; 255 where the mask left a pixel out.
+  const cv::Mat& labels() const { return labels_; }
+  // "histogram", plus "+exact" when every pixel was assigned to its exact nearest centre.
+  const std::string& strategy() const { return strategy_; }
+  // Mean squared Lab distance of the clustered pixels to their centre (computed on the first
+  // call: it needs every pixel in Lab, which the clustering itself does not).
+  double mean_lab_error() const;
+  int k() const { return static_cast<int>(centres_lab_.size()); }
+  int iterations() const { return iterations_; }
+
+  // Cluster → palette colour, one entry per cluster (the colour table of the output).
+  std::vector<Colour> colour_table(const Palette& palette, const ApplyOptions& options = {}) const;
+  // Each pixel recoloured from the palette (mask handled as options say).
+  Image apply(const Palette& palette, const ApplyOptions& options = {}) const;
+  // The same result as apply() as indices + colour table, without making RGB pixels: what
+  // a palette PNG needs. nullptr when the result is not a table look-up (preserve_shading,
+  // source alpha, or left-out pixels kept as they were).
+  std::shared_ptr<const IndexedPixels> apply_indexed(const Palette& palette, const ApplyOptions& options = {}) const;
+  // Each pixel recoloured with its own cluster centre: plain colour quantisation.
+  Image apply_centres(const ApplyOptions& options = {}) const;
+
+ private:
+  friend Clustering cluster(const Image&, const ClusterOptions&);
+  Image source_;
+  std::vector<Lab> centres_lab_;
+  std::vector<Colour> centres_rgb_;
+  std::vector<double> fractions_;
+  cv::Mat labels_;
+  cv::Mat indices_;  // labels with left-out pixels as index k, for indexed output
+  std::shared_ptr<IndexedEncodeCache> encode_cache_;
+  std::string strategy_;
+  std::shared_ptr<std::once_flag> error_once_ = std::make_shared<std::once_flag>();
+  std::shared_ptr<double> mean_lab_error_ = std::make_shared<double>(0.0);
+  int iterations_ = 0;
+};
+
+// Clusters the colours of an 8- or 16-bit RGB(A) or grey image (16-bit is clustered on its
+// high byte). An image with fewer distinct colours than k gets fewer clusters. k = 0 picks k from the data: the smallest k in 2..16 after which one more
+// cluster lowers the error by less than 10 %.
+Clustering cluster(const Image& image, const ClusterOptions& options = {});
+
+struct DominantColour {
+  Colour colour;
+  Lab lab;
+  double fraction = 0;
+};
+// The k dominant colours, most frequent first.
+std::vector<DominantColour> extract_palette(const Image& image, int k = 5,
+                                            QualityPreset quality = QualityPreset::balanced);
+
+}  // namespace imgpipe

@@ -1,0 +1,328 @@
+// cluster(): colour histogram → weighted k-means in Lab → every full-resolution pixel assigned.
+// Clustering::apply(): one table look-up per pixel.
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <tbb/blocked_range.h>
+#include <tbb/combinable.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <imgpipe/error.hpp>
+#include <imgpipe/monitor.hpp>
+#include <imgpipe/palette.hpp>
+
+#include "../../core/channels.hpp"
+#include "kmeans.hpp"
+#include "lab.hpp"
+
+namespace imgpipe {
+
+using palette::LabConverter;
+using palette::LabF;
+using palette::WeightedPoint;
+
+namespace {
+
+constexpr int kBinBits = 6;
+constexpr int kBins = 1 << (3 * kBinBits);
+constexpr std::uint8_t kMasked = 255;
+
+inline int bin_of(const std::uint8_t* p) {
+  return (p[0] >> (8 - kBinBits)) << (2 * kBinBits) | (p[1] >> (8 - kBinBits)) << kBinBits | p[2] >> (8 - kBinBits);
+}
+
+struct Preset {
+  int attempts, max_iterations;
+  double tolerance;
+  bool exact_assignment;
+};
+
+Preset preset_for(QualityPreset q) {
+  switch (q) {
+    case QualityPreset::ultra: return {5, 100, 0.01, true};
+    case QualityPreset::high: return {3, 50, 0.05, false};
+    case QualityPreset::balanced: return {3, 30, 0.1, false};
+    case QualityPreset::fast: return {2, 20, 0.25, false};
+    case QualityPreset::draft: return {1, 10, 0.5, false};
+  }
+  return {3, 30, 0.1, false};
+}
+
+// The image as 8-bit RGB plus a mask of the pixels to cluster (empty = all).
+struct Prepared {
+  cv::Mat rgb;   // CV_8UC3
+  cv::Mat mask;  // CV_8UC1 or empty
+};
+
+Prepared prepare(const Image& image, const cv::Mat& given_mask) {
+  if (image.empty()) throw Error(ErrorCategory::config, "palette: the image is empty");
+  cv::Mat px = image.pixels;
+  if (px.depth() == CV_16U) px.convertTo(px, CV_8U, 1.0 / 257.0);
+  px = detail::grey_to_rgb(px);
+  Prepared out;
+  if (px.channels() == 4) {
+    cv::cvtColor(px, out.rgb, cv::COLOR_RGBA2RGB);
+    if (given_mask.empty()) {
+      cv::Mat alpha;
+      cv::extractChannel(px, alpha, 3);
+      out.mask = alpha >= 128;
+    }
+  } else {
+    out.rgb = px;
+  }
+  if (!given_mask.empty()) {
+    if (given_mask.size() != image.pixels.size() || given_mask.type() != CV_8UC1)
+      throw Error(ErrorCategory::config,
+                  fmt::format("palette: the mask must be an 8-bit single-channel image of the image's size {}x{}, "
+                              "got {}x{} with {} channels",
+                              image.width(), image.height(), given_mask.cols, given_mask.rows, given_mask.channels()));
+    out.mask = given_mask != 0;
+  }
+  return out;
+}
+
+struct Bin {
+  std::uint32_t count = 0;
+  std::uint32_t r = 0, g = 0, b = 0;
+};
+
+// Histogram of the pixels on a grid of `stride` (1 = every pixel). Integer sums make it
+// independent of how the rows were split between threads.
+std::vector<Bin> histogram(const Prepared& in, int stride) {
+  tbb::combinable<std::vector<Bin>> local([] { return std::vector<Bin>(kBins); });
+  const int rows = (in.rgb.rows + stride - 1) / stride;
+  tbb::parallel_for(tbb::blocked_range<int>(0, rows, 16), [&](const tbb::blocked_range<int>& r) {
+    auto& bins = local.local();
+    for (int row = r.begin(); row < r.end(); ++row) {
+      const int y = row * stride;
+      const std::uint8_t* p = in.rgb.ptr<std::uint8_t>(y);
+      const std::uint8_t* m = in.mask.empty() ? nullptr : in.mask.ptr<std::uint8_t>(y);
+      for (int x = 0; x < in.rgb.cols; x += stride) {
+        if (m && !m[x]) continue;
+        const std::uint8_t* q = p + 3 * x;
+        Bin& bin = bins[static_cast<std::size_t>(bin_of(q))];
+        ++bin.count;
+        bin.r += q[0];
+        bin.g += q[1];
+        bin.b += q[2];
+      }
+    }
+  });
+  std::vector<Bin> total(kBins);
+  local.combine_each([&](const std::vector<Bin>& bins) {
+    for (std::size_t i = 0; i < total.size(); ++i) {
+      total[i].count += bins[i].count;
+      total[i].r += bins[i].r;
+      total[i].g += bins[i].g;
+      total[i].b += bins[i].b;
+    }
+  });
+  return total;
+}
+
+// Bins with pixels as weighted Lab points at their exact mean colour; `coarsen` merges
+// 2^(3*coarsen) neighbouring bins first (for cheap k-means++ attempts).
+std::vector<WeightedPoint> points_of(const std::vector<Bin>& bins, int coarsen) {
+  const auto& lab = LabConverter::instance();
+  std::vector<Bin> merged;
+  const std::vector<Bin>* source = &bins;
+  if (coarsen > 0) {
+    const int bits = kBinBits - coarsen;
+    merged.assign(static_cast<std::size_t>(1) << (3 * bits), Bin{});
+    for (int i = 0; i < kBins; ++i) {
+      const Bin& b = bins[static_cast<std::size_t>(i)];
+      if (!b.count) continue;
+      const int r = (i >> (2 * kBinBits)) >> coarsen, g = ((i >> kBinBits) & 63) >> coarsen, bl = (i & 63) >> coarsen;
+      Bin& m = merged[static_cast<std::size_t>(r << (2 * bits) | g << bits | bl)];
+      m.count += b.count;
+      m.r += b.r;
+      m.g += b.g;
+      m.b += b.b;
+    }
+    source = &merged;
+  }
+  std::vector<WeightedPoint> points;
+  for (const Bin& b : *source) {
+    if (!b.count) continue;
+    const float n = static_cast<float>(b.count);
+    points.push_back({lab.from_mean(static_cast<float>(b.r) / n, static_cast<float>(b.g) / n, static_cast<float>(b.b) / n),
+                      static_cast<double>(b.count)});
+  }
+  return points;
+}
+
+palette::KMeansResult cluster_points(const std::vector<Bin>& bins, int k, const Preset& p, const ClusterOptions& o) {
+  palette::KMeansSettings settings{k, o.max_iterations > 0 ? o.max_iterations : p.max_iterations,
+                                   o.attempts > 0 ? o.attempts : p.attempts, o.tolerance > 0 ? o.tolerance : p.tolerance,
+                                   o.seed};
+  // Seeding attempts on 5-bit bins (8x fewer points), then the best refined on 6-bit bins.
+  const auto coarse = points_of(bins, 1);
+  const auto fine = points_of(bins, 0);
+  if (fine.empty()) throw Error(ErrorCategory::config, "palette: no pixels to cluster (the mask leaves none)");
+  auto best = palette::kmeans(coarse, settings);
+  auto refined = palette::refine(fine, best.centres, settings.max_iterations, settings.tolerance);
+  refined.iterations += best.iterations;
+  return refined;
+}
+
+// k from the data: the smallest k in 2..16 after which another cluster gains less than 10 %.
+int choose_k(const std::vector<Bin>& bins, const Preset& p, const ClusterOptions& o) {
+  const auto fine = points_of(bins, 1);
+  palette::KMeansSettings settings{1, p.max_iterations, 1, p.tolerance, o.seed};
+  double previous = palette::kmeans(fine, settings).inertia;
+  for (int k = 2; k <= 16; ++k) {
+    settings.k = k;
+    const double inertia = palette::kmeans(fine, settings).inertia;
+    if (k > 2 && inertia > 0.9 * previous) return k - 1;
+    previous = inertia;
+  }
+  return 16;
+}
+
+}  // namespace
+
+Clustering cluster(const Image& image, const ClusterOptions& options) {
+  if (options.k < 0 || options.k > 254)
+    throw Error(ErrorCategory::config, fmt::format("palette.k: expected 0 (auto) or 1..254, got {}", options.k));
+  auto body = [&] {
+    const Preset preset = preset_for(options.quality);
+    Prepared in = prepare(image, options.mask);
+    const int long_side = std::max(image.width(), image.height());
+    // Analysis resolution from the image size: every pixel below 800 px, every 4th (a 2x
+    // grid) up to 2000 px, every 16th above; at ultra always every pixel.
+    int stride = long_side < 800 ? 1 : long_side <= 2000 ? 2 : 4;
+    if (options.quality == QualityPreset::ultra) stride = 1;
+    std::vector<Bin> bins;
+    {
+      MaybeScope scope(options.monitor, "histogram");
+      bins = histogram(in, stride);
+    }
+    palette::KMeansResult result;
+    {
+      MaybeScope scope(options.monitor, "k-means");
+      const int k = options.k > 0 ? options.k : choose_k(bins, preset, options);
+      result = cluster_points(bins, k, preset, options);
+    }
+    MaybeScope assignment_scope(options.monitor, "assignment");
+
+    // Lightness order, darkest first: the order palettes are matched in.
+    std::vector<LabF> centres = result.centres;
+    std::sort(centres.begin(), centres.end(), [](const LabF& x, const LabF& y) {
+      return std::tie(x.L, x.a, x.b) < std::tie(y.L, y.a, y.b);
+    });
+
+    Clustering c;
+    c.source_ = image;
+    c.iterations_ = result.iterations;
+    c.strategy_ = (stride == 1 ? "direct" : stride == 2 ? "scaled" : "pyramid");
+    for (const auto& centre : centres) {
+      Lab lab{centre.L, centre.a, centre.b};
+      c.centres_lab_.push_back(lab);
+      c.centres_rgb_.push_back(lab_to_srgb(lab));
+    }
+
+    // Full-resolution assignment: through a bin → cluster table, or exactly per pixel.
+    const auto& converter = LabConverter::instance();
+    // The bin → cluster table is filled on first use, so only bins that occur cost anything
+    // (a photo touches a few tens of thousands of the 262,144). Two threads meeting an empty
+    // entry compute the same value; relaxed atomics make that race benign.
+    constexpr std::uint8_t kUnknown = 0xff;
+    std::unique_ptr<std::atomic<std::uint8_t>[]> table(new std::atomic<std::uint8_t>[kBins]);
+    for (int i = 0; i < kBins; ++i) table[static_cast<std::size_t>(i)].store(kUnknown, std::memory_order_relaxed);
+    const auto lookup = [&](const std::uint8_t* p) {
+      auto& entry = table[static_cast<std::size_t>(bin_of(p))];
+      std::uint8_t label = entry.load(std::memory_order_relaxed);
+      if (label == kUnknown) {
+        const int shift = 8 - kBinBits, half = 1 << (shift - 1);
+        const auto centre_of_bin = [&](std::uint8_t v) { return static_cast<std::uint8_t>(((v >> shift) << shift) + half); };
+        label = static_cast<std::uint8_t>(
+            palette::nearest(converter(centre_of_bin(p[0]), centre_of_bin(p[1]), centre_of_bin(p[2])), centres));
+        entry.store(label, std::memory_order_relaxed);
+      }
+      return label;
+    };
+    c.labels_.create(in.rgb.size(), CV_8UC1);
+    const std::size_t kc = centres.size();
+    tbb::combinable<std::vector<std::uint64_t>> counts([kc] { return std::vector<std::uint64_t>(kc); });
+    tbb::parallel_for(tbb::blocked_range<int>(0, in.rgb.rows, 8), [&](const tbb::blocked_range<int>& r) {
+      auto& count = counts.local();
+      for (int y = r.begin(); y < r.end(); ++y) {
+        const std::uint8_t* p = in.rgb.ptr<std::uint8_t>(y);
+        const std::uint8_t* m = in.mask.empty() ? nullptr : in.mask.ptr<std::uint8_t>(y);
+        std::uint8_t* out = c.labels_.ptr<std::uint8_t>(y);
+        for (int x = 0; x < in.rgb.cols; ++x, p += 3) {
+          if (m && !m[x]) {
+            out[x] = kMasked;
+            continue;
+          }
+          const std::uint8_t label = preset.exact_assignment
+                                         ? static_cast<std::uint8_t>(palette::nearest(converter(p[0], p[1], p[2]), centres))
+                                         : lookup(p);
+          out[x] = label;
+          ++count[label];
+        }
+      }
+    });
+    std::vector<std::uint64_t> total(kc);
+    counts.combine_each([&](const std::vector<std::uint64_t>& v) {
+      for (std::size_t i = 0; i < kc; ++i) total[i] += v[i];
+    });
+    const double n = static_cast<double>(std::accumulate(total.begin(), total.end(), std::uint64_t{0}));
+    for (auto t : total) c.fractions_.push_back(n > 0 ? static_cast<double>(t) / n : 0.0);
+    if (preset.exact_assignment) c.strategy_ += "+exact";
+    if (n < static_cast<double>(c.labels_.total())) {
+      cv::Mat to_index(1, 256, CV_8U);
+      for (int v = 0; v < 256; ++v) to_index.at<std::uint8_t>(v) = static_cast<std::uint8_t>(v == kMasked ? static_cast<int>(kc) : v);
+      cv::LUT(c.labels_, to_index, c.indices_);
+    } else {
+      c.indices_ = c.labels_;
+    }
+    c.encode_cache_ = new_encode_cache();
+
+    return c;
+  };
+  if (options.threads <= 0) return body();
+  tbb::task_arena arena(options.threads);
+  return arena.execute(body);
+}
+
+double Clustering::mean_lab_error() const {
+  std::call_once(*error_once_, [this] {
+    const auto& converter = LabConverter::instance();
+    std::vector<LabF> centres;
+    for (const auto& c : centres_lab_) centres.push_back({static_cast<float>(c.L), static_cast<float>(c.a), static_cast<float>(c.b)});
+    cv::Mat rgb = prepare(source_, cv::Mat()).rgb;
+    // Row sums added in row order: the same value for any number of threads.
+    std::vector<double> row_error(static_cast<std::size_t>(rgb.rows));
+    std::vector<std::uint64_t> row_count(static_cast<std::size_t>(rgb.rows));
+    tbb::parallel_for(tbb::blocked_range<int>(0, rgb.rows, 8), [&](const tbb::blocked_range<int>& r) {
+      for (int y = r.begin(); y < r.end(); ++y) {
+        double sum = 0;
+        std::uint64_t count = 0;
+        const std::uint8_t* p = rgb.ptr<std::uint8_t>(y);
+        const std::uint8_t* l = labels_.ptr<std::uint8_t>(y);
+        for (int x = 0; x < rgb.cols; ++x, p += 3)
+          if (l[x] != kMasked) {
+            sum += static_cast<double>(palette::distance2(converter(p[0], p[1], p[2]), centres[l[x]]));
+            ++count;
+          }
+        row_error[static_cast<std::size_t>(y)] = sum;
+        row_count[static_cast<std::size_t>(y)] = count;
+      }
+    });
+    const auto n = std::accumulate(row_count.begin(), row_count.end(), std::uint64_t{0});
+    *mean_lab_error_ = n ? std::accumulate(row_error.begin(), row_error.end(), 0.0) / static_cast<double>(n) : 0.0;
+  });
+  return *mean_lab_error_;
+}
+
+}  // namespace imgpipe

@@ -1,0 +1,116 @@
+// palette: cluster the image's colours once, then recolour it with each palette — one named
+// variant per palette. Palette files and mask images are read when the chain is built.
+
+#include <fmt/format.h>
+#include <opencv2/core.hpp>
+
+#include <imgpipe/error.hpp>
+#include <imgpipe/io.hpp>
+#include <imgpipe/palette.hpp>
+
+#include "../builtin.hpp"
+#include "../spec.hpp"
+
+namespace imgpipe::ops {
+
+namespace {
+
+class PaletteOp final : public Operation {
+ public:
+  explicit PaletteOp(const Params& p) : k_(static_cast<int>(p.integer("k"))), seed_(static_cast<std::uint64_t>(p.integer("seed"))) {
+    if (p.has("colors")) {
+      palettes_.push_back(parse_palette_list(p.text("colors"), p.text("name")));
+    } else if (p.text("palettes") == "centers") {
+      centres_ = true;
+    } else {
+      palettes_ = load_palettes(p.text("palettes"));
+    }
+    const auto& mapping = p.text("mapping");
+    apply_.mapping = mapping == "nearest" ? ApplyOptions::Mapping::nearest : ApplyOptions::Mapping::lightness;
+    apply_.preserve_shading = p.boolean("preserve_shading");
+    const auto& masked = p.text("masked");
+    apply_.mask_mode = masked == "transparent" ? MaskMode::transparent : masked == "fill" ? MaskMode::fill : MaskMode::keep;
+    apply_.fill = p.colour("fill");
+    const auto& mask = p.text("mask");
+    use_alpha_ = mask == "alpha";
+    if (mask != "alpha" && mask != "none") {
+      mask_source_ = mask;
+      mask_ = load_mask(mask);
+    }
+  }
+
+  std::vector<std::pair<std::string, Image>> fan_out(const Image& input, const Context& context) const override {
+    const Clustering clustering = cluster(input, options_for(input, context));
+    std::vector<std::pair<std::string, Image>> out;
+    if (centres_) {
+      out.emplace_back("centers", clustering.apply_centres(apply_));
+      return out;
+    }
+    for (const auto& palette : palettes_) out.emplace_back(palette.name, clustering.apply(palette, apply_));
+    return out;
+  }
+
+  Image apply(const Image& input, const Context& context) const override {
+    auto variants = fan_out(input, context);
+    return std::move(variants.front().second);
+  }
+
+ private:
+  ClusterOptions options_for(const Image& input, const Context& context) const {
+    ClusterOptions o;
+    o.k = k_;
+    o.seed = seed_;
+    o.quality = context.quality;
+    if (!mask_.empty()) {
+      if (mask_.size() != input.pixels.size())
+        throw Error(ErrorCategory::config, fmt::format("palette: mask {} is {}x{} but {} is {}x{}", mask_source_,
+                                                       mask_.cols, mask_.rows, input.source, input.width(), input.height()));
+      o.mask = mask_;
+    } else if (!use_alpha_ && input.has_alpha()) {
+      o.mask = cv::Mat(input.pixels.size(), CV_8UC1, cv::Scalar(255));  // "none": alpha ignored
+    }
+    return o;
+  }
+
+  int k_;
+  std::uint64_t seed_;
+  std::vector<Palette> palettes_;
+  bool centres_ = false;
+  ApplyOptions apply_;
+  bool use_alpha_ = true;
+  std::string mask_source_;
+  cv::Mat mask_;
+};
+
+}  // namespace
+
+void register_palette(Registry& registry) {
+  registry.add(OpDescriptor{
+      .name = "palette",
+      .family = "palette",
+      .summary = "Cluster the colours once, then recolour with each palette: one variant per palette.",
+      .footprint = Footprint::global,
+      .params =
+          {
+              spec::text("palettes", {}, "Palette file (JSON, YAML, GIMP .gpl or hex lines; a file may name several palettes), or \"centers\" to recolour each pixel with its own cluster centre."),
+              spec::text("colors", {}, "One palette given inline: hex colours separated by commas, e.g. \"#000,#f80,#fff\"."),
+              spec::text("name", "palette", "Variant name of the inline palette."),
+              spec::integer("k", 10, 0, 254, "Number of colour clusters; 0 picks k from the image (2..16)."),
+              spec::choice("mapping", "lightness", {"lightness", "nearest"},
+                           "lightness matches clusters to palette colours by lightness rank; nearest takes the closest palette colour in Lab."),
+              spec::boolean("preserve_shading", false, "Keep the original's luminance detail inside each region."),
+              spec::text("mask", "alpha", "Pixels to recolour: alpha (transparent pixels are left out), none (all), or the path of a mask image (black = left out)."),
+              spec::choice("masked", "keep", {"keep", "transparent", "fill"}, "What left-out pixels become."),
+              spec::colour("fill", "white", "Colour of left-out pixels with masked: fill."),
+              spec::integer("seed", 12345, 0, 2147483647, "Seed of the k-means++ initialisation; the same seed gives the same output."),
+          },
+      .create = [](const Params& p) { return std::make_unique<PaletteOp>(p); },
+      .check =
+          [](const Params& p) -> std::string {
+        if (p.has("palettes") == p.has("colors")) return "give exactly one of palettes or colors";
+        return "";
+      },
+  });
+}
+
+}  // namespace imgpipe::ops
