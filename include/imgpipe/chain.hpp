@@ -73,6 +73,11 @@ class Chain {
   std::vector<Step> steps_;
 };
 
+// Where a variant of an output goes: `output` itself for the unnamed variant; otherwise
+// "{variant}" in the name is replaced by the variant's name, or, without it, the name gets
+// "-<variant>" before its extension (out.png → out-sunset.png).
+std::filesystem::path variant_path(const std::filesystem::path& output, const std::string& variant);
+
 enum class OnError { stop, continue_ };
 
 // Everything a chain file says: settings, steps, output, error policy.

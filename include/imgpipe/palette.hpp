@@ -6,11 +6,13 @@
 //   for (const auto& palette : imgpipe::load_palettes("palettes.json"))
 //     imgpipe::save(c.apply(palette), palette.name + ".png", png);
 //
-// Clustering works in CIE Lab (D65) on a weighted colour histogram of the whole image: every
-// pixel falls in a bin of 2^18 (6 bits per channel) and each bin keeps the exact mean of its
-// pixels, so k-means on the bins minimises the same squared Lab error as k-means on every
-// pixel, up to the split of a bin that straddles two clusters. k-means++ seeding from a fixed
-// seed and fixed-order reductions make the result identical for any thread count.
+// Clustering works in CIE Lab (D65) on a weighted colour histogram: every sampled pixel falls
+// in one of 2^18 bins (6 bits per channel) and each bin keeps the exact mean of its pixels,
+// so k-means on the bins minimises the same squared Lab error as k-means on the pixels, up
+// to the split of a bin that straddles two clusters. Then every full-resolution pixel gets
+// its nearest centre through a colour → cluster table (each distinct colour converted once).
+// k-means++ seeding from a fixed seed and fixed-order reductions make the result identical
+// for any thread count.
 
 #include <array>
 #include <cstdint>
@@ -97,8 +99,12 @@ class Clustering {
   const std::vector<double>& fractions() const { return fractions_; }
   // CV_8UC1 image-sized label image; 255 where the mask left a pixel out.
   const cv::Mat& labels() const { return labels_; }
-  // "histogram", plus "+exact" when every pixel was assigned to its exact nearest centre.
+  // The analysis strategy from the image size: "direct" (< 800 px long side: every pixel),
+  // "scaled" (800..2000 px: a 2x2 sampling grid), "pyramid" (larger: a grid sampling about
+  // a million pixels). Assignment is always per full-resolution pixel.
   const std::string& strategy() const { return strategy_; }
+  // The sampling grid's step: 1 = every pixel went into the histogram.
+  int analysis_stride() const { return analysis_stride_; }
   // Mean squared Lab distance of the clustered pixels to their centre (computed on the first
   // call: it needs every pixel in Lab, which the clustering itself does not).
   double mean_lab_error() const;
@@ -126,6 +132,7 @@ class Clustering {
   cv::Mat indices_;  // labels with left-out pixels as index k, for indexed output
   std::shared_ptr<IndexedEncodeCache> encode_cache_;
   std::string strategy_;
+  int analysis_stride_ = 1;
   std::shared_ptr<std::once_flag> error_once_ = std::make_shared<std::once_flag>();
   std::shared_ptr<double> mean_lab_error_ = std::make_shared<double>(0.0);
   int iterations_ = 0;

@@ -152,6 +152,14 @@ std::string Chain::canonical() const {
 
 namespace imgpipe {
 
+std::filesystem::path variant_path(const std::filesystem::path& output, const std::string& variant) {
+  if (variant.empty()) return output;
+  std::string name = output.filename().string();
+  const std::string marker = "{variant}";
+  if (auto at = name.find(marker); at != std::string::npos) return output.parent_path() / name.replace(at, marker.size(), variant);
+  return output.parent_path() / (output.stem().string() + "-" + variant + output.extension().string());
+}
+
 LoadOptions ChainFile::load_options() const {
   LoadOptions options;
   options.min_size = [this](cv::Size upright) { return chain.min_decode_size(upright, context.quality); };

@@ -344,17 +344,18 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
     fail(ErrorCategory::unsupported, source,
          fmt::format("{} bands are not supported (grey, grey+alpha, RGB or RGBA)", bands));
 
-  std::size_t size = 0;
-  void* pixels = vips_image_write_to_memory(ready, &size);
-  if (!pixels) fail(ErrorCategory::decode, source, detail::take_vips_error());
-  const int cv_depth = vips_image_get_format(ready) == VIPS_FORMAT_USHORT ? CV_16U : CV_8U;
-  cv::Mat wrapped(vips_image_get_height(ready), vips_image_get_width(ready),
-                  CV_MAKETYPE(cv_depth, vips_image_get_bands(ready)), pixels);
+  // libvips decodes straight into the Mat's buffer: no second copy of the pixels.
+  const bool sixteen = vips_image_get_format(ready) == VIPS_FORMAT_USHORT;
+  cv::Mat decoded(vips_image_get_height(ready), vips_image_get_width(ready),
+                  CV_MAKETYPE(sixteen ? CV_16U : CV_8U, vips_image_get_bands(ready)));
+  detail::VipsRef target(vips_image_new_from_memory(decoded.data, decoded.total() * decoded.elemSize(), decoded.cols,
+                                                    decoded.rows, decoded.channels(),
+                                                    sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR));
+  if (!target || vips_image_write(ready, target.get()))
+    fail(ErrorCategory::decode, source, detail::take_vips_error());
   Image out;
-  out.pixels = options.auto_orient ? detail::apply_orientation(wrapped, info.orientation) : wrapped;
+  out.pixels = options.auto_orient ? detail::apply_orientation(decoded, info.orientation) : decoded;
   out.orientation = options.auto_orient ? 1 : info.orientation;
-  if (out.pixels.data == wrapped.data) out.pixels = wrapped.clone();
-  g_free(pixels);
 
   out.source = source.name;
   out.source_format = info.format;

@@ -190,8 +190,12 @@ int run(const RunArgs& a, const Global& g) {
     std::cerr << fmt::format("chain {}: {}\n", file.source, file.chain.canonical())
               << describe_settings(file);
 
-  Image output;
-  std::vector<std::uint8_t> encoded;
+  struct Written {
+    std::string path;
+    Image image;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Written> outputs;
   {
     MaybeScope total(context.monitor, "run");
     Image input;
@@ -205,17 +209,28 @@ int run(const RunArgs& a, const Global& g) {
     if (g.verbose)
       std::cerr << fmt::format("{}: decoded {}x{}, {} channels, {}-bit\n", input.source, input.width(),
                                input.height(), input.channels(), input.bit_depth());
-    output = file.chain.run(input, context);
+    auto variants = file.chain.run_variants(input, context);
+    if (a.output == "-" && variants.size() > 1)
+      throw Error(ErrorCategory::config,
+                  fmt::format("the chain makes {} variants; give an output file name (each variant gets its own, "
+                              "see docs/cli.md), not -",
+                              variants.size()));
     MaybeScope s(context.monitor, "encode");
-    encoded = encode(output, file.output, context.quality);
+    for (auto& v : variants) {
+      auto bytes = encode(v.image, file.output, context.quality);
+      outputs.push_back({a.output == "-" ? a.output : variant_path(a.output, v.name).string(), std::move(v.image),
+                         std::move(bytes)});
+    }
   }
-  if (a.output == "-")
-    write_stdout(encoded);
-  else
-    write_file_atomic(a.output, encoded, file.output.fsync);
-  if (g.verbose)
-    std::cerr << fmt::format("{}: wrote {}x{} {} ({} bytes)\n", a.output, output.width(), output.height(),
-                             to_string(file.output.format), encoded.size());
+  for (const auto& o : outputs) {
+    if (o.path == "-")
+      write_stdout(o.bytes);
+    else
+      write_file_atomic(o.path, o.bytes, file.output.fsync);
+    if (g.verbose)
+      std::cerr << fmt::format("{}: wrote {}x{} {} ({} bytes)\n", o.path, o.image.width(), o.image.height(),
+                               to_string(file.output.format), o.bytes.size());
+  }
   if (a.profile) std::cerr << monitor.report_text();
   if (a.profile_json) {
     const std::string json = monitor.report_json() + "\n";

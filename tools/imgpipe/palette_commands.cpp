@@ -105,9 +105,12 @@ int run_palette(const PaletteArgs& a) {
     });
   }
   if (!a.centres.empty()) save_centres(*clustering, a.centres);
-  std::cerr << fmt::format("{}: {} palettes, k = {}, strategy {}, mean Lab error {:.2f}\n", a.input, palettes.size(),
-                           clustering->k(), clustering->strategy(), clustering->mean_lab_error());
-  if (mon) std::cerr << monitor.report_text();
+  if (mon) {
+    // The error figure needs every pixel in Lab, so it is only computed when asked for.
+    std::cerr << fmt::format("{}: {} palettes, k = {}, strategy {}, mean Lab error {:.2f}\n", a.input, palettes.size(),
+                             clustering->k(), clustering->strategy(), clustering->mean_lab_error());
+    std::cerr << monitor.report_text();
+  }
   return 0;
 }
 
