@@ -25,18 +25,6 @@ fs::path write(const test::TempDir& dir, const std::string& name, const std::str
   return path;
 }
 
-// Runs `fn`, which must throw Error(config); gives its message.
-template <class F>
-std::string config_error(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::config) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected Error(config), nothing was thrown";
-  return {};
-}
 
 // "#rrggbb" lines for n distinct colours.
 std::string hex_lines(int n) {
@@ -195,7 +183,7 @@ TEST(PaletteFile, BadHexInJsonNamesFileLineAndValue) {
   ]
 }
 )");
-  const auto message = config_error([&] { load_palettes(path); });
+  const auto message = test::config_error([&] { load_palettes(path); });
   EXPECT_THAT(message, HasSubstr(path.string() + ":5:"));
   EXPECT_THAT(message, HasSubstr("#12345g"));
 }
@@ -203,50 +191,50 @@ TEST(PaletteFile, BadHexInJsonNamesFileLineAndValue) {
 TEST(PaletteFile, NonStringColourAndNonListPalette) {
   test::TempDir dir;
   const auto nested = write(dir, "nested.json", "{\n  \"a\": [\"#000\",\n        [\"#fff\"]]\n}\n");
-  EXPECT_THAT(config_error([&] { load_palettes(nested); }), HasSubstr(nested.string() + ":3:"));
+  EXPECT_THAT(test::config_error([&] { load_palettes(nested); }), HasSubstr(nested.string() + ":3:"));
   const auto scalar = write(dir, "scalar.json", "{\n  \"a\": \"#fff\"\n}\n");
-  EXPECT_THAT(config_error([&] { load_palettes(scalar); }), HasSubstr(scalar.string() + ":2:"));
+  EXPECT_THAT(test::config_error([&] { load_palettes(scalar); }), HasSubstr(scalar.string() + ":2:"));
 }
 
 TEST(PaletteFile, BadGimpLineNamesFileLineAndValue) {
   test::TempDir dir;
   const auto range = write(dir, "range.gpl", "GIMP Palette\nName: x\n# c\n0 0 0 black\n12 300 4 bad\n");
-  auto message = config_error([&] { load_palettes(range); });
+  auto message = test::config_error([&] { load_palettes(range); });
   EXPECT_THAT(message, HasSubstr(range.string() + ":5:"));
   EXPECT_THAT(message, HasSubstr("12 300 4 bad"));
 
   const auto short_line = write(dir, "short.gpl", "GIMP Palette\n10 20\n");
-  message = config_error([&] { load_palettes(short_line); });
+  message = test::config_error([&] { load_palettes(short_line); });
   EXPECT_THAT(message, HasSubstr(short_line.string() + ":2:"));
   EXPECT_THAT(message, HasSubstr("10 20"));
 
   const auto negative = write(dir, "negative.gpl", "GIMP Palette\n1 2 3\n\n-1 2 3\n");
-  EXPECT_THAT(config_error([&] { load_palettes(negative); }), HasSubstr(negative.string() + ":4:"));
+  EXPECT_THAT(test::config_error([&] { load_palettes(negative); }), HasSubstr(negative.string() + ":4:"));
 }
 
 TEST(PaletteFile, GimpPaletteNeedsItsHeaderAndColours) {
   test::TempDir dir;
   const auto headless = write(dir, "headless.gpl", "Name: x\n0 0 0\n");
-  const auto message = config_error([&] { load_palettes(headless); });
+  const auto message = test::config_error([&] { load_palettes(headless); });
   EXPECT_THAT(message, HasSubstr(headless.string() + ":1:"));
   EXPECT_THAT(message, HasSubstr("GIMP Palette"));
   const auto empty = write(dir, "empty.gpl", "GIMP Palette\nName: nothing\n# no colours\n");
-  EXPECT_THAT(config_error([&] { load_palettes(empty); }), HasSubstr(empty.string()));
+  EXPECT_THAT(test::config_error([&] { load_palettes(empty); }), HasSubstr(empty.string()));
   const auto blank = write(dir, "blank.gpl", "");
-  EXPECT_THAT(config_error([&] { load_palettes(blank); }), HasSubstr(blank.string()));
+  EXPECT_THAT(test::config_error([&] { load_palettes(blank); }), HasSubstr(blank.string()));
 }
 
 TEST(PaletteFile, EmptyListsAreRefused) {
   test::TempDir dir;
   const auto json = write(dir, "empty.json", "{\n  \"none\": []\n}\n");
-  auto message = config_error([&] { load_palettes(json); });
+  auto message = test::config_error([&] { load_palettes(json); });
   EXPECT_THAT(message, HasSubstr(json.string() + ":2:"));
   const auto bare = write(dir, "bare.json", "[]");
-  EXPECT_THAT(config_error([&] { load_palettes(bare); }), HasSubstr(bare.string()));
+  EXPECT_THAT(test::config_error([&] { load_palettes(bare); }), HasSubstr(bare.string()));
   const auto nothing = write(dir, "nothing.json", "\n");
-  EXPECT_THAT(config_error([&] { load_palettes(nothing); }), HasSubstr(nothing.string()));
+  EXPECT_THAT(test::config_error([&] { load_palettes(nothing); }), HasSubstr(nothing.string()));
   const auto text = write(dir, "comments.txt", "// only\n\n// comments\n");
-  EXPECT_THAT(config_error([&] { load_palettes(text); }), HasSubstr(text.string()));
+  EXPECT_THAT(test::config_error([&] { load_palettes(text); }), HasSubstr(text.string()));
 }
 
 TEST(PaletteFile, AtMost256ColoursInEveryFormat) {
@@ -259,29 +247,29 @@ TEST(PaletteFile, AtMost256ColoursInEveryFormat) {
   };
   EXPECT_EQ(load_palettes(write(dir, "full.json", json_list(256)))[0].colours.size(), 256u);
   const auto json = write(dir, "over.json", json_list(257));
-  auto message = config_error([&] { load_palettes(json); });
+  auto message = test::config_error([&] { load_palettes(json); });
   EXPECT_THAT(message, HasSubstr(json.string() + ":2:"));
   EXPECT_THAT(message, HasSubstr("257"));
 
   // The line-based formats stop at the line of the 257th colour.
   EXPECT_EQ(load_palettes(write(dir, "full.txt", hex_lines(256)))[0].colours.size(), 256u);
   const auto text = write(dir, "over.txt", hex_lines(257));
-  EXPECT_THAT(config_error([&] { load_palettes(text); }), HasSubstr(text.string() + ":257:"));
+  EXPECT_THAT(test::config_error([&] { load_palettes(text); }), HasSubstr(text.string() + ":257:"));
 
   std::string gpl = "GIMP Palette\n";
   for (int i = 0; i < 257; ++i) gpl += fmt::format("{} {} 0\n", i % 256, i / 256);
   const auto gimp = write(dir, "over.gpl", gpl);
-  EXPECT_THAT(config_error([&] { load_palettes(gimp); }), HasSubstr(gimp.string() + ":258:"));
+  EXPECT_THAT(test::config_error([&] { load_palettes(gimp); }), HasSubstr(gimp.string() + ":258:"));
 }
 
 TEST(PaletteFile, UnreadableAndInvalidFiles) {
   test::TempDir dir;
   const auto missing = dir / "missing.json";
-  EXPECT_THAT(config_error([&] { load_palettes(missing); }), HasSubstr(missing.string()));
+  EXPECT_THAT(test::config_error([&] { load_palettes(missing); }), HasSubstr(missing.string()));
   // A stray ']' on line 3.
   const auto invalid =
       write(dir, "invalid.json", "{\n  \"a\": [\"#000\", \"#fff\"],\n  \"b\": [\"#000\"]],\n}\n");
-  const auto message = config_error([&] { load_palettes(invalid); });
+  const auto message = test::config_error([&] { load_palettes(invalid); });
   EXPECT_THAT(message, HasSubstr(invalid.string() + ":3:"));
   EXPECT_THAT(message, HasSubstr("not valid JSON"));
 }
@@ -291,13 +279,13 @@ TEST(PaletteFile, NamesThatWouldEscapeTheOutputFolderAreRefused) {
   for (const char* name : {"../up", "a/b", "a\\\\b", "..", "."}) {
     const auto path =
         write(dir, "names.json", fmt::format("{{\n  \"ok\": [\"#000\"],\n  \"{}\": [\"#fff\"]\n}}\n", name));
-    const auto message = config_error([&] { load_palettes(path); });
+    const auto message = test::config_error([&] { load_palettes(path); });
     EXPECT_THAT(message, HasSubstr(path.string() + ":3:")) << name;
   }
   const auto empty = write(dir, "empty-name.json", "{\"\": [\"#fff\"]}");
-  EXPECT_THAT(config_error([&] { load_palettes(empty); }), HasSubstr(empty.string() + ":1:"));
+  EXPECT_THAT(test::config_error([&] { load_palettes(empty); }), HasSubstr(empty.string() + ":1:"));
   const auto gpl = write(dir, "escape.gpl", "GIMP Palette\nName: ../../x\n0 0 0\n");
-  EXPECT_THAT(config_error([&] { load_palettes(gpl); }), HasSubstr(gpl.string() + ":2:"));
+  EXPECT_THAT(test::config_error([&] { load_palettes(gpl); }), HasSubstr(gpl.string() + ":2:"));
 }
 
 TEST(PaletteList, CommasAndSpaces) {
@@ -312,11 +300,11 @@ TEST(PaletteList, CommasAndSpaces) {
 }
 
 TEST(PaletteList, BadTokenAndNothingAreConfigErrors) {
-  const auto message = config_error([] { parse_palette_list("#000,#12345,#fff", "inline"); });
+  const auto message = test::config_error([] { parse_palette_list("#000,#12345,#fff", "inline"); });
   EXPECT_THAT(message, HasSubstr("#12345"));
   EXPECT_THAT(message, HasSubstr("inline"));
-  config_error([] { parse_palette_list(""); });
-  config_error([] { parse_palette_list(" , ,"); });
+  test::config_error([] { parse_palette_list(""); });
+  test::config_error([] { parse_palette_list(" , ,"); });
 }
 
 TEST(LoadMask, GreyPngIsTheMask) {

@@ -69,17 +69,6 @@ fs::path write_png(const test::TempDir& dir, const std::string& name, const cv::
   return path;
 }
 
-template <class F>
-std::string config_error(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::config) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected Error(config), nothing was thrown";
-  return {};
-}
 
 const Image& fruits() {
   static const Image image = load(test::photo("fruits.jpg"));
@@ -164,7 +153,7 @@ TEST(PaletteStep, VariantsAreWhatTheEngineGivesForEachPalette) {
 TEST(PaletteStep, RunRefusesAChainThatFansOut) {
   test::TempDir dir;
   const auto chain = palettes_then_border(write(dir, "three.json", kPalettesJson));
-  const auto message = config_error([&] { chain.run(fruits(), Context{}); });
+  const auto message = test::config_error([&] { chain.run(fruits(), Context{}); });
   EXPECT_THAT(message, HasSubstr("3 variants"));
 }
 
@@ -210,12 +199,12 @@ TEST(PaletteStep, MissingPalettesFileFailsWhenTheStepIsAdded) {
   test::TempDir dir;
   const auto missing = dir / "nowhere.json";
   Chain chain;
-  EXPECT_THAT(config_error([&] {
+  EXPECT_THAT(test::config_error([&] {
                 chain.then("palette", {{"palettes", missing.string()}});
               }),
               HasSubstr(missing.string()));
   const auto bad = write(dir, "bad.json", "{\n  \"a\": [\"#000\", \"nope\"]\n}\n");
-  EXPECT_THAT(config_error([&] {
+  EXPECT_THAT(test::config_error([&] {
                 chain.then("palette", {{"palettes", bad.string()}});
               }),
               HasSubstr(bad.string() + ":2:"));
@@ -226,9 +215,9 @@ TEST(PaletteStep, ExactlyOneOfPalettesAndColors) {
   test::TempDir dir;
   const auto file = write(dir, "three.json", kPalettesJson);
   Chain chain;
-  config_error([&] { chain.then("palette", {{"palettes", file.string()}, {"colors", "#000,#fff"}}); });
-  config_error([&] { chain.then("palette", {}); });
-  config_error([&] { chain.then("palette", {{"colors", "#000,#nothex"}}); });
+  test::config_error([&] { chain.then("palette", {{"palettes", file.string()}, {"colors", "#000,#fff"}}); });
+  test::config_error([&] { chain.then("palette", {}); });
+  test::config_error([&] { chain.then("palette", {{"colors", "#000,#nothex"}}); });
   EXPECT_TRUE(chain.empty());
 }
 
@@ -260,7 +249,7 @@ TEST(PaletteStep, MaskOfTheWrongSizeFailsAtRun) {
   const auto mask = write_png(dir, "small-mask.png", cv::Mat(10, 12, CV_8UC1, cv::Scalar(255)));
   Chain chain;
   chain.then("palette", {{"colors", "#000,#fff"}, {"mask", mask.string()}});
-  const auto message = config_error([&] { chain.run_variants(fruits(), Context{}); });
+  const auto message = test::config_error([&] { chain.run_variants(fruits(), Context{}); });
   EXPECT_THAT(message, HasSubstr(mask.string()));
   EXPECT_THAT(message, HasSubstr("12x10"));
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
 #include <imgpipe/imgpipe.hpp>
@@ -44,6 +45,22 @@ double max_abs_diff(const cv::Mat& a, const cv::Mat& b);
 double mean_abs_diff(const cv::Mat& a, const cv::Mat& b);
 double psnr(const cv::Mat& a, const cv::Mat& b);
 bool identical(const cv::Mat& a, const cv::Mat& b);
+
+// Runs `fn`, which must throw Error(config); gives its message ("" and a test failure if not).
+template <class F>
+std::string config_error(F&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::config) << e.what();
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected Error(config), got: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "expected Error(config), nothing was thrown";
+  return {};
+}
 
 std::vector<std::uint8_t> read_file(const fs::path& path);
 void write_text(const fs::path& path, const std::string& text);
