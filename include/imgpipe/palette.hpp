@@ -70,6 +70,9 @@ struct ClusterOptions {
   int max_iterations = 0;  // 0 = from the quality preset
   int attempts = 0;        // k-means++ restarts, best kept; 0 = from the quality preset
   double tolerance = 0;    // stop when no centre moves more than this (Lab units); 0 = preset
+  // Sampling grid step of the analysis (1 = every pixel, 2 = every 4th, ...); 0 = from the
+  // image size and preset (see Clustering::strategy()).
+  int analysis_stride = 0;
   std::uint64_t seed = 12345;
   QualityPreset quality = QualityPreset::balanced;
   // Pixels to leave out: where the mask is 0 (CV_8UC1, image size). Empty = use alpha when

@@ -266,6 +266,9 @@ TEST(Cluster, StrategyFollowsImageSize) {
   const auto big = cluster(Image(test::make_image(4000, 3000, 3)), options(4));
   EXPECT_EQ(big.analysis_stride(), 3);  // sqrt(12e6 / 1e6): about a million samples
   EXPECT_EQ(cluster(Image(test::make_image(2400, 100, 3)), options(4, QualityPreset::ultra)).analysis_stride(), 1);
+  ClusterOptions given = options(4);
+  given.analysis_stride = 5;
+  EXPECT_EQ(cluster(Image(test::make_image(300, 200, 3)), given).analysis_stride(), 5);
 }
 
 TEST(Cluster, AcceptsGreyAnd16BitAndRefusesBadK) {

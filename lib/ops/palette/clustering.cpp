@@ -215,6 +215,7 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
     const double pixels = static_cast<double>(image.width()) * image.height();
     int stride = long_side < 800 ? 1 : long_side <= 2000 ? 2 : std::max(2, static_cast<int>(std::sqrt(pixels / 1.0e6)));
     if (options.quality == QualityPreset::ultra) stride = 1;
+    if (options.analysis_stride > 0) stride = options.analysis_stride;
     std::vector<Bin> bins;
     {
       MaybeScope scope(options.monitor, "histogram");
