@@ -56,6 +56,7 @@ void PointProgram::run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int 
   const int cn = channels_;
   const int colour = colour_channels();
   const double max = levels() - 1;
+  const double inverse_max = 1.0 / max;
   for (int y = row_begin; y < row_end; ++y) {
     const T* src = in.ptr<T>(y);
     T* dst = out.ptr<T>(y);
@@ -69,11 +70,12 @@ void PointProgram::run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int 
           for (int c = 0; c < colour; ++c)
             px[static_cast<std::size_t>(c)] = static_cast<T>(stage.table[px[static_cast<std::size_t>(c)]]);
         } else {
-          const double r = px[0] / max, g = px[1] / max, b = px[2] / max;
+          const double r = px[0] * inverse_max, g = px[1] * inverse_max, b = px[2] * inverse_max;
           const auto& m = stage.matrix;
           for (std::size_t k = 0; k < 3; ++k) {
             const double v = m[k * 3] * r + m[k * 3 + 1] * g + m[k * 3 + 2] * b + stage.offset[k];
-            px[k] = static_cast<T>(std::lround(std::clamp(v, 0.0, 1.0) * max));
+            // Round half up; v is clamped to [0, 1], so this is lround without its call.
+            px[k] = static_cast<T>(std::clamp(v, 0.0, 1.0) * max + 0.5);
           }
         }
       }
