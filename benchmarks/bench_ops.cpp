@@ -50,6 +50,33 @@ IMGPIPE_OP_BENCH(edges, {{"method", "canny"}});
 IMGPIPE_OP_BENCH(border, {{"size", 20}});
 IMGPIPE_OP_BENCH(watermark, {{"text", "© imgpipe"}});
 
+// Effects, also at 4096 px.
+#define IMGPIPE_EFFECT_BENCH(LABEL, NAME, ...)                                     \
+  void BM_##LABEL(benchmark::State& state) {                                      \
+    static const imgpipe::Chain chain = imgpipe::Chain().then(#NAME, __VA_ARGS__); \
+    run_chain(state, chain);                                                      \
+  }                                                                               \
+  BENCHMARK(BM_##LABEL)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096)->Unit(benchmark::kMillisecond)
+
+IMGPIPE_EFFECT_BENCH(enhanced_bw, enhanced_bw, {{"filter", "red"}, {"clahe", 2.0}, {"curve", 0.3}, {"grain", 0.05}});
+IMGPIPE_EFFECT_BENCH(pop_art, pop_art, {{"palette", "warhol"}});
+IMGPIPE_EFFECT_BENCH(pop_art_grid, pop_art, {{"palette", "warhol"}, {"grid", "2x2"}});
+IMGPIPE_EFFECT_BENCH(pop_art_halftone, pop_art, {{"palette", "pop"}, {"halftone", true}});
+IMGPIPE_EFFECT_BENCH(dither_floyd_steinberg, dither, {{"method", "floyd_steinberg"}, {"levels", 2}});
+IMGPIPE_EFFECT_BENCH(dither_atkinson_palette, dither, {{"method", "atkinson"}, {"palette", "#000,#f00,#0f0,#00f,#fff"}});
+IMGPIPE_EFFECT_BENCH(dither_bayer8, dither, {{"method", "bayer8"}, {"levels", 2}});
+IMGPIPE_EFFECT_BENCH(remove_background, remove_background, {{"output", "rgba"}});
+IMGPIPE_EFFECT_BENCH(vectorize, vectorize, {{"colors", 16}});
+
+// The SVG itself (clustering + tracing + path text) at 16 colours.
+void BM_vectorize_svg(benchmark::State& state) {
+  const imgpipe::Image& input = photo(static_cast<int>(state.range(0)));
+  imgpipe::kernels::VectorizeOptions options;
+  options.colors = 16;
+  for (auto _ : state) benchmark::DoNotOptimize(imgpipe::kernels::vectorize(input.pixels, options));
+}
+BENCHMARK(BM_vectorize_svg)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096)->Unit(benchmark::kMillisecond);
+
 void BM_encode(benchmark::State& state, imgpipe::Format format) {
   const imgpipe::Image& input = photo(static_cast<int>(state.range(0)));
   imgpipe::SaveOptions options;

@@ -2,7 +2,7 @@
 find_package(PkgConfig REQUIRED)
 # Only the OpenCV modules the library really uses: opencv_imgcodecs would pull in GDAL and
 # ~120 shared libraries and cost ~300 ms at every process start (see docs/performance.md).
-find_package(OpenCV 4.5 REQUIRED COMPONENTS core imgproc)
+find_package(OpenCV 4.5 REQUIRED COMPONENTS core imgproc dnn)
 find_package(TBB REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(fmt REQUIRED)

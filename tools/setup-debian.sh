@@ -13,7 +13,7 @@ packages=(
   fonts-dejavu-core
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  libvips-tools imagemagick hyperfine python3 python3-opencv python3-numpy
+  libvips-tools imagemagick hyperfine python3 python3-opencv python3-numpy python3-onnx
   # OpenCL on the CPU for the accelerated-path tests
   pocl-opencl-icd ocl-icd-opencl-dev
 )

@@ -16,6 +16,11 @@ void register_builtin(Registry& registry) {
   register_border(registry);
   register_watermark(registry);
   register_palette(registry);
+  register_enhanced_bw(registry);
+  register_pop_art(registry);
+  register_remove_background(registry);
+  register_vectorize(registry);
+  register_dither(registry);
 }
 
 }  // namespace imgpipe::ops

@@ -20,5 +20,10 @@ void register_edges(Registry&);
 void register_border(Registry&);
 void register_watermark(Registry&);
 void register_palette(Registry&);
+void register_enhanced_bw(Registry&);
+void register_pop_art(Registry&);
+void register_remove_background(Registry&);
+void register_vectorize(Registry&);
+void register_dither(Registry&);
 
 }  // namespace imgpipe::ops

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "palette_commands.hpp"
+#include "vectorize_command.hpp"
 
 namespace fs = std::filesystem;
 using namespace imgpipe;
@@ -319,6 +320,7 @@ int main(int argc, char** argv) {
 
   std::function<int()> palette_run;
   cli::add_palette_commands(app, palette_run);
+  cli::add_vectorize_command(app, palette_run);
 
   if (argc <= 1) {
     std::cerr << app.help();

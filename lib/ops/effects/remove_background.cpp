@@ -1,0 +1,465 @@
+// remove_background: a foreground mask (classical: border colour model + saliency seeding
+// grabCut at a small analysis size; or an ONNX segmentation model), refined at full size with a
+// guided filter on the luma, then used as alpha or to composite over a colour or a blurred copy.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <imgpipe/error.hpp>
+#include <imgpipe/kernels/filter.hpp>
+#include <imgpipe/kernels/remove_background.hpp>
+#include <limits>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string_view>
+#include <vector>
+
+#include "../builtin.hpp"
+#include "../pixels.hpp"
+#include "../spec.hpp"
+
+namespace imgpipe::kernels {
+
+namespace {
+
+cv::Mat box(const cv::Mat& m, int radius) {
+  cv::Mat out;
+  cv::boxFilter(m, out, CV_32F, cv::Size(2 * radius + 1, 2 * radius + 1), cv::Point(-1, -1), true,
+                cv::BORDER_REFLECT_101);
+  return out;
+}
+
+// The colour channels as 8-bit RGB (grey replicated), alpha dropped.
+cv::Mat rgb8(const cv::Mat& image) {
+  cv::Mat eight = image, rgb;
+  if (image.depth() != CV_8U) image.convertTo(eight, CV_8U, 1.0 / 257.0);
+  switch (eight.channels()) {
+    case 1: cv::cvtColor(eight, rgb, cv::COLOR_GRAY2RGB); break;
+    case 2: {
+      cv::Mat grey;
+      cv::extractChannel(eight, grey, 0);
+      cv::cvtColor(grey, rgb, cv::COLOR_GRAY2RGB);
+      break;
+    }
+    case 3: rgb = eight; break;
+    default: cv::cvtColor(eight, rgb, cv::COLOR_RGBA2RGB); break;
+  }
+  return rgb;
+}
+
+// Luma in 0..1 (CV_32FC1): the guide of the guided filter.
+cv::Mat luma(const cv::Mat& image) {
+  cv::Mat grey, out;
+  switch (image.channels()) {
+    case 1: grey = image; break;
+    case 2: cv::extractChannel(image, grey, 0); break;
+    case 3: cv::cvtColor(image, grey, cv::COLOR_RGB2GRAY); break;
+    default: cv::cvtColor(image, grey, cv::COLOR_RGBA2GRAY); break;
+  }
+  grey.convertTo(out, CV_32F, 1.0 / ops::max_value(image));
+  return out;
+}
+
+// CIELAB (D65) of 8-bit sRGB, CV_32FC3. Written out because OpenCV builds large tables the
+// first time it converts to Lab, which costs more than this whole conversion.
+cv::Mat srgb_to_lab(const cv::Mat& rgb) {
+  std::array<float, 256> linear{};
+  for (int i = 0; i < 256; ++i) {
+    const double v = i / 255.0;
+    linear[static_cast<std::size_t>(i)] =
+        static_cast<float>(v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4));
+  }
+  const auto f = [](float t) { return t > 0.008856f ? std::cbrt(t) : 7.787f * t + 16.0f / 116.0f; };
+  cv::Mat lab(rgb.size(), CV_32FC3);
+  cv::parallel_for_(cv::Range(0, rgb.rows), [&](const cv::Range& rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      const auto* in = rgb.ptr<cv::Vec3b>(y);
+      auto* out = lab.ptr<cv::Vec3f>(y);
+      for (int x = 0; x < rgb.cols; ++x) {
+        const float r = linear[in[x][0]], g = linear[in[x][1]], b = linear[in[x][2]];
+        const float fx = f((0.4124f * r + 0.3576f * g + 0.1805f * b) / 0.95047f);
+        const float fy = f(0.2126f * r + 0.7152f * g + 0.0722f * b);
+        const float fz = f((0.0193f * r + 0.1192f * g + 0.9505f * b) / 1.08883f);
+        out[x] = cv::Vec3f(116.0f * fy - 16.0f, 500.0f * (fx - fy), 200.0f * (fy - fz));
+      }
+    }
+  });
+  return lab;
+}
+
+constexpr double kGrabCutPixels = 64 * 1024;
+
+// The classical estimate at the analysis size (CV_32FC1, 0..1), and how much coarser than
+// that size grabCut worked.
+struct Coarse {
+  cv::Mat mask;
+  double scale = 1;
+};
+// Seeds this thread's cv::theRNG() (which cv::kmeans and cv::grabCut draw from) for its
+// lifetime, so the same image gives the same mask; the caller's state comes back after.
+class FixedSeed {
+ public:
+  explicit FixedSeed(std::uint64_t seed) : saved_(cv::theRNG().state) { cv::theRNG().state = seed; }
+  ~FixedSeed() { cv::theRNG().state = saved_; }
+  FixedSeed(const FixedSeed&) = delete;
+  FixedSeed& operator=(const FixedSeed&) = delete;
+
+ private:
+  std::uint64_t saved_;
+};
+
+Coarse classical_mask(const cv::Mat& rgb, double border_fraction, int iterations) {
+  const FixedSeed seed(0x5eed);
+  const int band = std::max(2, static_cast<int>(std::lround(border_fraction * std::min(rgb.cols, rgb.rows))));
+  const cv::Rect inner(band, band, rgb.cols - 2 * band, rgb.rows - 2 * band);
+  if (inner.width <= 0 || inner.height <= 0)
+    throw Error(
+        ErrorCategory::unsupported,
+        fmt::format("remove_background: an image of {}x{} is too small to tell background from foreground",
+                    rgb.cols, rgb.rows));
+  cv::Mat band_mask(rgb.size(), CV_8U, cv::Scalar(255));
+  band_mask(inner).setTo(0);
+
+  // Saliency: distance in CIELAB to the nearest colour of the border band. Eight k-means
+  // centres follow gradients and a few textures of the background well enough.
+  const cv::Mat lab = srgb_to_lab(rgb);
+  std::vector<cv::Vec3f> samples;
+  const int every = std::max(1, cv::countNonZero(band_mask) / 4000);
+  int seen = 0;
+  for (int y = 0; y < lab.rows; ++y)
+    for (int x = 0; x < lab.cols; ++x)
+      if (band_mask.at<std::uint8_t>(y, x) && seen++ % every == 0) samples.push_back(lab.at<cv::Vec3f>(y, x));
+  const int k = std::min(8, static_cast<int>(samples.size()));
+  cv::Mat labels, centres;
+  cv::Mat sample_mat(static_cast<int>(samples.size()), 3, CV_32F, samples.data());
+  cv::kmeans(sample_mat, k, labels,
+             cv::TermCriteria(cv::TermCriteria::COUNT + cv::TermCriteria::EPS, 20, 0.5), 2,
+             cv::KMEANS_PP_CENTERS, centres);
+
+  cv::Mat distance(lab.size(), CV_32F);
+  cv::parallel_for_(cv::Range(0, lab.rows), [&](const cv::Range& rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      const auto* in = lab.ptr<cv::Vec3f>(y);
+      auto* out = distance.ptr<float>(y);
+      for (int x = 0; x < lab.cols; ++x) {
+        float best = std::numeric_limits<float>::max();
+        for (int c = 0; c < centres.rows; ++c) {
+          const float* centre = centres.ptr<float>(c);
+          const float d0 = in[x][0] - centre[0], d1 = in[x][1] - centre[1], d2 = in[x][2] - centre[2];
+          best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
+        }
+        out[x] = std::sqrt(best);
+      }
+    }
+  });
+  cv::GaussianBlur(distance, distance, cv::Size(5, 5), 0);
+  // How far the band itself strays from its centres sets the scale of ordinary background.
+  std::vector<float> band_distances;
+  for (int y = 0; y < lab.rows; ++y)
+    for (int x = 0; x < lab.cols; ++x)
+      if (band_mask.at<std::uint8_t>(y, x)) band_distances.push_back(distance.at<float>(y, x));
+  const auto q90 = band_distances.begin() + static_cast<std::ptrdiff_t>(band_distances.size() * 9 / 10);
+  std::nth_element(band_distances.begin(), q90, band_distances.end());
+  const float threshold = std::max(2.0f * *q90, 8.0f);  // 8: a clearly visible CIELAB difference
+
+  cv::Mat mask(rgb.size(), CV_8U, cv::Scalar(cv::GC_PR_BGD));
+  mask.setTo(cv::GC_PR_FGD, distance > threshold);
+  mask.setTo(cv::GC_PR_BGD, band_mask);
+  if (cv::countNonZero(mask == cv::GC_PR_FGD) < static_cast<int>(rgb.total() / 200)) {
+    const cv::Rect centre(rgb.cols / 3, rgb.rows / 3, std::max(1, rgb.cols / 3), std::max(1, rgb.rows / 3));
+    mask(centre).setTo(cv::GC_PR_FGD);
+  }
+
+  // grabCut's cost grows with the pixels it labels (about 2 ms per thousand pixels and
+  // iteration): it runs on the candidates' bounding box widened by a margin, everything
+  // outside which stays background, and that box is shrunk to at most kGrabCutPixels.
+  const int margin = std::max(band, std::max(rgb.cols, rgb.rows) / 10);
+  cv::Rect roi = cv::boundingRect(mask == cv::GC_PR_FGD);
+  roi = cv::Rect(roi.x - margin, roi.y - margin, roi.width + 2 * margin, roi.height + 2 * margin) &
+        cv::Rect(0, 0, rgb.cols, rgb.rows);
+  const double shrink = std::min(1.0, std::sqrt(kGrabCutPixels / roi.area()));
+  const cv::Size cut_size(std::max(8, static_cast<int>(std::lround(roi.width * shrink))),
+                          std::max(8, static_cast<int>(std::lround(roi.height * shrink))));
+  cv::Mat cut_rgb = rgb(roi), cut_mask = mask(roi).clone();
+  if (cut_size != roi.size()) {
+    cv::resize(rgb(roi), cut_rgb, cut_size, 0, 0, cv::INTER_AREA);
+    cv::resize(mask(roi), cut_mask, cut_size, 0, 0, cv::INTER_NEAREST);
+  }
+  // The outermost ring anchors the background model.
+  cv::rectangle(cut_mask, cv::Rect(0, 0, cut_size.width, cut_size.height), cv::Scalar(cv::GC_BGD), 1);
+  // grabCut fits five Gaussians to each side and fails with fewer samples than that; on so
+  // small a region the seeds stand as they are.
+  const int seeded = cv::countNonZero(cut_mask == cv::GC_PR_FGD);
+  if (seeded >= 16 && static_cast<int>(cut_mask.total()) - seeded >= 16) {
+    cv::Mat bgd, fgd;
+    cv::grabCut(cut_rgb, cut_mask, cv::Rect(), bgd, fgd, iterations, cv::GC_INIT_WITH_MASK);
+  }
+  cv::Mat foreground, foreground_f;
+  foreground = (cut_mask == cv::GC_FGD) | (cut_mask == cv::GC_PR_FGD);
+  foreground.convertTo(foreground_f, CV_32F, 1.0 / 255.0);
+  cv::Mat out = cv::Mat::zeros(rgb.size(), CV_32F);
+  cv::Mat out_roi = out(roi);  // same type and size: resize and copyTo write into `out`
+  if (cut_size != roi.size())
+    cv::resize(foreground_f, out_roi, roi.size(), 0, 0, cv::INTER_LINEAR);
+  else
+    foreground_f.copyTo(out_roi);
+  return {out, 1.0 / shrink};
+}
+
+}  // namespace
+
+void guided_filter(cv::InputArray guide, cv::InputArray src, cv::OutputArray dst, int radius, double eps) {
+  CV_Assert(guide.channels() == 1 && src.channels() == 1 && guide.size() == src.size());
+  cv::Mat I, p;
+  guide.getMat().convertTo(I, CV_32F);
+  src.getMat().convertTo(p, CV_32F);
+  const cv::Mat mean_I = box(I, radius), mean_p = box(p, radius);
+  const cv::Mat corr_Ip = box(I.mul(p), radius), corr_II = box(I.mul(I), radius);
+  const cv::Mat cov_Ip = corr_Ip - mean_I.mul(mean_p), var_I = corr_II - mean_I.mul(mean_I);
+  cv::Mat a, b;
+  cv::divide(cov_Ip, var_I + eps, a);
+  b = mean_p - a.mul(mean_I);
+  cv::Mat q = box(a, radius).mul(I) + box(b, radius);
+  dst.assign(q);
+}
+
+cv::Mat foreground_mask(cv::InputArray src_array, const ForegroundOptions& options, int depth) {
+  const cv::Mat src = src_array.getMat();
+  if (src.empty()) throw Error(ErrorCategory::unsupported, "remove_background: empty image");
+  cv::Mat coarse;
+  double cut_scale = 1;  // grabCut's resolution relative to `coarse`
+  if (options.model) {
+    coarse = options.model->predict(src);
+  } else {
+    const int long_side = std::max(src.cols, src.rows);
+    cv::Mat analysed = src;
+    if (long_side > options.analysis_size) {
+      const double s = static_cast<double>(options.analysis_size) / long_side;
+      const cv::Size size(std::max(1, static_cast<int>(std::lround(src.cols * s))),
+                          std::max(1, static_cast<int>(std::lround(src.rows * s))));
+      cv::resize(src, analysed, size, 0, 0, cv::INTER_AREA);
+    }
+    const Coarse estimate = classical_mask(rgb8(analysed), options.border, std::max(1, options.iterations));
+    coarse = estimate.mask;
+    cut_scale = estimate.scale;
+  }
+  cv::Mat full;
+  cv::resize(coarse, full, src.size(), 0, 0, cv::INTER_LINEAR);
+  const double scale = cut_scale * std::max(static_cast<double>(src.cols) / coarse.cols,
+                                            static_cast<double>(src.rows) / coarse.rows);
+  const int radius =
+      options.radius > 0 ? options.radius : std::max(4, static_cast<int>(std::ceil(2 * scale)) + 4);
+  cv::Mat mask;
+  guided_filter(luma(src), full, mask, radius, options.eps);
+  cv::min(cv::max(mask, 0.0), 1.0, mask);
+  if (ops::has_alpha(src)) {
+    cv::Mat alpha;
+    cv::extractChannel(src, alpha, src.channels() - 1);
+    alpha.convertTo(alpha, CV_32F, 1.0 / ops::max_value(src));
+    cv::multiply(mask, alpha, mask);
+  }
+  if (depth == CV_8U) {
+    cv::Mat eight;
+    mask.convertTo(eight, CV_8U, 255.0);
+    return eight;
+  }
+  return mask;
+}
+
+void apply_foreground_mask(cv::InputArray src_array, cv::InputArray mask_array, cv::OutputArray dst,
+                           const RemoveBackgroundOptions& options) {
+  const cv::Mat src = src_array.getMat();
+  cv::Mat mask;
+  mask_array.getMat().convertTo(mask, CV_32F, mask_array.depth() == CV_8U ? 1.0 / 255.0 : 1.0);
+  CV_Assert(mask.size() == src.size() && mask.channels() == 1);
+  const double max = ops::max_value(src);
+  cv::Mat out;
+  switch (options.output) {
+    case BackgroundOutput::rgba: {
+      cv::Mat alpha;
+      mask.convertTo(alpha, src.depth(), max);
+      std::vector<cv::Mat> planes;
+      cv::split(src, planes);
+      if (ops::has_alpha(src))
+        planes.back() = alpha;
+      else
+        planes.push_back(alpha);
+      cv::merge(planes, out);
+      break;
+    }
+    case BackgroundOutput::colour: {
+      cv::Mat widened_storage;
+      const cv::Mat& widened = ops::widened_for(src, widened_storage, options.background);
+      out.create(widened.size(), widened.type());
+      out.setTo(ops::to_scalar(options.background, widened.channels(), widened.depth()));
+      cv::Mat colour, overlay;
+      if (ops::has_alpha(widened)) {
+        const int n = widened.channels() - 1;
+        colour.create(widened.size(), CV_MAKETYPE(widened.depth(), n));
+        std::vector<int> from_to;
+        for (int c = 0; c < n; ++c) from_to.insert(from_to.end(), {c, c});
+        cv::mixChannels(std::vector<cv::Mat>{widened}, std::vector<cv::Mat>{colour}, from_to);
+      } else {
+        colour = widened;
+      }
+      colour.convertTo(overlay, CV_32F);
+      ops::blend_into(out, overlay, mask, cv::Point(0, 0));
+      break;
+    }
+    case BackgroundOutput::blur: {
+      cv::Mat blurred, a, b, weight, inverse;
+      gaussian_blur(src, blurred, GaussianBlurOptions{.sigma = options.blur_sigma});
+      src.convertTo(a, CV_32F);
+      blurred.convertTo(b, CV_32F);
+      const int n = src.channels();
+      cv::Mat planes[] = {mask, mask, mask, mask};
+      cv::merge(planes, static_cast<std::size_t>(n), weight);
+      cv::subtract(cv::Scalar::all(1.0), weight, inverse);
+      cv::Mat mixed = a.mul(weight) + b.mul(inverse);
+      mixed.convertTo(out, src.depth());
+      break;
+    }
+  }
+  dst.assign(out);
+}
+
+void remove_background(cv::InputArray src, cv::OutputArray dst, const RemoveBackgroundOptions& options) {
+  const cv::Mat mask = foreground_mask(src, options.foreground);
+  apply_foreground_mask(src, mask, dst, options);
+}
+
+}  // namespace imgpipe::kernels
+
+namespace imgpipe::ops {
+
+namespace {
+
+// "0.485,0.456,0.406" (commas and/or spaces) as three numbers; nullopt otherwise.
+std::optional<std::array<double, 3>> parse_triple(std::string_view text) {
+  std::array<double, 3> out{};
+  std::size_t n = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    while (p < end && (*p == ',' || *p == ' ' || *p == '\t')) ++p;
+    if (p == end) break;
+    if (n == 3) return std::nullopt;
+    const auto [next, ec] = std::from_chars(p, end, out[n]);
+    if (ec != std::errc() || next == p) return std::nullopt;
+    p = next;
+    ++n;
+  }
+  if (n != 3) return std::nullopt;
+  return out;
+}
+
+std::string check_params(const Params& p) {
+  const auto mean = parse_triple(p.text("mean"));
+  if (!mean)
+    return fmt::format(
+        "remove_background.mean: expected three numbers such as \"0.485,0.456,0.406\", got \"{}\"",
+        p.text("mean"));
+  const auto std_dev = parse_triple(p.text("std"));
+  if (!std_dev)
+    return fmt::format(
+        "remove_background.std: expected three numbers such as \"0.229,0.224,0.225\", got \"{}\"",
+        p.text("std"));
+  for (const double s : *std_dev)
+    if (!(std::abs(s) > 0)) return "remove_background.std: every value must be non-zero";
+  if (p.text("mode") == "model" && p.text("model").empty())
+    return "remove_background.model: mode \"model\" needs the path of an ONNX model";
+  return "";
+}
+
+class RemoveBackground final : public Operation {
+ public:
+  explicit RemoveBackground(const Params& p) {
+    auto& fg = options_.foreground;
+    fg.analysis_size = static_cast<int>(p.integer("analysis_size"));
+    fg.iterations = static_cast<int>(p.integer("iterations"));
+    fg.border = p.number("border");
+    fg.radius = static_cast<int>(p.integer("radius"));
+    fg.eps = p.number("eps");
+    const std::string& output = p.text("output");
+    options_.output = output == "colour" ? kernels::BackgroundOutput::colour
+                      : output == "blur" ? kernels::BackgroundOutput::blur
+                                         : kernels::BackgroundOutput::rgba;
+    options_.background = p.colour("background");
+    options_.blur_sigma = p.number("blur");
+    if (p.text("mode") == "model") {
+      kernels::SegmentationModelOptions model{
+          .path = p.text("model"),
+          .size = static_cast<int>(p.integer("model_size")),
+          .mean = *parse_triple(p.text("mean")),
+          .std = *parse_triple(p.text("std")),
+          .output_index = static_cast<int>(p.integer("output_index")),
+          .invert = p.boolean("invert"),
+      };
+      // Loaded once when the chain is built: a bad model fails before any image is read.
+      fg.model = std::make_shared<const kernels::SegmentationModel>(model);
+    }
+  }
+
+  Image apply(const Image& input, const Context&) const override {
+    cv::Mat out;
+    kernels::remove_background(input.pixels, out, options_);
+    return input.with_pixels(out);
+  }
+
+ private:
+  kernels::RemoveBackgroundOptions options_;
+};
+
+}  // namespace
+
+void register_remove_background(Registry& registry) {
+  registry.add(OpDescriptor{
+      .name = "remove_background",
+      .family = "effects",
+      .summary =
+          "Find the foreground (grabCut seeded from the border and colour saliency, or an ONNX segmentation "
+          "model), refine its edges with a guided filter, and make the background transparent, a colour or "
+          "blurred. An existing alpha is multiplied into the mask.",
+      .footprint = Footprint::global,
+      .params =
+          {
+              spec::choice("mode", "classical", {"classical", "model"},
+                           "classical: no model needed; model: run the ONNX network given by `model`."),
+              spec::choice("output", "rgba", {"rgba", "colour", "blur"},
+                           "rgba: the mask becomes alpha; colour: composite over `background`; blur: "
+                           "composite over a blurred copy."),
+              spec::colour("background", "white", "Background colour for output: colour."),
+              spec::number("blur", 12.0, 0.5, 200,
+                           "Sigma of the background blur for output: blur, in pixels."),
+              spec::integer("analysis_size", 512, 64, 4096,
+                            "classical: long side of the image the foreground is estimated on."),
+              spec::integer("iterations", 2, 1, 20, "classical: grabCut iterations."),
+              spec::number(
+                  "border", 0.06, 0.01, 0.4,
+                  "classical: width of the band taken as background, as a fraction of the short side."),
+              spec::integer("radius", 0, 0, 256,
+                            "Guided filter radius in pixels for the edge refinement; 0 = twice the upscaling "
+                            "factor + 4."),
+              spec::number("eps", 1e-3, 1e-7, 1,
+                           "Guided filter regularisation (the luma guide is in 0..1): smaller follows edges "
+                           "more closely."),
+              spec::text("model", "", "model: path of the ONNX segmentation model."),
+              spec::integer("model_size", 320, 16, 4096, "model: the square input size of the network."),
+              spec::text("mean", "0.485,0.456,0.406",
+                         "model: per-channel mean subtracted from RGB samples in 0..1."),
+              spec::text("std", "0.229,0.224,0.225", "model: per-channel divisor applied after the mean."),
+              spec::integer("output_index", 0, 0, 1024,
+                            "model: which of the network's outputs is the mask (1x1xHxW probabilities or "
+                            "logits; with C channels, channel 0 is background)."),
+              spec::boolean("invert", false, "model: the network marks the background, not the foreground."),
+          },
+      .create = [](const Params& p) { return std::make_unique<RemoveBackground>(p); },
+      .check = check_params,
+  });
+}
+
+}  // namespace imgpipe::ops
