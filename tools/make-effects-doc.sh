@@ -22,8 +22,9 @@ effects=(
   "dither_bayer8|chelsea.png|- dither: {method: bayer8, levels: 2}"
   "dither_palette|fruits.jpg|- dither: {method: atkinson, palette: \"#1a1c2c,#b13e53,#ef7d57,#ffcd75,#a7f070,#38b764,#257179,#f4f4f4\"}"
   "original_fruits|fruits.jpg|"
-  "remove_background|rocket.jpg|- remove_background: {output: colour, background: \"#4060a0\"}"
-  "original_rocket|rocket.jpg|"
+  "remove_background|coffee.png|- remove_background: {output: colour, background: \"#4060a0\", seed: frame}"
+  "remove_background_saliency|coffee.png|- remove_background: {output: colour, background: \"#4060a0\"}"
+  "original_coffee|coffee.png|"
   "vectorize_raster|fruits.jpg|- vectorize: {colors: 12}"
 )
 for entry in "${effects[@]}"; do

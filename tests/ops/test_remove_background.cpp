@@ -517,3 +517,22 @@ TEST_F(RemoveBackgroundModel, LogitsTwoClassesAndInvert) {
   // Only one output: index 1 is refused when the chain is built.
   test::config_error([&] { chain("sigmoid.onnx", {{"output_index", 1}}); });
 }
+
+TEST(RemoveBackground, FrameSeedFindsACentredSubject) {
+  // A centred orange subject with a patch in the background's own blue-grey inside it (as a
+  // white shirt against a white wall): seeded from the frame, the subject is found whole,
+  // patch included.
+  cv::Mat object;
+  cv::Mat rgb = scene(320, 240, object);
+  const cv::Rect patch(150, 120, 24, 24);
+  ASSERT_TRUE(cv::countNonZero(object(patch)) == patch.area());
+  rgb(patch).setTo(cv::Scalar(95, 135, 155));  // the background's colour near there
+  k::ForegroundOptions frame;
+  frame.frame = true;
+  const cv::Mat by_frame = k::foreground_mask(rgb, frame);
+  EXPECT_GT(iou(by_frame, object), 0.9);
+  EXPECT_GT(cv::mean(by_frame(patch))[0], 0.9) << "the patch belongs to the subject";
+  // The frame seed starts from everything inside the band: background that differs from the
+  // border colours must still end up background (the corners here).
+  EXPECT_LT(cv::mean(by_frame(cv::Rect(20, 20, 40, 30)))[0], 0.1);
+}

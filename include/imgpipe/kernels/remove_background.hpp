@@ -79,6 +79,12 @@ struct ForegroundOptions {
   int analysis_size = 512;                         // classical: long side analysed, 64..4096
   int iterations = 2;                              // classical: grabCut rounds, >= 1
   double border = 0.06;                            // classical: background band, fraction of the short side
+  // classical: which pixels start as probable foreground. false: the salient ones (colours far
+  // from every border colour), which finds a subject anywhere by its colour; true: the whole
+  // frame inside the band except colours close to the border's (GrabCut's rectangle), which
+  // keeps more of a centred subject whose colours are partly close to the background's, as
+  // in most product and portrait photos.
+  bool frame = false;
   int radius = 0;                                  // guided filter radius in pixels; 0 = automatic
   double eps = 1e-3;                               // guided filter regularisation (the guide is in 0..1)
   std::shared_ptr<const SegmentationModel> model;  // set: the model; null: classical

@@ -112,7 +112,7 @@ class FixedSeed {
   std::uint64_t saved_;
 };
 
-Coarse classical_mask(const cv::Mat& rgb, double border_fraction, int iterations) {
+Coarse classical_mask(const cv::Mat& rgb, double border_fraction, int iterations, bool frame) {
   const FixedSeed seed(0x5eed);
   const int band = std::max(2, static_cast<int>(std::lround(border_fraction * std::min(rgb.cols, rgb.rows))));
   const cv::Rect inner(band, band, rgb.cols - 2 * band, rgb.rows - 2 * band);
@@ -166,8 +166,11 @@ Coarse classical_mask(const cv::Mat& rgb, double border_fraction, int iterations
   std::nth_element(band_distances.begin(), q90, band_distances.end());
   const float threshold = std::max(2.0f * *q90, 8.0f);  // 8: a clearly visible CIELAB difference
 
-  cv::Mat mask(rgb.size(), CV_8U, cv::Scalar(cv::GC_PR_BGD));
-  mask.setTo(cv::GC_PR_FGD, distance > threshold);
+  cv::Mat mask(rgb.size(), CV_8U, cv::Scalar(frame ? cv::GC_PR_FGD : cv::GC_PR_BGD));
+  if (frame)
+    mask.setTo(cv::GC_PR_BGD, distance < 0.5f * threshold);
+  else
+    mask.setTo(cv::GC_PR_FGD, distance > threshold);
   mask.setTo(cv::GC_PR_BGD, band_mask);
   if (cv::countNonZero(mask == cv::GC_PR_FGD) < static_cast<int>(rgb.total() / 200)) {
     const cv::Rect centre(rgb.cols / 3, rgb.rows / 3, std::max(1, rgb.cols / 3), std::max(1, rgb.rows / 3));
@@ -243,7 +246,7 @@ cv::Mat foreground_mask(cv::InputArray src_array, const ForegroundOptions& optio
                           std::max(1, static_cast<int>(std::lround(src.rows * s))));
       cv::resize(src, analysed, size, 0, 0, cv::INTER_AREA);
     }
-    const Coarse estimate = classical_mask(rgb8(analysed), options.border, std::max(1, options.iterations));
+    const Coarse estimate = classical_mask(rgb8(analysed), options.border, std::max(1, options.iterations), options.frame);
     coarse = estimate.mask;
     cut_scale = estimate.scale;
   }
@@ -382,6 +385,7 @@ class RemoveBackground final : public Operation {
     fg.analysis_size = static_cast<int>(p.integer("analysis_size"));
     fg.iterations = static_cast<int>(p.integer("iterations"));
     fg.border = p.number("border");
+    fg.frame = p.text("seed") == "frame";
     fg.radius = static_cast<int>(p.integer("radius"));
     fg.eps = p.number("eps");
     const std::string& output = p.text("output");
@@ -438,6 +442,8 @@ void register_remove_background(Registry& registry) {
               spec::integer("analysis_size", 512, 64, 4096,
                             "classical: long side of the image the foreground is estimated on."),
               spec::integer("iterations", 2, 1, 20, "classical: grabCut iterations."),
+              spec::choice("seed", "saliency", {"saliency", "frame"},
+                           "classical: where the foreground search starts: saliency (colours unlike the border's, anywhere) or frame (everything inside the border band but colours close to the border's: keeps more of a centred subject, as in most product and portrait photos)."),
               spec::number(
                   "border", 0.06, 0.01, 0.4,
                   "classical: width of the band taken as background, as a fraction of the short side."),
