@@ -18,4 +18,10 @@ cv::Mat grey_to_rgb(const cv::Mat& pixels) {
   return out;
 }
 
+cv::Mat colour_as_rgb(const cv::Mat& pixels) {
+  cv::Mat rgb = grey_to_rgb(pixels);
+  if (rgb.channels() == 4) cv::cvtColor(rgb, rgb, cv::COLOR_RGBA2RGB);
+  return rgb;
+}
+
 }  // namespace imgpipe::detail

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../builtin.hpp"
+#include "../../core/channels.hpp"
 #include "../pixels.hpp"
 #include "../spec.hpp"
 
@@ -35,19 +36,9 @@ cv::Mat box(const cv::Mat& m, int radius) {
 
 // The colour channels as 8-bit RGB (grey replicated), alpha dropped.
 cv::Mat rgb8(const cv::Mat& image) {
-  cv::Mat eight = image, rgb;
+  cv::Mat eight = image;
   if (image.depth() != CV_8U) image.convertTo(eight, CV_8U, 1.0 / 257.0);
-  switch (eight.channels()) {
-    case 1: cv::cvtColor(eight, rgb, cv::COLOR_GRAY2RGB); break;
-    case 2: {
-      cv::Mat grey;
-      cv::extractChannel(eight, grey, 0);
-      cv::cvtColor(grey, rgb, cv::COLOR_GRAY2RGB);
-      break;
-    }
-    case 3: rgb = eight; break;
-    default: cv::cvtColor(eight, rgb, cv::COLOR_RGBA2RGB); break;
-  }
+  cv::Mat rgb = detail::colour_as_rgb(eight);
   return rgb;
 }
 

@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "../../core/channels.hpp"
 #include "../pixels.hpp"
 
 namespace imgpipe::kernels {
@@ -48,18 +49,7 @@ SegmentationModel::~SegmentationModel() = default;
 
 cv::Mat SegmentationModel::predict(cv::InputArray image_array) const {
   const cv::Mat image = image_array.getMat();
-  cv::Mat rgb;
-  switch (image.channels()) {
-    case 1: cv::cvtColor(image, rgb, cv::COLOR_GRAY2RGB); break;
-    case 2: {
-      cv::Mat grey;
-      cv::extractChannel(image, grey, 0);
-      cv::cvtColor(grey, rgb, cv::COLOR_GRAY2RGB);
-      break;
-    }
-    case 3: rgb = image; break;
-    default: cv::cvtColor(image, rgb, cv::COLOR_RGBA2RGB); break;
-  }
+  cv::Mat rgb = detail::colour_as_rgb(image);
   const cv::Size size(options_.size, options_.size);
   cv::Mat small, input;
   const bool shrinking = rgb.cols > size.width || rgb.rows > size.height;
