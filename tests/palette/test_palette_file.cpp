@@ -349,3 +349,12 @@ TEST(LoadMask, MissingFileIsAnError) {
   test::TempDir dir;
   EXPECT_THROW(load_mask(dir / "missing.png"), Error);
 }
+
+TEST(PaletteList, HoldsAtMost256Colours) {
+  std::string many;
+  for (int i = 0; i < 257; ++i) many += "#000000,";
+  const std::string message = test::config_error([&] { parse_palette_list(many, "big"); });
+  EXPECT_NE(message.find("257 colours"), std::string::npos) << message;
+  many.resize(many.size() - 8);  // 256 colours: fine
+  EXPECT_EQ(parse_palette_list(many, "full").colours.size(), 256u);
+}

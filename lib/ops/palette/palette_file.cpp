@@ -175,6 +175,9 @@ Palette parse_palette_list(const std::string& text, const std::string& name) {
   }
   flush();
   if (palette.colours.empty()) throw Error(ErrorCategory::config, fmt::format("palette '{}': no colours given", name));
+  if (palette.colours.size() > 256)
+    throw Error(ErrorCategory::config,
+                fmt::format("palette '{}': {} colours; a palette holds at most 256", name, palette.colours.size()));
   return palette;
 }
 
