@@ -33,15 +33,6 @@ std::string hex_lines(int n) {
   return out;
 }
 
-// Writes pixels as a non-indexed PNG, so a grey mask stays grey (+ alpha) in the file.
-fs::path write_png(const test::TempDir& dir, const std::string& name, const cv::Mat& pixels) {
-  SaveOptions png;
-  png.format = Format::png;
-  png.allow_indexed = false;
-  const auto path = dir / name;
-  save(Image(pixels), path, png);
-  return path;
-}
 
 // A mask-like pattern with zeros, full values and everything between.
 cv::Mat pattern(int width, int height, int salt) {
@@ -310,7 +301,7 @@ TEST(PaletteList, BadTokenAndNothingAreConfigErrors) {
 TEST(LoadMask, GreyPngIsTheMask) {
   test::TempDir dir;
   const cv::Mat grey = pattern(40, 23, 0);
-  const cv::Mat mask = load_mask(write_png(dir, "grey.png", grey));
+  const cv::Mat mask = load_mask(test::write_png(dir, "grey.png", grey));
   EXPECT_EQ(mask.type(), CV_8UC1);
   EXPECT_TRUE(test::identical(mask, grey));
 }
@@ -320,7 +311,7 @@ TEST(LoadMask, GreyAlphaPngGivesItsAlpha) {
   const cv::Mat grey = pattern(40, 23, 100), alpha = pattern(40, 23, 5);
   cv::Mat grey_alpha;
   cv::merge(std::vector<cv::Mat>{grey, alpha}, grey_alpha);
-  const cv::Mat mask = load_mask(write_png(dir, "grey-alpha.png", grey_alpha));
+  const cv::Mat mask = load_mask(test::write_png(dir, "grey-alpha.png", grey_alpha));
   EXPECT_EQ(mask.type(), CV_8UC1);
   EXPECT_TRUE(test::identical(mask, alpha));
 }
@@ -333,8 +324,8 @@ TEST(LoadMask, SixteenBitIsReducedToEight) {
   grey8.convertTo(grey16, CV_16U, 257);
   alpha8.convertTo(alpha16, CV_16U, 257);
   cv::merge(std::vector<cv::Mat>{grey16, alpha16}, grey_alpha16);
-  EXPECT_TRUE(test::identical(load_mask(write_png(dir, "grey16.png", grey16)), grey8));
-  EXPECT_TRUE(test::identical(load_mask(write_png(dir, "grey-alpha16.png", grey_alpha16)), alpha8));
+  EXPECT_TRUE(test::identical(load_mask(test::write_png(dir, "grey16.png", grey16)), grey8));
+  EXPECT_TRUE(test::identical(load_mask(test::write_png(dir, "grey-alpha16.png", grey_alpha16)), alpha8));
 }
 
 TEST(LoadMask, ColourImageGivesItsFirstChannel) {
@@ -342,7 +333,7 @@ TEST(LoadMask, ColourImageGivesItsFirstChannel) {
   const cv::Mat r = pattern(20, 12, 0), g = pattern(20, 12, 50), b = pattern(20, 12, 99);
   cv::Mat rgb_pixels;
   cv::merge(std::vector<cv::Mat>{r, g, b}, rgb_pixels);
-  EXPECT_TRUE(test::identical(load_mask(write_png(dir, "rgb.png", rgb_pixels)), r));
+  EXPECT_TRUE(test::identical(load_mask(test::write_png(dir, "rgb.png", rgb_pixels)), r));
 }
 
 TEST(LoadMask, MissingFileIsAnError) {

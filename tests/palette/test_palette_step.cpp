@@ -60,14 +60,6 @@ fs::path write(const test::TempDir& dir, const std::string& name, const std::str
   return path;
 }
 
-fs::path write_png(const test::TempDir& dir, const std::string& name, const cv::Mat& pixels) {
-  SaveOptions png;
-  png.format = Format::png;
-  png.allow_indexed = false;
-  const auto path = dir / name;
-  save(Image(pixels), path, png);
-  return path;
-}
 
 
 const Image& fruits() {
@@ -246,7 +238,7 @@ TEST(PaletteStep, YamlChainGivesTheSameVariantsAsTheCppChain) {
 
 TEST(PaletteStep, MaskOfTheWrongSizeFailsAtRun) {
   test::TempDir dir;
-  const auto mask = write_png(dir, "small-mask.png", cv::Mat(10, 12, CV_8UC1, cv::Scalar(255)));
+  const auto mask = test::write_png(dir, "small-mask.png", cv::Mat(10, 12, CV_8UC1, cv::Scalar(255)));
   Chain chain;
   chain.then("palette", {{"colors", "#000,#fff"}, {"mask", mask.string()}});
   const auto message = test::config_error([&] { chain.run_variants(fruits(), Context{}); });
@@ -258,7 +250,7 @@ TEST(PaletteStep, MaskedPixelsKeepTurnTransparentOrFill) {
   test::TempDir dir;
   const Image& input = fruits();
   const cv::Mat mask_pixels = half_mask(input.pixels.size());
-  const auto mask = write_png(dir, "mask.png", mask_pixels);
+  const auto mask = test::write_png(dir, "mask.png", mask_pixels);
   const cv::Rect left(0, 0, input.width() / 2, input.height());
   const cv::Rect right(input.width() / 2, 0, input.width() - input.width() / 2, input.height());
   const std::set<std::uint32_t> black_white = {pack(0, 0, 0), pack(255, 255, 255)};

@@ -98,6 +98,15 @@ void write_text(const fs::path& path, const std::string& text) {
   out << text;
 }
 
+fs::path write_png(const TempDir& dir, const std::string& name, const cv::Mat& pixels) {
+  SaveOptions png;
+  png.format = Format::png;
+  png.allow_indexed = false;
+  const auto path = dir / name;
+  save(Image(pixels), path, png);
+  return path;
+}
+
 namespace {
 std::string quote(const std::string& s) {
   std::string out = "'";

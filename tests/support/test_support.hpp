@@ -64,6 +64,8 @@ std::string config_error(F&& fn) {
 
 std::vector<std::uint8_t> read_file(const fs::path& path);
 void write_text(const fs::path& path, const std::string& text);
+// Writes pixels as a truecolour (never palette) PNG in `dir`, so grey stays grey in the file.
+fs::path write_png(const TempDir& dir, const std::string& name, const cv::Mat& pixels);
 
 // Runs the built imgpipe binary with arguments (shell-quoted here), optional stdin file
 // and environment assignments ("NAME=value"). Captures stdout and stderr.
