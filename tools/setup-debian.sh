@@ -14,7 +14,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   libvips-tools imagemagick hyperfine python3 python3-opencv python3-numpy python3-onnx
-  # OpenCL on the CPU (PoCL): the kernels' cv::UMat parity tests go through it when present
+  # OpenCL on the CPU (PoCL): the opencl.ops.* tests run the kernels' cv::UMat cases through it
   pocl-opencl-icd ocl-icd-opencl-dev
 )
 
