@@ -1,9 +1,11 @@
 #pragma once
 // Context: how work runs. Passed explicitly to everything that does work; no hidden globals.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <stop_token>
 #include <string_view>
 
 namespace imgpipe {
@@ -38,6 +40,10 @@ struct Context {
   QualityPreset quality = QualityPreset::balanced;
   Limits limits;
   PerformanceMonitor* monitor = nullptr;  // optional; not owned
+  // Checked before each step: past the deadline the run ends with Error(timeout), after a
+  // stop request with Error(cancelled). A step already running finishes first.
+  std::chrono::steady_clock::time_point deadline{};  // default: none
+  std::stop_token cancel;
 };
 
 }  // namespace imgpipe

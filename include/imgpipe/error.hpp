@@ -16,6 +16,8 @@ enum class ErrorCategory {
   io,           // reading or writing a file failed
   unsupported,  // valid input the library cannot handle (format, depth, band count)
   device,       // an accelerator was asked for and is not usable
+  timeout,      // the work took longer than it was allowed (Context::deadline)
+  cancelled,    // the caller asked the work to stop (Context::cancel)
   internal,     // a bug or an exhausted resource: fatal
 };
 

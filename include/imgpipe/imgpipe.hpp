@@ -1,5 +1,6 @@
 #pragma once
 // Everything public in one include.
+#include <imgpipe/batch.hpp>
 #include <imgpipe/chain.hpp>
 #include <imgpipe/config.hpp>
 #include <imgpipe/context.hpp>

@@ -47,8 +47,24 @@ class Operation {
     return {};
   }
 
+  // How many images fan_out() makes (1 for operations that do not fan out). Used to estimate
+  // memory before any pixel is decoded.
+  virtual std::size_t variant_count() const { return 1; }
+
+  // Memory the operation needs beyond its input and output images, in multiples of the
+  // input's bytes; negative = the usual for its footprint. Used to estimate memory before
+  // any pixel is decoded, so an operation with unusual needs says so here.
+  virtual double scratch_factor() const { return -1.0; }
+
   // Neighbourhood operations: how many pixels around each output pixel they read.
   virtual int halo() const { return 0; }
+
+  // Whether apply() may run on a part of an image: on a region grown by halo() pixels on
+  // each side (less where the image ends), it gives inside the part exactly the pixels it
+  // gives on the whole image. True for filters with a fixed window; false where an output
+  // pixel can depend on pixels arbitrarily far away (Canny's hysteresis, image statistics)
+  // or on its position. Point operations whose pixels depend on nothing else say true.
+  virtual bool tileable() const { return halo() > 0; }
 
   // Point operations: append this operation's per-pixel stages for an image with the given
   // channel count and depth, so that consecutive point operations run in one pass.

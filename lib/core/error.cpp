@@ -10,6 +10,8 @@ std::string_view to_string(ErrorCategory category) noexcept {
     case ErrorCategory::io: return "io";
     case ErrorCategory::unsupported: return "unsupported";
     case ErrorCategory::device: return "device";
+    case ErrorCategory::timeout: return "timeout";
+    case ErrorCategory::cancelled: return "cancelled";
     case ErrorCategory::internal: return "internal";
   }
   return "internal";

@@ -1,11 +1,14 @@
-// Running a chain: steps in order, consecutive point operations fused into one pass, each
-// step timed under the context's monitor, all inside a TBB arena of the context's threads.
+// Running a chain: steps in order, consecutive point operations fused into one pass, runs of
+// point and fixed-window steps on images larger than a tile computed tile by tile
+// (tiled.hpp), each step or run timed under the context's monitor, all inside a TBB arena of
+// the context's threads.
 
 #include <imgpipe/chain.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
 
 #include <optional>
+#include <span>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,6 +16,7 @@
 
 #include "../ops/point_program.hpp"
 #include "../ops/value_json.hpp"
+#include "tiled.hpp"
 
 namespace imgpipe {
 
@@ -70,6 +74,35 @@ void check_device(Device device) {
                             to_string(device), to_string(device)));
 }
 
+// Between steps is where a run can stop cleanly: nothing half-made is kept.
+void check_continue(const Context& context, const Step& step) {
+  if (context.cancel.stop_requested())
+    throw Error(ErrorCategory::cancelled, fmt::format("cancelled before {}", step.label));
+  if (context.deadline != std::chrono::steady_clock::time_point{} &&
+      std::chrono::steady_clock::now() > context.deadline)
+    throw Error(ErrorCategory::timeout, fmt::format("time limit reached before {}", step.label));
+}
+
+// Runs the tileable steps at the front of `rest` tile by tile when the image is larger than
+// a tile; returns how many steps ran (0: none, the caller runs the next step as usual).
+// Called only when point operations may be fused: the unfused run is the reference that
+// every faster path is compared with.
+std::size_t run_tiled_segment(std::span<const Step> rest, Image& current, const Context& context) {
+  const std::size_t count = exec::tileable_steps(rest, current.channels(), current.pixels.depth());
+  if (count == 0) return 0;
+  const std::span<const Step> segment = rest.first(count);
+  const int tile = exec::tile_side(segment, current.pixels.size(), context);
+  if (tile == 0) return 0;  // one tile: the whole image runs as one
+  std::string label = segment.front().label;
+  for (const Step& step : segment.subspan(1)) {
+    check_continue(context, step);
+    label += " + " + step.descriptor->name;
+  }
+  MaybeScope scope(context.monitor, fmt::format("{} (tiled {})", label, tile));
+  current = exec::run_tiled(segment, current, tile, context);
+  return count;
+}
+
 }  // namespace
 
 std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, const std::string& name,
@@ -85,6 +118,15 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
   };
   for (std::size_t i = first; i < steps_.size(); ++i) {
     const Step& step = steps_[i];
+    check_continue(context, step);
+    // Nothing is pending here when an image is larger than a tile: a point step then starts
+    // a tiled run itself.
+    if (fuse_point_ops && !pending) {
+      if (std::size_t count = run_tiled_segment(std::span(steps_).subspan(i), current, context)) {
+        i += count - 1;
+        continue;
+      }
+    }
     if (fuse_point_ops && step.descriptor->footprint == Footprint::point) {
       PointProgram stages(current.channels(), current.pixels.depth());
       if (step.operation->append_point_stages(stages, current.channels(), current.pixels.depth())) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_command.hpp"
 #include "palette_commands.hpp"
 #include "vectorize_command.hpp"
 
@@ -37,7 +38,9 @@ int exit_code_for(ErrorCategory category) {
     case ErrorCategory::limit:
     case ErrorCategory::io:
     case ErrorCategory::unsupported:
-    case ErrorCategory::device: return kInputFailed;
+    case ErrorCategory::device:
+    case ErrorCategory::timeout: return kInputFailed;
+    case ErrorCategory::cancelled: return kFatal;
     case ErrorCategory::internal: return kFatal;
   }
   return kFatal;
@@ -318,9 +321,10 @@ int main(int argc, char** argv) {
   ops_cmd->add_flag("--markdown", ops_as_markdown, "Print Markdown (docs/operations.md)")
       ->excludes(json_flag);
 
-  std::function<int()> palette_run;
-  cli::add_palette_commands(app, palette_run);
-  cli::add_vectorize_command(app, palette_run);
+  std::function<int()> command_run;  // set by the subcommands defined in their own files
+  cli::add_palette_commands(app, command_run);
+  cli::add_vectorize_command(app, command_run);
+  cli::add_batch_command(app, command_run);
 
   if (argc <= 1) {
     std::cerr << app.help();
@@ -337,7 +341,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return run(r, g);
     if (*info_cmd) return info(info_path, info_json);
     if (*ops_cmd) return ops(op_name, ops_as_json, ops_as_markdown);
-    if (palette_run) return palette_run();
+    if (command_run) return command_run();
   } catch (const Error& e) {
     std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
     return exit_code_for(e.category());

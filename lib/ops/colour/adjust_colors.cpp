@@ -85,6 +85,8 @@ class AdjustColors final : public Operation {
                  .saturation = p.number("saturation"),
                  .hue = p.number("hue")} {}
 
+  bool tileable() const override { return true; }  // each pixel on its own
+
   bool append_point_stages(PointProgram& program, int, int) const override {
     append_stages(program, options_);
     return true;

@@ -48,6 +48,8 @@ class Grayscale final : public Operation {
     options_.keep_channels = p.boolean("keep_channels");
   }
 
+  bool tileable() const override { return true; }  // each pixel on its own
+
   Image apply(const Image& input, const Context&) const override {
     if (input.colour_channels() == 1) return input;
     cv::Mat out;

@@ -2,6 +2,7 @@
 // The result is grey (with the input's alpha kept). Canny needs 8-bit input, so 16-bit
 // images are reduced for it and come out 8-bit; Sobel keeps 16-bit.
 
+#include <algorithm>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -78,9 +79,16 @@ class Edges final : public Operation {
             .aperture = static_cast<int>(p.integer("aperture")),
             .scale = p.number("scale")} {}
 
+  // Sobel's aperture 1 is a 3-tap derivative without smoothing, so it still reads one pixel
+  // either side.
   int halo() const override {
-    return options_.aperture / 2 + (options_.method == kernels::EdgeMethod::canny ? 1 : 0);
+    return std::max(1, options_.aperture / 2) + (options_.method == kernels::EdgeMethod::canny ? 1 : 0);
   }
+
+  // Canny's hysteresis follows edges across the whole image: a weak edge pixel is kept when
+  // a chain of weak pixels links it to a strong one however far away, so a part of the
+  // image cannot be computed from a window around it. The Sobel magnitude can.
+  bool tileable() const override { return options_.method == kernels::EdgeMethod::sobel; }
 
   Image apply(const Image& input, const Context&) const override {
     cv::Mat out;

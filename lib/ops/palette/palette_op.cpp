@@ -39,6 +39,8 @@ class PaletteOp final : public Operation {
     }
   }
 
+  std::size_t variant_count() const override { return palettes_.empty() ? 1 : palettes_.size(); }
+
   std::vector<std::pair<std::string, Image>> fan_out(const Image& input, const Context& context) const override {
     const Clustering clustering = cluster(input, options_for(input, context));
     std::vector<std::pair<std::string, Image>> out;

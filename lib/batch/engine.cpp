@@ -1,0 +1,558 @@
+// Running a batch: a TBB pipeline of admit → decode → process → encode + write → report.
+//
+// Admission is where memory is governed: each input's working set is estimated from its
+// header, and an input enters only while the sum of the admitted estimates fits the budget
+// (or when nothing else is in flight, so that one large image can always run alone). The
+// admit stage is serial and is the only place that waits; a thread waiting there holds no
+// image, so the images it waits for keep moving on the other threads.
+//
+// All work runs in one task arena of `threads` threads, with TBB's global parallelism capped
+// to the same number, so operations' own parallel loops (and OpenCV's, which uses TBB) share
+// those threads instead of multiplying them by the images in flight.
+
+#include <imgpipe/batch.hpp>
+#include <imgpipe/error.hpp>
+#include <imgpipe/monitor.hpp>
+#include <imgpipe/version.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <tbb/global_control.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+#include <xxhash.h>
+
+namespace imgpipe {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string_view to_string(BatchStatus status) noexcept {
+  switch (status) {
+    case BatchStatus::ok: return "ok";
+    case BatchStatus::failed: return "failed";
+    case BatchStatus::skipped: return "skipped";
+    case BatchStatus::cancelled: return "cancelled";
+  }
+  return "failed";
+}
+
+// ---- Memory estimate ---------------------------------------------------------------------
+
+namespace {
+
+// Scratch a step needs beyond its input and output, in multiples of its input's bytes: what
+// the operation declares, else the usual for its footprint. The defaults are measured peaks
+// (3000×2000 RGB, --profile) with a margin: neighbourhood filters keep strips of float rows
+// (blur and sharpen ≈ 0.8×), global analyses labels, tables and masks (palette ≈ 0.3×, dither,
+// edges and pop_art ≤ 1×).
+double scratch_factor(const Step& step) {
+  if (const double declared = step.operation->scratch_factor(); declared >= 0) return declared;
+  switch (step.descriptor->footprint) {
+    case Footprint::point: return 0.0;
+    case Footprint::neighbourhood: return 1.5;
+    case Footprint::geometry: return 0.5;
+    case Footprint::global: return 2.0;
+  }
+  return 2.0;
+}
+
+// JPEG and WebP decode at 1/2, 1/4 or 1/8 when the chain allows it (shrink-on-load).
+cv::Size decoded_size(const ChainFile& file, const ImageInfo& info) {
+  const cv::Size upright(info.oriented_width(), info.oriented_height());
+  if (info.format != "jpeg" && info.format != "webp") return upright;
+  const cv::Size least = file.chain.min_decode_size(upright, file.context.quality);
+  if (least.width <= 0 || least.height <= 0) return upright;
+  int shrink = 1;
+  while (shrink < 8 && upright.width / (shrink * 2) >= least.width && upright.height / (shrink * 2) >= least.height)
+    shrink *= 2;
+  return {(upright.width + shrink - 1) / shrink, (upright.height + shrink - 1) / shrink};
+}
+
+}  // namespace
+
+std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info) {
+  const double sample = info.bit_depth > 8 ? 2.0 : 1.0;
+  const double channels = std::min(info.bands, 4);
+  auto bytes_of = [&](cv::Size s) { return static_cast<double>(s.width) * s.height * channels * sample; };
+
+  // The largest of the phases: decoding (the file's bytes and the image), each step (its input,
+  // output and scratch, for every variant alive), and encoding (every variant's image, one
+  // encoder's working copies — libwebp converts to YUV and keeps candidates — and the bytes).
+  cv::Size size = decoded_size(file, info);
+  double variants = 1;
+  double peak = static_cast<double>(info.file_bytes) + bytes_of(size);
+  for (const Step& step : file.chain.steps()) {
+    const double in = bytes_of(size) * variants;
+    if (auto resampled = step.operation->resampled_size(size)) size = *resampled;
+    variants *= static_cast<double>(step.operation->variant_count());
+    const double out = bytes_of(size) * variants;
+    peak = std::max(peak, in + out + bytes_of(size) * scratch_factor(step));
+  }
+  peak = std::max(peak, bytes_of(size) * (variants + 2.0));
+  return static_cast<std::uint64_t>(peak);
+}
+
+// ---- Report ------------------------------------------------------------------------------
+
+std::string to_json_line(const BatchRecord& r) {
+  nlohmann::json j = {{"type", "input"},     {"input", r.input},
+                      {"status", to_string(r.status)}, {"outputs", r.outputs},
+                      {"width", r.width},    {"height", r.height},
+                      {"input_bytes", r.input_bytes}, {"output_bytes", r.output_bytes},
+                      {"ms", std::round(r.ms * 10) / 10}, {"strategy", r.strategy},
+                      {"cache_hit", r.cache_hit}};
+  if (r.error_category) {
+    j["error_category"] = to_string(*r.error_category);
+    j["error"] = r.error;
+  }
+  return j.dump();
+}
+
+std::string to_json_line(const BatchSummary& s) {
+  const nlohmann::json j = {{"type", "summary"},      {"inputs", s.inputs},
+                            {"ok", s.ok},             {"failed", s.failed},
+                            {"skipped", s.skipped},   {"cancelled", s.cancelled},
+                            {"cache_hits", s.cache_hits}, {"wall_ms", std::round(s.wall_ms)},
+                            {"ms_per_image", std::round(s.ms_per_image * 10) / 10},
+                            {"peak_rss_bytes", s.peak_rss}, {"memory_budget_bytes", s.memory_budget},
+                            {"jobs", s.jobs},         {"threads", s.threads},
+                            {"stopped", s.stopped},   {"version", version()}};
+  return j.dump();
+}
+
+// ---- Journal (resume) --------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kJournalName = ".imgpipe-journal.jsonl";
+
+std::string hex64(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+// What an input's outputs depend on besides its bytes: the chain, the output settings, the
+// template and the library. An input whose stamp or settings changed is done again.
+std::string settings_hash(const ChainFile& file, const BatchPlan& plan) {
+  const std::string text = file.chain.canonical() + '\n' + canonical_output_settings(file.output, file.context.quality) +
+                           '\n' + plan.output_template + '\n' + version();
+  return hex64(XXH3_64bits(text.data(), text.size()));
+}
+
+// Size and modification time: enough to notice a replaced input without reading it.
+std::string stamp_of(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return fmt::format("{}:{}.{:09}", st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+struct JournalEntry {
+  std::string stamp, settings;
+  std::vector<std::pair<std::string, std::uint64_t>> outputs;  // relative to the root, size
+};
+
+// The journal is appended to by every worker writing into the folder; a line cut short by a
+// kill is ignored, and the last complete line for an input wins.
+std::map<std::string, JournalEntry> read_journal(const fs::path& root) {
+  std::map<std::string, JournalEntry> entries;
+  std::ifstream in(root / kJournalName);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("input") || !j.contains("outputs")) continue;
+    try {
+      JournalEntry e;
+      e.stamp = j.at("stamp").get<std::string>();
+      e.settings = j.at("settings").get<std::string>();
+      for (const auto& o : j.at("outputs")) e.outputs.emplace_back(o.at("path").get<std::string>(), o.at("bytes").get<std::uint64_t>());
+      entries[j.at("input").get<std::string>()] = std::move(e);
+    } catch (const nlohmann::json::exception&) {
+      continue;
+    }
+  }
+  return entries;
+}
+
+class Journal {
+ public:
+  Journal(const fs::path& root, bool fsync) : fsync_(fsync) {
+    fd_ = ::open((root / kJournalName).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (fd_ < 0)
+      throw Error(ErrorCategory::io,
+                  fmt::format("{}: cannot open the journal: {}", (root / kJournalName).string(), std::strerror(errno)));
+  }
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+  ~Journal() { ::close(fd_); }
+
+  // One write() per line with O_APPEND: lines from several processes do not interleave.
+  void append(const std::string& input, const std::string& stamp, const std::string& settings,
+              const std::vector<std::pair<std::string, std::uint64_t>>& outputs) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [path, bytes] : outputs) list.push_back({{"path", path}, {"bytes", bytes}});
+    const std::string line =
+        nlohmann::json{{"input", input}, {"stamp", stamp}, {"settings", settings}, {"outputs", list}}.dump() + "\n";
+    std::lock_guard lock(mutex_);
+    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+      throw Error(ErrorCategory::io, fmt::format("{}: cannot append to the journal: {}", kJournalName, std::strerror(errno)));
+    if (fsync_) ::fdatasync(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+  bool fsync_;
+  std::mutex mutex_;
+};
+
+// Temporary files of writes cut short by a kill (".name.imgpipe-XXXXXX"). They never replace
+// an output; a resumed run removes those old enough not to belong to a live writer.
+void remove_stale_temporaries(const fs::path& root) {
+  std::error_code ec;
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::minutes(2);
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > 16 && name[0] == '.' && name.compare(name.size() - 16, 9, ".imgpipe-") == 0 &&
+        it->is_regular_file(ec) && it->last_write_time(ec) < cutoff)
+      fs::remove(it->path(), ec);
+  }
+}
+
+// ---- Memory governor ---------------------------------------------------------------------
+
+class MemoryGovernor {
+ public:
+  explicit MemoryGovernor(std::uint64_t budget) : budget_(budget) {}
+
+  // Waits until `bytes` fit beside what is admitted, or nothing else is in flight. Returns
+  // false when `stop` was requested while waiting.
+  bool admit(std::uint64_t bytes, const std::stop_token& stop) {
+    std::unique_lock lock(mutex_);
+    while (!(in_flight_ == 0 || budget_ == 0 || used_ + bytes <= budget_)) {
+      if (stop.stop_requested()) return false;
+      released_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    used_ += bytes;
+    ++in_flight_;
+    return true;
+  }
+
+  void release(std::uint64_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      used_ -= bytes;
+      --in_flight_;
+    }
+    released_.notify_all();
+  }
+
+ private:
+  std::uint64_t budget_;
+  std::uint64_t used_ = 0;
+  int in_flight_ = 0;
+  std::mutex mutex_;
+  std::condition_variable released_;
+};
+
+std::vector<std::uint8_t> read_bytes(const fs::path& path, const Limits& limits) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw Error(ErrorCategory::io, fmt::format("{}: cannot read: {}", path.string(), ec.message()));
+  if (limits.max_file_bytes && size > limits.max_file_bytes)
+    throw Error(ErrorCategory::limit, fmt::format("{}: {} bytes is over the limit of {} bytes", path.string(), size,
+                                                  limits.max_file_bytes));
+  std::vector<std::uint8_t> bytes(size);
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
+    throw Error(ErrorCategory::io, fmt::format("{}: read failed", path.string()));
+  return bytes;
+}
+
+// One input on its way through the pipeline.
+struct Work {
+  const BatchItem* item = nullptr;
+  BatchRecord record;
+  Clock::time_point begun;  // work started: the time limit and the reported time count from here
+  std::uint64_t admitted = 0;  // bytes held in the governor
+  std::string stamp;
+  std::vector<std::uint8_t> bytes;
+  std::string cache_key;
+  Image image;
+  std::vector<CachedOutput> encoded;
+  bool done = false;  // nothing more to do but report
+};
+
+void fail(Work& w, const Error& e) {
+  w.record.status = e.category() == ErrorCategory::cancelled ? BatchStatus::cancelled : BatchStatus::failed;
+  w.record.error_category = e.category();
+  w.record.error = e.what();
+  w.done = true;
+}
+
+// Runs `body` for a work item unless it is done, turning every exception into its record.
+template <class F>
+void guarded(Work& w, F&& body) {
+  if (w.done) return;
+  try {
+    body();
+  } catch (const Error& e) {
+    fail(w, e);
+  } catch (const std::bad_alloc&) {
+    fail(w, Error(ErrorCategory::limit, fmt::format("{}: out of memory", w.record.input)));
+  } catch (const std::exception& e) {
+    fail(w, Error(ErrorCategory::internal, fmt::format("{}: {}", w.record.input, e.what())));
+  }
+}
+
+int automatic_threads(int requested) {
+  if (requested > 0) return requested;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+// ---- The run -----------------------------------------------------------------------------
+
+BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const BatchOptions& options,
+                       const std::function<void(const BatchRecord&)>& on_record) {
+  const auto started = Clock::now();
+  BatchSummary summary;
+  summary.inputs = plan.items.size();
+  summary.threads = automatic_threads(options.threads > 0 ? options.threads : file.context.threads);
+  summary.jobs = options.jobs > 0                   ? options.jobs
+                 : file.context.parallel_images > 0 ? file.context.parallel_images
+                                                    : summary.threads;
+  // A thread waiting in the admit stage holds no image; with one thread it would be the
+  // only one, so one thread means one image at a time.
+  if (summary.threads == 1) summary.jobs = 1;
+  summary.memory_budget = file.context.max_memory;
+  if (summary.memory_budget) {
+    // A budget holds only if freed images go back to the system. glibc raises its mmap
+    // threshold after large frees, so later images come from the heap arenas of whichever
+    // threads ran them and stay resident; a fixed threshold keeps every image mmapped.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  }
+
+  const fs::path& root = options.output_root;
+  const std::string settings = settings_hash(file, plan);
+  std::map<std::string, JournalEntry> finished;
+  if (options.resume) {
+    finished = read_journal(root);
+    remove_stale_temporaries(root);
+  }
+  Journal journal(root, file.output.fsync);
+  std::optional<ResultCache> cache;
+  if (options.cache_dir) cache.emplace(*options.cache_dir, options.cache_max_bytes);
+  const std::string chain_text = file.chain.canonical();
+  // The settings as each input is written: its format may come from the template or the input.
+  auto save_options = [&](const BatchItem& item) {
+    SaveOptions save = file.output;
+    save.format = item.format;
+    return save;
+  };
+
+  MemoryGovernor governor(file.context.max_memory);
+  const LoadOptions load_options = file.load_options();
+  std::stop_source halt;  // on_error: stop
+  std::mutex written_mutex;
+  std::set<fs::path> written;  // every output of this run, to refuse a second write to one path
+  double ran_ms = 0;
+  std::size_t ran = 0;
+  std::size_t next = 0;
+
+  Context context = file.context;
+  context.threads = 0;  // the chain runs in this arena
+  context.monitor = nullptr;
+  context.cancel = options.abort;
+
+  auto stop_requested = [&] { return options.stop.stop_requested() || options.abort.stop_requested() || halt.stop_requested(); };
+
+  auto admit = [&](tbb::flow_control& fc) -> Work* {
+    if (next >= plan.items.size() || stop_requested()) {
+      fc.stop();
+      return nullptr;
+    }
+    auto w = std::make_unique<Work>();
+    w->item = &plan.items[next++];
+    w->begun = Clock::now();
+    w->record.input = w->item->input.path.string();
+    w->record.input_bytes = w->item->input.bytes;
+    w->record.strategy = "in-memory";
+    guarded(*w, [&] {
+      w->stamp = stamp_of(w->item->input.path);
+      const std::string key = w->item->input.relpath.generic_string();
+      if (auto it = finished.find(key); options.resume && it != finished.end() && it->second.stamp == w->stamp &&
+                                        it->second.settings == settings) {
+        const bool complete = std::all_of(it->second.outputs.begin(), it->second.outputs.end(), [&](const auto& o) {
+          std::error_code ec;
+          return fs::file_size(root / o.first, ec) == o.second && !ec;
+        });
+        if (complete) {
+          w->record.status = BatchStatus::skipped;
+          w->record.strategy = "resume";
+          for (const auto& o : it->second.outputs) {
+            w->record.outputs.push_back((root / o.first).string());
+            w->record.output_bytes += o.second;
+          }
+          w->done = true;
+          return;
+        }
+      }
+      const ImageInfo info = probe(w->item->input.path, file.context.limits);
+      w->record.width = info.oriented_width();
+      w->record.height = info.oriented_height();
+      const std::uint64_t need = estimate_working_set(file, info);
+      if (summary.memory_budget && need > summary.memory_budget)
+        throw Error(ErrorCategory::limit,
+                    fmt::format("{}: needs about {} MB to process, over the memory budget of {} MB (max_memory)",
+                                w->record.input, need >> 20, summary.memory_budget >> 20));
+      if (!governor.admit(need, options.stop))
+        throw Error(ErrorCategory::cancelled, fmt::format("{}: not started: the batch was stopped", w->record.input));
+      w->admitted = need;
+    });
+    return w.release();
+  };
+
+  auto decode = [&](Work* w) -> Work* {
+    guarded(*w, [&] {
+      w->begun = Clock::now();
+      w->bytes = read_bytes(w->item->input.path, file.context.limits);
+      if (cache) {
+        w->cache_key = ResultCache::key(w->bytes, chain_text,
+                                        canonical_output_settings(save_options(*w->item), file.context.quality));
+        if (auto hit = cache->get(w->cache_key)) {
+          w->encoded = std::move(*hit);
+          w->record.cache_hit = true;
+          w->record.strategy = "cache";
+          w->bytes = {};
+          return;
+        }
+      }
+      w->image = load_buffer(w->bytes, w->record.input, load_options, file.context.limits);
+      w->bytes = {};
+    });
+    return w;
+  };
+
+  auto process = [&](Work* w) -> Work* {
+    guarded(*w, [&] {
+      if (w->record.cache_hit) return;
+      Context item_context = context;
+      if (options.timeout.count() > 0) item_context.deadline = w->begun + options.timeout;
+      auto variants = file.chain.run_variants(w->image, item_context);
+      w->image = {};
+      const SaveOptions save = save_options(*w->item);
+      for (auto& v : variants) {
+        auto bytes = encode(v.image, save, file.context.quality);
+        v.image = {};
+        w->encoded.push_back({v.name, std::move(bytes)});
+      }
+      if (options.timeout.count() > 0 && Clock::now() > w->begun + options.timeout)
+        throw Error(ErrorCategory::timeout,
+                    fmt::format("{}: over the time limit of {} s", w->record.input, options.timeout.count() / 1000.0));
+      if (cache) {
+        try {
+          cache->put(w->cache_key, w->encoded);
+        } catch (const Error&) {
+          // A full or read-only cache costs speed, never results.
+        }
+      }
+    });
+    return w;
+  };
+
+  auto write = [&](Work* w) -> Work* {
+    guarded(*w, [&] {
+      std::vector<std::pair<std::string, std::uint64_t>> journal_outputs;
+      for (const auto& out : w->encoded) {
+        const fs::path relative = variant_path(w->item->output, out.variant);
+        const fs::path target = root / relative;
+        {
+          std::lock_guard lock(written_mutex);
+          if (!written.insert(target).second)
+            throw Error(ErrorCategory::config,
+                        fmt::format("{}: another input's output already went to {}; change the output template",
+                                    w->record.input, target.string()));
+        }
+        std::error_code ec;
+        fs::create_directories(target.parent_path(), ec);
+        write_file_atomic(target, out.bytes, file.output.fsync);
+        w->record.outputs.push_back(target.string());
+        w->record.output_bytes += out.bytes.size();
+        journal_outputs.emplace_back(relative.generic_string(), out.bytes.size());
+      }
+      w->encoded = {};
+      journal.append(w->item->input.relpath.generic_string(), w->stamp, settings, journal_outputs);
+    });
+    w->encoded = {};
+    w->image = {};
+    if (w->admitted) governor.release(std::exchange(w->admitted, 0));
+    return w;
+  };
+
+  auto report = [&](Work* raw) {
+    std::unique_ptr<Work> w(raw);
+    w->record.ms = std::chrono::duration<double, std::milli>(Clock::now() - w->begun).count();
+    switch (w->record.status) {
+      case BatchStatus::ok: ++summary.ok; break;
+      case BatchStatus::failed: ++summary.failed; break;
+      case BatchStatus::skipped: ++summary.skipped; break;
+      case BatchStatus::cancelled: ++summary.cancelled; break;
+    }
+    if (w->record.cache_hit) ++summary.cache_hits;
+    if (w->record.status != BatchStatus::skipped) {
+      ran_ms += w->record.ms;
+      ++ran;
+    }
+    if (w->record.status == BatchStatus::failed && file.on_error == OnError::stop) halt.request_stop();
+    if (on_record) on_record(w->record);
+  };
+
+  tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
+                                  static_cast<std::size_t>(summary.threads));
+  tbb::task_arena arena(summary.threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(static_cast<std::size_t>(summary.jobs),
+                           tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order, admit) &
+                               tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel, decode) &
+                               tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel, process) &
+                               tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel, write) &
+                               tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, report));
+  });
+
+  // Inputs never admitted after a stop still get their record: the report names every input.
+  for (; next < plan.items.size(); ++next) {
+    BatchRecord record;
+    record.input = plan.items[next].input.path.string();
+    record.input_bytes = plan.items[next].input.bytes;
+    record.status = BatchStatus::cancelled;
+    record.error_category = ErrorCategory::cancelled;
+    record.error = fmt::format("{}: not started: the batch was stopped", record.input);
+    ++summary.cancelled;
+    if (on_record) on_record(record);
+  }
+  summary.stopped = stop_requested();
+  summary.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  summary.ms_per_image = ran ? ran_ms / static_cast<double>(ran) : 0;
+  summary.peak_rss = peak_rss_bytes();
+  return summary;
+}
+
+}  // namespace imgpipe

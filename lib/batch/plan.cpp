@@ -1,0 +1,110 @@
+// Planning a batch: every input's output path and format, this shard's share, and the checks
+// that must fail before any work starts (paths leaving the output root, collisions, an output
+// folder that cannot be written).
+
+#include <imgpipe/batch.hpp>
+#include <imgpipe/error.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace imgpipe {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string_view extension_of(Format format) {
+  switch (format) {
+    case Format::jpeg: return "jpg";
+    case Format::png: return "png";
+    case Format::webp: return "webp";
+    case Format::tiff: return "tif";
+  }
+  return "png";
+}
+
+bool template_places_extension(std::string_view output_template) {
+  return output_template.find("{ext}") != std::string_view::npos;
+}
+
+// The format of one input's output: the chain file's (or a flag's) when set; else the name's
+// extension when the template spells one; else the input's own format, PNG for formats we
+// do not write (GIF).
+Format output_format(const ChainFile& file, std::string_view output_template, const InputFile& input,
+                     const fs::path& expanded_without_ext) {
+  if (file.output_format_set) return file.output.format;
+  if (!template_places_extension(output_template)) {
+    if (auto by_name = format_from_path(expanded_without_ext)) return *by_name;
+    throw Error(ErrorCategory::config,
+                fmt::format("output template \"{}\": cannot tell the output format from \"{}\"; end it in "
+                            ".{{ext}}, .jpg, .png, .webp or .tif, or set output.format",
+                            output_template, expanded_without_ext.string()));
+  }
+  if (auto own = format_from_path(input.path)) return *own;
+  return Format::png;
+}
+
+// Creates the output root and proves a file can be made in it, so that a read-only or missing
+// mount fails now rather than after the first image's work.
+void check_writable(const fs::path& root) {
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec)
+    throw Error(ErrorCategory::io, fmt::format("{}: cannot create the output folder: {}", root.string(), ec.message()));
+  std::string probe = (root / ".imgpipe-write-test-XXXXXX").string();
+  const int fd = mkstemp(probe.data());
+  if (fd < 0)
+    throw Error(ErrorCategory::io,
+                fmt::format("{}: cannot write in the output folder: {}", root.string(), std::strerror(errno)));
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+}  // namespace
+
+BatchPlan plan_batch(const ChainFile& file, const std::vector<InputFile>& inputs, const BatchOptions& options) {
+  if (options.output_root.empty()) throw Error(ErrorCategory::config, "batch: no output folder given");
+  BatchPlan plan;
+  plan.output_template = !options.output_template.empty() ? options.output_template
+                         : !file.output_path.empty()      ? file.output_path
+                                                          : std::string(kDefaultOutputTemplate);
+  check_output_template(plan.output_template);
+  plan.total_inputs = inputs.size();
+
+  // Every input is mapped, not only this shard's: a collision must be found by every shard
+  // alike, whichever shard its two inputs fall in.
+  std::map<fs::path, std::size_t> owner;
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(fs::absolute(options.output_root), ec);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const InputFile& input = inputs[i];
+    BatchItem item;
+    item.input = input;
+    item.index = i;
+    const fs::path named = expand_output_template(plan.output_template, input, i, "");
+    item.format = output_format(file, plan.output_template, input, named);
+    item.output = expand_output_template(plan.output_template, input, i, extension_of(item.format));
+    if (auto [at, fresh] = owner.emplace(item.output, i); !fresh)
+      throw Error(ErrorCategory::config,
+                  fmt::format("{} and {} would both be written to {}; change the output template (e.g. "
+                              "add {{dir}} or {{index}})",
+                              inputs[at->second].path.string(), input.path.string(),
+                              (options.output_root / item.output).string()));
+    const fs::path target = root / item.output;
+    if (fs::exists(target, ec) && fs::equivalent(target, input.path, ec))
+      throw Error(ErrorCategory::config,
+                  fmt::format("{}: the output template would overwrite this input; write to another folder",
+                              input.path.string()));
+    if (!options.shard || in_shard(*options.shard, input.relpath)) plan.items.push_back(std::move(item));
+  }
+  check_writable(options.output_root);
+  return plan;
+}
+
+}  // namespace imgpipe

@@ -1,0 +1,148 @@
+// The memory governor, measured from outside: the batch runs as a child process and its peak
+// resident memory is what the kernel reports for it (wait4), not what the batch says.
+
+#include <gtest/gtest.h>
+
+#include <imgpipe/imgpipe.hpp>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
+
+#include "test_support.hpp"
+
+namespace imgpipe::test {
+namespace {
+
+struct ChildResult {
+  int exit_code = -1;
+  std::uint64_t peak_rss = 0;  // bytes
+};
+
+// Runs the CLI with stdout and stderr sent to a file; returns its exit code and peak RSS.
+ChildResult run_measured(const std::vector<std::string>& args, const fs::path& log) {
+  std::vector<std::string> argv_storage = {IMGPIPE_CLI};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* out = std::fopen(log.c_str(), "w");
+    if (out) {
+      dup2(fileno(out), STDOUT_FILENO);
+      dup2(fileno(out), STDERR_FILENO);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  ChildResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.peak_rss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+  return r;
+}
+
+// Distinct large photos-like inputs: noise plus gradients, so JPEG cannot shrink them to nothing.
+void make_inputs(const fs::path& dir, int count, cv::Size size) {
+  fs::create_directories(dir);
+  cv::RNG rng(7);
+  for (int i = 0; i < count; ++i) {
+    cv::Mat small(size.height / 8, size.width / 8, CV_8UC3);
+    rng.fill(small, cv::RNG::UNIFORM, 0, 255);
+    cv::Mat pixels;
+    cv::resize(small, pixels, size, 0, 0, cv::INTER_CUBIC);
+    SaveOptions jpeg;
+    jpeg.format = Format::jpeg;
+    jpeg.quality = 80;
+    save(Image(pixels), dir / fmt::format("in_{:02}.jpg", i), jpeg);
+  }
+}
+
+constexpr std::uint64_t kMB = 1 << 20;
+
+std::string text_of(const fs::path& path) {
+  const auto bytes = read_file(path);
+  return {bytes.begin(), bytes.end()};
+}
+
+TEST(MemoryBudget, PeakStaysUnderTheBudgetWithManyLargeInputs) {
+  TempDir tmp;
+  const cv::Size size(3000, 2000);  // 18 MB decoded; a blur needs several times that
+  make_inputs(tmp / "in", 8, size);
+  write_text(tmp / "chain.yaml",
+             "chain:\n  - gaussian_blur: {sigma: 2}\n  - sharpen: {amount: 0.5}\noutput: {format: jpeg, quality: 80}\n"
+             "on_error: continue\n");
+
+  // The process's fixed base: the same binary and chain on one tiny image.
+  make_inputs(tmp / "tiny", 1, cv::Size(64, 48));
+  const auto base = run_measured({"batch", (tmp / "chain.yaml").string(), "-i", (tmp / "tiny").string(), "-o",
+                                  (tmp / "out-tiny").string(), "--no-cache", "-q"},
+                                 tmp / "tiny.log");
+  ASSERT_EQ(base.exit_code, 0) << text_of(tmp / "tiny.log");
+
+  auto run = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"batch", (tmp / "chain.yaml").string(), "-i", (tmp / "in").string(), "-o",
+                                     (tmp / name).string(), "--no-cache", "--jobs", "4", "--threads", "4",
+                                     "--report", (tmp / (name + ".jsonl")).string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_measured(args, tmp / (name + ".log"));
+    EXPECT_EQ(r.exit_code, 0) << text_of(tmp / (name + ".log"));
+    return r;
+  };
+
+  const std::uint64_t budget = 100 * kMB;
+  const auto governed = run("governed", {"--max-memory", "100MiB"});
+  const auto free_run = run("free", {});
+  std::cout << fmt::format("peak RSS: base {} MB, budget {} MB: {} MB, no budget: {} MB\n", base.peak_rss / kMB,
+                           budget / kMB, governed.peak_rss / kMB, free_run.peak_rss / kMB);
+  EXPECT_LE(governed.peak_rss, budget + base.peak_rss);
+  // The budget is what kept it down: four images in flight need more.
+  EXPECT_GT(free_run.peak_rss, budget + base.peak_rss);
+  for (int i = 0; i < 8; ++i) EXPECT_TRUE(fs::exists(tmp / "governed" / fmt::format("in_{:02}.jpg", i)));
+}
+
+TEST(MemoryBudget, AnImageOverTheBudgetAloneFailsWithALimitError) {
+  TempDir tmp;
+  make_inputs(tmp / "in", 1, cv::Size(3000, 2000));
+  write_text(tmp / "chain.yaml", "chain:\n  - gaussian_blur: {sigma: 2}\noutput: {format: png}\n");
+  const auto r = run_cli({"batch", (tmp / "chain.yaml").string(), "-i", (tmp / "in").string(), "-o",
+                          (tmp / "out").string(), "--no-cache", "--max-memory", "50MB", "--report", "-"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("\"error_category\":\"limit\""), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("in_00.jpg"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("memory budget"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp / "out" / "in_00.png"));
+}
+
+TEST(MemoryBudget, EstimateGrowsWithTheImageAndTheChain) {
+  const ChainFile blur = parse_chain("chain:\n  - gaussian_blur: {sigma: 2}\n");
+  const ChainFile point = parse_chain("chain:\n  - grayscale: {}\n");
+  const ChainFile shrink = parse_chain("chain:\n  - resize: {width: 300, height: 200, fit: inside}\n  - gaussian_blur: {sigma: 2}\n");
+  ImageInfo info;
+  info.format = "jpeg";
+  info.width = 3000;
+  info.height = 2000;
+  info.bands = 3;
+  const double decoded = 3000.0 * 2000 * 3;
+  // At least the decoded image, its output and the filter's float copies; a point step less.
+  EXPECT_GE(static_cast<double>(estimate_working_set(blur, info)), decoded * 2);
+  EXPECT_LT(estimate_working_set(point, info), estimate_working_set(blur, info));
+  // A leading downscale decodes at 1/8 (JPEG shrink-on-load) and filters the small image.
+  EXPECT_LT(static_cast<double>(estimate_working_set(shrink, info)), decoded / 4);
+  ImageInfo twice = info;
+  twice.width *= 2;
+  EXPECT_GT(estimate_working_set(blur, twice), estimate_working_set(blur, info));
+}
+
+}  // namespace
+}  // namespace imgpipe::test

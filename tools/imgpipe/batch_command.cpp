@@ -1,0 +1,328 @@
+// `imgpipe batch`: the library's batch engine with signals, a report file, a progress line
+// and the summary on stderr.
+//
+// Exit codes: 0 every input ok (or skipped), 1 some input failed, 2 the batch could not
+// start (usage, configuration, output folder), 3 fatal, 130 after SIGINT, 143 after SIGTERM.
+
+#include "batch_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <imgpipe/imgpipe.hpp>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <pthread.h>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace imgpipe::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct BatchArgs {
+  std::string chain;
+  std::vector<std::string> inputs;
+  std::string output;
+  std::optional<std::string> output_template, report, shard, cache_dir, cache_size;
+  std::optional<int> shard_count;
+  std::vector<std::string> include, exclude;
+  bool hidden = false, follow_symlinks = false, resume = false, no_cache = false, dry_run = false,
+       fsync = false, progress = false, no_progress = false;
+  int jobs = 0, threads = 0;
+  double timeout = 0;
+  // Settings shared with `run`: flag → place in the chain file.
+  std::vector<std::pair<const char*, std::optional<std::string>>> settings = {
+      {"output.format", {}},       {"output.quality", {}},     {"performance.quality", {}},
+      {"performance.device", {}},  {"performance.max_memory", {}}, {"performance.max_pixels", {}},
+      {"on_error", {}},
+  };
+  bool quiet = false;
+};
+
+// SIGINT and SIGTERM are taken by one thread with sigwait (they are blocked everywhere else),
+// so the reaction is ordinary code: the first asks the batch to stop admitting, the second to
+// abandon what is in flight.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR1);  // our own "done" wake-up
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set_, &sig) != 0 || sig == SIGUSR1) return;
+        int expected = 0;
+        if (!first_.compare_exchange_strong(expected, sig)) {
+          abort_.request_stop();
+          continue;
+        }
+        stop_.request_stop();
+        std::cerr << fmt::format("\nimgpipe: {} received: finishing the images in flight (again to abandon them)\n",
+                                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+      }
+    });
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+  ~SignalWatcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+    pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+  }
+
+  std::stop_token stop() const { return stop_.get_token(); }
+  std::stop_token abort() const { return abort_.get_token(); }
+  int signal() const { return first_.load(); }
+
+ private:
+  sigset_t set_{};
+  std::stop_source stop_, abort_;
+  std::atomic<int> first_{0};
+  std::thread thread_;
+};
+
+// "[#####·····]  45/98  12.3 img/s  ETA 0:04", redrawn in place on a terminal.
+class Progress {
+ public:
+  Progress(std::size_t total, bool enabled) : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {
+    const char* no_colour = std::getenv("NO_COLOR");
+    colour_ = !(no_colour && *no_colour);
+  }
+  void step(std::size_t failed) {
+    ++done_;
+    if (!enabled_) return;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double rate = seconds > 0 ? static_cast<double>(done_) / seconds : 0;
+    const auto eta = rate > 0 ? static_cast<long>(static_cast<double>(total_ - done_) / rate) : 0L;
+    const int width = 24;
+    const int filled = total_ ? static_cast<int>(width * done_ / total_) : width;
+    const std::string bar = std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.');
+    const std::string errors = failed == 0 ? "" : colour_ ? fmt::format("  \033[31m{} failed\033[0m", failed)
+                                                           : fmt::format("  {} failed", failed);
+    std::cerr << fmt::format("\r[{}] {}/{}  {:.1f} img/s  ETA {}:{:02}{}\033[K", bar, done_, total_, rate, eta / 60,
+                             eta % 60, errors)
+              << std::flush;
+  }
+  void finish() {
+    if (enabled_ && done_ > 0) std::cerr << "\r\033[K" << std::flush;
+  }
+
+ private:
+  std::size_t total_, done_ = 0;
+  bool enabled_, colour_ = true;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Where the report goes: a file written as the batch goes (so a killed batch leaves what it
+// did), or stdout.
+class ReportSink {
+ public:
+  explicit ReportSink(const std::optional<std::string>& target) {
+    if (!target) return;
+    if (*target == "-") {
+      out_ = stdout;
+      return;
+    }
+    out_ = std::fopen(target->c_str(), "w");
+    owned_ = true;
+    if (!out_) throw Error(ErrorCategory::io, fmt::format("{}: cannot write the report: {}", *target, std::strerror(errno)));
+  }
+  ReportSink(const ReportSink&) = delete;
+  ReportSink& operator=(const ReportSink&) = delete;
+  ~ReportSink() {
+    if (owned_) std::fclose(out_);
+  }
+  void line(const std::string& text) {
+    if (!out_) return;
+    std::fputs(text.c_str(), out_);
+    std::fputc('\n', out_);
+    std::fflush(out_);
+  }
+
+ private:
+  std::FILE* out_ = nullptr;
+  bool owned_ = false;
+};
+
+std::string megabytes(std::uint64_t bytes) { return fmt::format("{} MB", (bytes + (1u << 19)) >> 20); }
+
+struct Prepared {
+  ChainFile file;
+  BatchOptions options;
+  BatchPlan plan;
+};
+
+// Everything that must hold before the first image: settings, inputs, outputs, shard.
+Prepared prepare(const BatchArgs& a) {
+  Prepared p;
+  ChainFile& file = p.file;
+  BatchOptions& options = p.options;
+  file = load_chain_file(a.chain);
+  apply_environment(file);
+  static const char* const origins[] = {"--format", "--quality", "--preset", "--device", "--max-memory", "--max-pixels", "--on-error"};
+  for (std::size_t i = 0; i < a.settings.size(); ++i)
+    if (a.settings[i].second) apply_setting(file, a.settings[i].first, *a.settings[i].second, origins[i]);
+  if (a.fsync) file.output.fsync = true;
+
+  options.output_root = a.output;
+  options.output_template = a.output_template.value_or("");
+  options.walk.include = a.include;
+  options.walk.exclude = a.exclude;
+  options.walk.hidden = a.hidden;
+  options.walk.follow_symlinks = a.follow_symlinks;
+  options.walk.skip.push_back(a.output);  // a rerun must not take its own outputs as inputs
+  options.jobs = a.jobs;
+  options.threads = a.threads;
+  options.resume = a.resume;
+  options.timeout = std::chrono::milliseconds(static_cast<long long>(a.timeout * 1000));
+  options.shard = resolve_shard(a.shard, a.shard_count);
+  if (!a.no_cache) {
+    options.cache_dir = a.cache_dir ? fs::path(*a.cache_dir) : ResultCache::default_dir();
+    if (a.cache_size) {
+      auto bytes = parse_byte_size(*a.cache_size);
+      if (!bytes || *bytes == 0)
+        throw Error(ErrorCategory::config, fmt::format("--cache-size: expected a size such as 2GB, got \"{}\"", *a.cache_size));
+      options.cache_max_bytes = *bytes;
+    }
+  }
+
+  std::vector<fs::path> roots(a.inputs.begin(), a.inputs.end());
+  std::error_code ec;
+  for (const auto& root : roots)
+    if (fs::is_directory(root, ec) && fs::exists(a.output, ec) && fs::equivalent(root, a.output, ec))
+      throw Error(ErrorCategory::config,
+                  fmt::format("{}: the output folder is an input folder; write to another folder (one inside the "
+                              "input folder is fine: it is not walked)",
+                              a.output));
+  p.plan = plan_batch(file, find_inputs(roots, options.walk), options);
+  return p;
+}
+
+int run_batch_command(const BatchArgs& a) {
+  std::optional<Prepared> prepared;
+  try {
+    prepared = prepare(a);
+  } catch (const Error& e) {
+    // Whatever stops a batch from starting — a bad flag, chain or template, a missing input
+    // folder, an output folder that cannot be written — is the "could not start" code.
+    std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
+    return e.category() == ErrorCategory::internal ? 3 : 2;
+  }
+  const ChainFile& file = prepared->file;
+  BatchOptions& options = prepared->options;
+  const BatchPlan& plan = prepared->plan;
+
+  if (a.dry_run) {
+    for (const auto& item : plan.items)
+      std::cout << fmt::format("{} -> {}\n", item.input.path.string(), (options.output_root / item.output).string());
+    std::cerr << fmt::format("{} of {} inputs in this shard{}; nothing was processed (--dry-run)\n", plan.items.size(),
+                             plan.total_inputs,
+                             options.shard ? fmt::format(" ({}/{} from {})", options.shard->index, options.shard->count,
+                                                         options.shard->origin)
+                                           : "");
+    return 0;
+  }
+
+  ReportSink report(a.report);
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  Progress progress(plan.items.size(), !a.quiet && !a.no_progress && (a.progress || tty));
+  std::size_t failed = 0;
+  BatchSummary summary;
+  int signal = 0;
+  {
+    SignalWatcher signals;
+    options.stop = signals.stop();
+    options.abort = signals.abort();
+    summary = run_batch(file, plan, options, [&](const BatchRecord& r) {
+      if (r.status == BatchStatus::failed) {
+        ++failed;
+        if (!a.quiet) std::cerr << (tty ? "\r\033[K" : "") << fmt::format("imgpipe: {} error: {}\n", to_string(*r.error_category), r.error);
+      }
+      report.line(to_json_line(r));
+      progress.step(failed);
+    });
+    signal = signals.signal();
+  }
+  progress.finish();
+  report.line(to_json_line(summary));
+  if (!a.quiet) {
+    const std::size_t processed = summary.ok + summary.failed;
+    std::string extra;
+    if (summary.skipped) extra += fmt::format(", {} already done", summary.skipped);
+    if (summary.cache_hits) extra += fmt::format(", {} from cache", summary.cache_hits);
+    if (summary.cancelled) extra += fmt::format(", {} not finished", summary.cancelled);
+    std::cerr << fmt::format("Processed {} image{}, {} error{}{}, {:.0f} ms/image avg, peak {}\n", processed,
+                             processed == 1 ? "" : "s", summary.failed, summary.failed == 1 ? "" : "s", extra,
+                             summary.ms_per_image, megabytes(summary.peak_rss));
+  }
+  if (signal == SIGINT) return 130;
+  if (signal == SIGTERM) return 143;
+  return summary.failed > 0 || summary.cancelled > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+void add_batch_command(CLI::App& app, std::function<int()>& run) {
+  auto a = std::make_shared<BatchArgs>();
+  auto* cmd = app.add_subcommand(
+      "batch", "Run a chain over folders and files: imgpipe batch CHAIN --input DIR|FILE... --output DIR");
+  cmd->add_option("chain", a->chain, "YAML chain file")->required();
+  cmd->add_option("-i,--input", a->inputs, "Input folder or file (repeatable); folders are walked recursively")
+      ->required();
+  cmd->add_option("-o,--output", a->output, "Output folder")->required();
+  cmd->add_option("--output-template", a->output_template,
+                  "Output path under the folder: {relpath} {stem} {dir} {ext} {variant} {index} "
+                  "(default: output.path of the chain file, else {relpath}.{ext})");
+  cmd->add_option("--include", a->include, "Only files matching this glob (repeatable; default: image extensions)");
+  cmd->add_option("--exclude", a->exclude, "Skip files matching this glob (repeatable)");
+  cmd->add_flag("--hidden", a->hidden, "Also take files and folders whose names start with '.'");
+  cmd->add_flag("--follow-symlinks", a->follow_symlinks, "Follow symbolic links (loops are detected)");
+  cmd->add_option("-j,--jobs", a->jobs, "Images in flight (default: performance.parallel_images, else threads)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--threads", a->threads, "Worker threads in all (0 = all cores)")->check(CLI::Range(0, 1024));
+  const char* names[] = {"-f,--format", "--quality", "--preset", "--device", "--max-memory", "--max-pixels", "--on-error"};
+  const char* help[] = {"Output format: jpeg, png, webp, tiff (default: output.format, else the input's)",
+                        "Output quality 1..100 (JPEG, WebP)",
+                        "Quality preset: ultra, high, balanced, fast, draft",
+                        "auto, cpu, opencl, cuda",
+                        "Memory budget for the images in flight, e.g. 2GB",
+                        "Refuse inputs with more pixels",
+                        "continue (default: the chain file's on_error, else stop) or stop"};
+  for (std::size_t i = 0; i < a->settings.size(); ++i) cmd->add_option(names[i], a->settings[i].second, help[i]);
+  cmd->add_option("--timeout", a->timeout, "Give up on one image after this many seconds (0 = never)")
+      ->check(CLI::Range(0.0, 1e7));
+  cmd->add_flag("--resume", a->resume, "Skip inputs whose outputs a previous run finished (journal in the output folder)");
+  cmd->add_option("--report", a->report, "Write a JSON Lines report to this file (- = stdout)");
+  cmd->add_option("--shard", a->shard, "Process only shard I of N (I/N, from 0); default: from the job engine's environment");
+  cmd->add_option("--shard-count", a->shard_count, "Shard count with JOB_COMPLETION_INDEX (Kubernetes)")
+      ->check(CLI::Range(1, 1 << 30));
+  auto* cache_dir = cmd->add_option("--cache", a->cache_dir, "Result cache folder (default: $XDG_CACHE_HOME/imgpipe)");
+  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the result cache")->excludes(cache_dir);
+  cmd->add_option("--cache-size", a->cache_size, "Result cache size cap (default 2GiB)");
+  cmd->add_flag("--dry-run", a->dry_run, "List the inputs and outputs of this shard, then stop");
+  cmd->add_flag("--fsync", a->fsync, "Flush each output to disk before it is renamed into place");
+  auto* progress = cmd->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
+  cmd->add_flag("--no-progress", a->no_progress, "Never show progress")->excludes(progress);
+  cmd->callback([a, &app, &run] {
+    a->quiet = app.get_option("--quiet")->as<bool>();
+    run = [a] { return run_batch_command(*a); };
+  });
+}
+
+}  // namespace imgpipe::cli
