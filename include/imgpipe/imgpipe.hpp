@@ -20,4 +20,5 @@
 #include <imgpipe/operation.hpp>
 #include <imgpipe/palette.hpp>
 #include <imgpipe/params.hpp>
+#include <imgpipe/stream.hpp>
 #include <imgpipe/version.hpp>

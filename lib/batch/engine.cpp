@@ -13,6 +13,7 @@
 #include <imgpipe/batch.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
+#include <imgpipe/stream.hpp>
 #include <imgpipe/version.hpp>
 
 #include <algorithm>
@@ -296,7 +297,8 @@ struct Work {
   std::string cache_key;
   Image image;
   std::vector<CachedOutput> encoded;
-  bool done = false;  // nothing more to do but report
+  bool streamed = false;  // over the budget alone: streamed file to file, holding the whole budget
+  bool done = false;      // nothing more to do but report
 };
 
 void fail(Work& w, const Error& e) {
@@ -418,11 +420,19 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       const ImageInfo info = probe(w->item->input.path, file.context.limits);
       w->record.width = info.oriented_width();
       w->record.height = info.oriented_height();
-      const std::uint64_t need = estimate_working_set(file, info);
-      if (summary.memory_budget && need > summary.memory_budget)
-        throw Error(ErrorCategory::limit,
-                    fmt::format("{}: needs about {} MB to process, over the memory budget of {} MB (max_memory)",
-                                w->record.input, need >> 20, summary.memory_budget >> 20));
+      std::uint64_t need = estimate_working_set(file, info);
+      if (summary.memory_budget && need > summary.memory_budget) {
+        // Too large for the budget on its own: stream it, alone, if the chain allows.
+        std::string why;
+        if (!can_stream(file.chain, info, file.context.quality, &why))
+          throw Error(ErrorCategory::limit,
+                      fmt::format("{}: needs about {} MB to process, over the memory budget of {} MB (max_memory), "
+                                  "and the chain cannot stream ({})",
+                                  w->record.input, need >> 20, summary.memory_budget >> 20, why));
+        w->streamed = true;
+        w->record.strategy = "streamed";
+        need = summary.memory_budget;
+      }
       if (!governor.admit(need, options.stop))
         throw Error(ErrorCategory::cancelled, fmt::format("{}: not started: the batch was stopped", w->record.input));
       w->admitted = need;
@@ -433,6 +443,7 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
   auto decode = [&](Work* w) -> Work* {
     guarded(*w, [&] {
       w->begun = Clock::now();
+      if (w->streamed) return;
       w->bytes = read_bytes(w->item->input.path, file.context.limits);
       if (cache) {
         w->cache_key = ResultCache::key(w->bytes, chain_text,
@@ -456,6 +467,12 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       if (w->record.cache_hit) return;
       Context item_context = context;
       if (options.timeout.count() > 0) item_context.deadline = w->begun + options.timeout;
+      if (w->streamed) {
+        ChainFile streamed = file;
+        streamed.output = save_options(*w->item);
+        stream_file(streamed, w->item->input.path, root / w->item->output, item_context);
+        return;
+      }
       auto variants = file.chain.run_variants(w->image, item_context);
       w->image = {};
       const SaveOptions save = save_options(*w->item);
@@ -481,6 +498,13 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
   auto write = [&](Work* w) -> Work* {
     guarded(*w, [&] {
       std::vector<std::pair<std::string, std::uint64_t>> journal_outputs;
+      if (w->streamed) {
+        const fs::path target = root / w->item->output;
+        const auto size = fs::file_size(target);
+        w->record.outputs.push_back(target.string());
+        w->record.output_bytes = size;
+        journal_outputs.emplace_back(w->item->output.generic_string(), size);
+      }
       for (const auto& out : w->encoded) {
         const fs::path relative = variant_path(w->item->output, out.variant);
         const fs::path target = root / relative;

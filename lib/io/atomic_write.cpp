@@ -1,6 +1,8 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 
+#include "encoders.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,7 +17,7 @@
 
 namespace imgpipe {
 
-namespace {
+namespace detail {
 
 // The process umask without changing it (umask() would race with other threads).
 mode_t current_umask() {
@@ -25,6 +27,13 @@ mode_t current_umask() {
     if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
   return 022;
 }
+
+}  // namespace detail
+
+using detail::current_umask;
+
+namespace {
+
 
 [[noreturn]] void fail_io(const std::filesystem::path& path, const std::string& what) {
   throw Error(ErrorCategory::io, fmt::format("{}: {}", path.string(), what));

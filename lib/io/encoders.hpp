@@ -10,7 +10,15 @@
 #include <imgpipe/io.hpp>
 #include <opencv2/core/mat.hpp>
 
+#include <sys/types.h>
+
 namespace imgpipe::detail {
+
+// The process umask without changing it (umask() would race with other threads).
+mode_t current_umask();
+
+// WebP effort (libwebp's method 0..6) for a quality preset when none is set.
+int default_webp_method(QualityPreset preset);
 
 cv::Mat to_8bit(const cv::Mat& pixels);
 // Composites alpha onto an opaque background; images without alpha are returned as is.

@@ -148,7 +148,9 @@ std::vector<std::uint8_t> encode_png_vips(const Image& image, const SaveOptions&
                         });
 }
 
-std::vector<std::uint8_t> encode_tiff(const Image& image, const SaveOptions& options) {
+}  // namespace
+
+VipsForeignTiffCompression tiff_compression(const SaveOptions& options, bool sixteen_bit) {
   VipsForeignTiffCompression compression = VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE;
   if (options.tiff_compression == "none")
     compression = VIPS_FOREIGN_TIFF_COMPRESSION_NONE;
@@ -160,8 +162,15 @@ std::vector<std::uint8_t> encode_tiff(const Image& image, const SaveOptions& opt
     throw Error(ErrorCategory::config,
                 fmt::format("tiff compression: expected one of none, deflate, lzw, jpeg, got \"{}\"",
                             options.tiff_compression));
-  if (compression == VIPS_FOREIGN_TIFF_COMPRESSION_JPEG && image.bit_depth() == 16)
+  if (compression == VIPS_FOREIGN_TIFF_COMPRESSION_JPEG && sixteen_bit)
     throw Error(ErrorCategory::unsupported, "TIFF with JPEG compression cannot hold 16-bit pixels");
+  return compression;
+}
+
+namespace {
+
+std::vector<std::uint8_t> encode_tiff(const Image& image, const SaveOptions& options) {
+  const VipsForeignTiffCompression compression = tiff_compression(options, image.bit_depth() == 16);
   return save_with_vips(image.pixels, image, options, "TIFF",
                         [&](VipsImage* in, void** buffer, std::size_t* size) {
                           return vips_tiffsave_buffer(in, buffer, size, "compression", compression, "strip",

@@ -6,7 +6,15 @@
 
 #include <vips/vips.h>
 
+namespace imgpipe {
+struct SaveOptions;
+}
+
 namespace imgpipe::detail {
+
+// The TIFF compression SaveOptions names; Error(config) for an unknown one, Error(unsupported)
+// for JPEG compression of 16-bit pixels.
+VipsForeignTiffCompression tiff_compression(const SaveOptions& options, bool sixteen_bit);
 
 // Starts libvips once per process. Thread-safe. Disables libvips's operation cache, which
 // would otherwise keep decoded images alive between calls.

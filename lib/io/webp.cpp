@@ -14,9 +14,7 @@
 
 namespace imgpipe::detail {
 
-namespace {
-
-int default_method(QualityPreset preset) {
+int default_webp_method(QualityPreset preset) {
   switch (preset) {
     case QualityPreset::ultra: return 6;
     case QualityPreset::high: return 5;
@@ -26,6 +24,10 @@ int default_method(QualityPreset preset) {
   }
   return 4;
 }
+
+
+namespace {
+
 
 const char* describe(WebPEncodingError error) {
   switch (error) {
@@ -74,7 +76,7 @@ std::vector<std::uint8_t> encode_webp(const Image& image, const SaveOptions& opt
   const float quality = static_cast<float>(options.quality ? options.quality : 80);
   if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, quality))
     throw Error(ErrorCategory::internal, "libwebp version mismatch");
-  config.method = options.method >= 0 ? options.method : default_method(preset);
+  config.method = options.method >= 0 ? options.method : default_webp_method(preset);
   config.lossless = options.lossless ? 1 : 0;
   config.near_lossless = options.near_lossless;
   config.alpha_quality = options.alpha_quality;
