@@ -55,14 +55,13 @@ std::vector<std::uint8_t> pattern(std::size_t size, std::uint32_t seed) {
 // The documented key: XXH3-128 over the version, the chain, the settings and the input, each
 // preceded by its length as 8 little-endian bytes; the canonical (big-endian) digest in hex.
 std::string reference_key(std::span<const std::uint8_t> input, std::string_view chain,
-                          std::string_view settings) {
+                          std::string_view settings, std::string_view library = version()) {
   std::vector<std::uint8_t> message;
   auto field = [&](const void* data, std::size_t size) {
     for (int i = 0; i < 8; ++i) message.push_back(static_cast<std::uint8_t>(std::uint64_t{size} >> (8 * i)));
     const auto* begin = static_cast<const std::uint8_t*>(data);
     message.insert(message.end(), begin, begin + size);
   };
-  const std::string_view library = version();
   field(library.data(), library.size());
   field(chain.data(), chain.size());
   field(settings.data(), settings.size());
@@ -116,6 +115,9 @@ TEST(ResultCacheKey, IsXxh3Of128BitsOverLengthPrefixedFields) {
   EXPECT_EQ(key.find_first_not_of("0123456789abcdef"), std::string::npos) << key;
   EXPECT_EQ(key, reference_key(input, "resize width=100", R"({"format":"png"})"));
   EXPECT_EQ(ResultCache::key({}, "", ""), reference_key({}, "", ""));
+  // The library version is part of the key: the same input, chain and settings under another
+  // version would be another key, so an upgraded library never reuses older outputs.
+  EXPECT_NE(key, reference_key(input, "resize width=100", R"({"format":"png"})", "0.0.0-other"));
 }
 
 TEST(ResultCacheKey, ChangesWithEveryField) {
