@@ -191,7 +191,9 @@ struct BatchRecord {
   int width = 0, height = 0;         // of the input, upright
   std::uint64_t input_bytes = 0, output_bytes = 0;
   double ms = 0;                  // wall time for this input
-  std::string strategy;           // how it ran: "in-memory", "cache", "resume"
+  // How it ran: "in-memory", "streamed", "cache" or "resume"; an in-memory run adds the
+  // planner's choice for each analysis step ("in-memory; step 1: palette: scaled 512x341, k 10").
+  std::string strategy;
   bool cache_hit = false;
   std::optional<ErrorCategory> error_category;
   std::string error;  // the message, naming the file

@@ -7,6 +7,7 @@
 #include <string>
 #include <stop_token>
 #include <string_view>
+#include <vector>
 
 namespace imgpipe {
 
@@ -31,6 +32,15 @@ struct Limits {
   std::uint64_t max_file_bytes = 0;
 };
 
+// When whole-image analysis steps (palette, remove_background, complexity) analyse a reduced
+// copy, by the image's long side in pixels: below direct_below the image itself (direct), above
+// pyramid_above a reduced copy plus a full-resolution pass over uncertain pixels (pyramid),
+// in between a reduced copy (scaled). Where the two overlap, direct wins.
+struct PlanThresholds {
+  int direct_below = 800;
+  int pyramid_above = 2000;
+};
+
 struct Context {
   int threads = 0;  // 0 = all cores
   Device device = Device::automatic;
@@ -44,6 +54,11 @@ struct Context {
   // stop request with Error(cancelled). A step already running finishes first.
   std::chrono::steady_clock::time_point deadline{};  // default: none
   std::stop_token cancel;
+  PlanThresholds plan;
+  // Optional, not owned: a chain run appends one line for each analysis step it runs, such as
+  // "step 1: palette: scaled 512x341, k 10" or "step 2: complexity: direct, complexity 0.42", for
+  // reports. Not synchronised: give each concurrent run its own list.
+  std::vector<std::string>* strategies = nullptr;
 };
 
 }  // namespace imgpipe

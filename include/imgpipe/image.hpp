@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,9 @@ struct Image {
   // The same pixels as indices + colour table, when an operation knows them; dropped by
   // with_pixels() because new pixels no longer match.
   std::shared_ptr<const IndexedPixels> indexed;
+  // Values measured by analysis steps, by name ("complexity" in 0..1). They describe the
+  // image the step saw and travel with the image through later steps, for reports.
+  std::map<std::string, double> measures;
 
   Image() = default;
   explicit Image(cv::Mat p) : pixels(std::move(p)) {}
@@ -67,6 +71,7 @@ struct Image {
     out.exif = exif;
     out.icc = icc;
     out.orientation = orientation;
+    out.measures = measures;
     return out;
   }
 };

@@ -34,6 +34,35 @@ std::string_view to_string(Footprint footprint) noexcept;
 
 class PointProgram;  // internal: fusable per-pixel stages
 
+// How a whole-image analysis step runs (chosen by the planner, lib/plan/): `direct` analyses
+// the image itself; `scaled` analyses a copy shrunk (area averaging) to the analysis size and
+// applies the result at full resolution; `pyramid` does the same and then re-examines the
+// pixels where the result is uncertain (a boundary) at full resolution.
+enum class Strategy { direct, scaled, pyramid };
+std::string_view to_string(Strategy strategy) noexcept;
+std::optional<Strategy> parse_strategy(std::string_view text) noexcept;
+
+// What the planner chose for one analysis step on one image.
+struct AnalysisPlan {
+  Strategy strategy = Strategy::direct;
+  cv::Size full_size;      // the image apply() gets
+  cv::Size analysis_size;  // the image analyse() gets; full_size for direct
+};
+
+// What an analysis operation measured on the analysis image, applied to the full image.
+// Mirrors Operation: apply() for one output, fan_out() for named variants.
+class Analysis {
+ public:
+  virtual ~Analysis() = default;
+  virtual Image apply(const Image& full, const Context& context) const = 0;
+  virtual std::vector<std::pair<std::string, Image>> fan_out(const Image& /*full*/,
+                                                             const Context& /*context*/) const {
+    return {};
+  }
+  // What the analysis found, for the plan log and reports ("complexity 0.42"); may be "".
+  virtual std::string summary() const { return {}; }
+};
+
 class Operation {
  public:
   virtual ~Operation() = default;
@@ -72,6 +101,16 @@ class Operation {
   virtual bool append_point_stages(PointProgram& /*program*/, int /*channels*/,
                                    int /*depth*/) const {
     return false;
+  }
+
+  // Analysis operations (whole-image steps whose descriptor declares a `strategy`
+  // parameter): measure `analysis_image` — the image itself for Strategy::direct, a copy
+  // shrunk to plan.analysis_size otherwise — and return what applies the measurement to the
+  // full image. apply() and fan_out() of such an operation equal analysing the image directly.
+  // nullptr: not an analysis operation.
+  virtual std::unique_ptr<Analysis> analyse(const Image& /*analysis_image*/, const AnalysisPlan& /*plan*/,
+                                            const Context& /*context*/) const {
+    return nullptr;
   }
 
   // Geometry operations that resample the whole image: the size the content is resampled to

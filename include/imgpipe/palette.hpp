@@ -127,6 +127,7 @@ class Clustering {
 
  private:
   friend Clustering cluster(const Image&, const ClusterOptions&);
+  friend Clustering assign(const Image&, const Clustering&, const ClusterOptions&);
   Image source_;
   std::vector<Lab> centres_lab_;
   std::vector<Colour> centres_rgb_;
@@ -145,6 +146,13 @@ class Clustering {
 // high byte). An image with fewer distinct colours than k gets fewer clusters. k = 0 picks k from the data: the smallest k in 2..16 after which one more
 // cluster lowers the error by less than 10 %.
 Clustering cluster(const Image& image, const ClusterOptions& options = {});
+
+// The centres of `clustering` given to the pixels of `image`, each pixel its nearest centre
+// from its own colour — typically the full-resolution original of a reduced copy that was
+// clustered (the chain's scaled and pyramid strategies). Of `options` only mask, quality
+// (exact Lab at ultra), threads and monitor apply. Labels, fractions and mean_lab_error()
+// are `image`'s; strategy() and analysis_stride() are those of the clustering.
+Clustering assign(const Image& image, const Clustering& clustering, const ClusterOptions& options = {});
 
 struct DominantColour {
   Colour colour;

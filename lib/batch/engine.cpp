@@ -473,8 +473,11 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
         stream_file(streamed, w->item->input.path, root / w->item->output, item_context);
         return;
       }
+      std::vector<std::string> strategies;  // the planner's choice for each analysis step
+      item_context.strategies = &strategies;
       auto variants = file.chain.run_variants(w->image, item_context);
       w->image = {};
+      for (const auto& line : strategies) w->record.strategy += "; " + line;
       const SaveOptions save = save_options(*w->item);
       for (auto& v : variants) {
         auto bytes = encode(v.image, save, file.context.quality);

@@ -71,6 +71,11 @@ const std::vector<Setting>& settings() {
          [](ChainFile& f, const Value& v) { f.context.parallel_images = to_int(v); }},
         {"performance", choice_spec("quality", presets), "IMGPIPE_PRESET",
          [](ChainFile& f, const Value& v) { f.context.quality = *parse_quality_preset(v.as_string()); }},
+        // The planner's thresholds on the long side, in pixels (PlanThresholds).
+        {"performance", int_spec("analysis_direct_below", 0, 1e6), "IMGPIPE_ANALYSIS_DIRECT_BELOW",
+         [](ChainFile& f, const Value& v) { f.context.plan.direct_below = to_int(v); }},
+        {"performance", int_spec("analysis_pyramid_above", 0, 1e6), "IMGPIPE_ANALYSIS_PYRAMID_ABOVE",
+         [](ChainFile& f, const Value& v) { f.context.plan.pyramid_above = to_int(v); }},
         {"output", choice_spec("format", {"jpeg", "jpg", "png", "webp", "tiff", "tif"}), "IMGPIPE_FORMAT",
          [](ChainFile& f, const Value& v) {
            f.output.format = *parse_format(v.as_string());

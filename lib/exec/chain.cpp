@@ -1,6 +1,7 @@
 // Running a chain: steps in order, consecutive point operations fused into one pass, runs of
 // point and fixed-window steps on images larger than a tile computed tile by tile
-// (tiled.hpp), each step or run timed under the context's monitor, all inside a TBB arena of
+// (tiled.hpp), analysis steps on the image or a reduced copy as the planner says
+// (lib/plan/), each step or run timed under the context's monitor, all inside a TBB arena of
 // the context's threads.
 
 #include <imgpipe/chain.hpp>
@@ -12,10 +13,12 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 #include <tbb/task_arena.h>
 
 #include "../ops/point_program.hpp"
 #include "../ops/value_json.hpp"
+#include "../plan/planner.hpp"
 #include "tiled.hpp"
 
 namespace imgpipe {
@@ -103,6 +106,48 @@ std::size_t run_tiled_segment(std::span<const Step> rest, Image& current, const 
   return count;
 }
 
+using Fanned = std::vector<std::pair<std::string, Image>>;
+
+// An analysis step as the planner says: analysed on the image itself or on a copy shrunk with
+// area averaging (which keeps every pixel's colour in the average, unlike sampling), then
+// applied to the full image. Returns the step's variants, or none with `current` replaced.
+// The profile and the context's strategy list name the choice.
+Fanned run_analysis(const Step& step, Image& current, const Context& context) {
+  const AnalysisPlan plan = plan::plan_step(step, current.pixels.size(), context.quality, context.plan);
+  const std::string how = plan::describe(plan);
+  MaybeScope scope(context.monitor, fmt::format("{} ({})", step.label, how));
+  std::unique_ptr<Analysis> analysis;
+  if (plan.analysis_size == plan.full_size) {
+    MaybeScope analyse_scope(context.monitor, "analyse");
+    analysis = step.operation->analyse(current, plan, context);
+  } else {
+    Image reduced;
+    {
+      MaybeScope reduce_scope(context.monitor, "reduce");
+      cv::Mat pixels;
+      cv::resize(current.pixels, pixels, plan.analysis_size, 0, 0, cv::INTER_AREA);
+      reduced = current.with_pixels(std::move(pixels));
+    }
+    MaybeScope analyse_scope(context.monitor, "analyse");
+    analysis = step.operation->analyse(reduced, plan, context);
+  }
+  if (!analysis)
+    throw Error(ErrorCategory::internal,
+                fmt::format("{}: the operation declares a strategy but has no analysis", step.label));
+  Fanned fanned;
+  {
+    MaybeScope apply_scope(context.monitor, "apply");
+    fanned = analysis->fan_out(current, context);
+    if (fanned.empty()) current = analysis->apply(current, context);
+  }
+  if (context.strategies) {
+    std::string line = fmt::format("{}: {}", step.label, how);
+    if (const std::string summary = analysis->summary(); !summary.empty()) line += ", " + summary;
+    context.strategies->push_back(std::move(line));
+  }
+  return fanned;
+}
+
 }  // namespace
 
 std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, const std::string& name,
@@ -141,8 +186,10 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
       }
     }
     flush();
-    std::vector<std::pair<std::string, Image>> fanned;
-    {
+    Fanned fanned;
+    if (plan::is_analysis_step(step)) {
+      fanned = run_analysis(step, current, context);
+    } else {
       MaybeScope scope(context.monitor, step.label);
       fanned = step.operation->fan_out(current, context);
       if (fanned.empty()) current = step.operation->apply(current, context);

@@ -21,6 +21,7 @@ void register_builtin(Registry& registry) {
   register_remove_background(registry);
   register_vectorize(registry);
   register_dither(registry);
+  register_complexity(registry);
 }
 
 }  // namespace imgpipe::ops

@@ -25,5 +25,6 @@ void register_pop_art(Registry&);
 void register_remove_background(Registry&);
 void register_vectorize(Registry&);
 void register_dither(Registry&);
+void register_complexity(Registry&);
 
 }  // namespace imgpipe::ops

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 #include <optional>
 #include <regex>
 #include <set>
@@ -932,3 +933,32 @@ TEST(CliBatch, OutputFolderThatIsTheInputFolderIsRefused) {
   EXPECT_THAT(r.err, HasSubstr("output folder is an input folder"));
   EXPECT_FALSE(fs::exists(in / "a.webp"));
 }
+
+namespace {
+
+// The planner's choice for analysis steps reaches the report: a 1200-pixel photo is between
+// the direct and pyramid thresholds, so palette clusters a reduced copy; a 600-pixel one runs
+// direct.
+TEST(CliBatch, ReportNamesThePlannersStrategyForAnalysisSteps) {
+  test::TempDir dir;
+  const fs::path in = dir / "in";
+  fs::create_directories(in);
+  const Image photo = load(test::photo("shell-5120x2880.jpg"));
+  for (const auto& [name, width] : {std::pair{"large", 1200}, std::pair{"small", 600}}) {
+    cv::Mat pixels;
+    cv::resize(photo.pixels, pixels, cv::Size(width, width * 9 / 16), 0, 0, cv::INTER_AREA);
+    save_as(pixels, in / (std::string(name) + ".png"), Format::png);
+  }
+  const auto chain = write_chain(dir, "chain:\n  - palette: {colors: '#000000,#ffffff,#ff0000', name: bw}\n");
+  const auto report_path = dir / "report.jsonl";
+  const auto r = run_cli(batch(chain, {in}, dir / "out", {"--no-cache", "--report", report_path.string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto records = read_report(report_path).by_input();
+  const auto strategy = [&](const char* name) {
+    return records.at((in / (std::string(name) + ".png")).string()).at("strategy").get<std::string>();
+  };
+  EXPECT_THAT(strategy("large"), testing::StartsWith("in-memory; step 1: palette: scaled"));
+  EXPECT_THAT(strategy("small"), testing::StartsWith("in-memory; step 1: palette: direct"));
+}
+
+}  // namespace

@@ -83,6 +83,11 @@ const std::map<std::string, Drawer>& parameter_table() {
          const char* modes[] = {"colour", "replicate", "mirror"};
          return Draw{{{"size", pick(rng, 6)}, {"mode", modes[pick(rng, 3)]}}, false};
        }},
+      {"complexity",
+       [](std::mt19937& rng) {
+         const char* strategies[] = {"auto", "direct", "scaled"};
+         return Draw{{{"strategy", strategies[pick(rng, 3)]}}, false};
+       }},
       {"crop",
        [](std::mt19937&) {
          return Draw{{{"width", 1}, {"height", 1}}, false};

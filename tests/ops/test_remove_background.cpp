@@ -518,6 +518,27 @@ TEST_F(RemoveBackgroundModel, LogitsTwoClassesAndInvert) {
   test::config_error([&] { chain("sigmoid.onnx", {{"output_index", 1}}); });
 }
 
+TEST_F(RemoveBackgroundModel, PyramidSharpensTheNetworksEdge) {
+  // The network answers at 32 x 32 for a 128-pixel-wide image: its edge, scaled up 4 times, is
+  // soft. The pyramid pass learns colour models from that mask and decides the pixels near the
+  // edge again at full resolution, where red and blue meet at exactly x = 64.
+  const cv::Mat input = halves(3, CV_8U);
+  const auto error_to_truth = [&](const char* strategy) {
+    const cv::Mat out = chain("sigmoid.onnx", {{"strategy", strategy}}).run(Image(input), Context{}).pixels;
+    cv::Mat alpha, truth(input.size(), CV_8U, cv::Scalar(0)), diff;
+    cv::extractChannel(out, alpha, 3);
+    truth(cv::Rect(0, 0, 64, input.rows)).setTo(255);
+    cv::absdiff(alpha, truth, diff);
+    return cv::mean(diff)[0];
+  };
+  const double scaled = error_to_truth("scaled"), pyramid = error_to_truth("pyramid");
+  EXPECT_LT(pyramid, 0.5 * scaled) << pyramid << " vs " << scaled;
+  const auto [left, right] =
+      sides(chain("sigmoid.onnx", {{"strategy", "pyramid"}}).run(Image(input), Context{}).pixels);
+  EXPECT_GT(left, 0.98);
+  EXPECT_LT(right, 0.02);
+}
+
 TEST(RemoveBackground, FrameSeedFindsACentredSubject) {
   // A centred orange subject with a patch in the background's own blue-grey inside it (as a
   // white shirt against a white wall): seeded from the frame, the subject is found whole,

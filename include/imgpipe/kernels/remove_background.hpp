@@ -6,6 +6,7 @@
 // are CV_32FC1 in 0..1 (1 = foreground) at the input's size, or CV_8UC1 in 0..255 on request.
 
 #include <array>
+#include <imgpipe/operation.hpp>
 #include <imgpipe/params.hpp>
 #include <memory>
 #include <opencv2/core/mat.hpp>
@@ -60,23 +61,33 @@ class SegmentationModel {
 
 // How the foreground is found.
 //   classical: at analysis_size (long side; smaller images as they are, shrunk with
-//     INTER_AREA), pixels within `border` (a fraction of the short side) of the edge are
-//     probable background. A colour saliency — the CIELAB distance of each pixel to the
-//     nearest of eight k-means colours of that border band — marks distinct pixels as probable
-//     foreground (the centre third when nothing stands out). cv::grabCut refines this in
-//     `iterations` rounds on the candidates' bounding box plus a margin (outside it is
-//     background), shrunk to at most 64 Ki pixels to bound its cost. The random state is
+//     INTER_AREA; with strategy direct the image itself), pixels within `border` (a fraction
+//     of the short side) of the edge are probable background. A colour saliency — the CIELAB
+//     distance of each pixel to the nearest of eight k-means colours of that border band —
+//     marks distinct pixels as probable foreground (the centre third when nothing stands
+//     out). cv::grabCut refines this in `iterations` rounds on the candidates' bounding box
+//     plus a margin (outside it is background), shrunk to at most 64 Ki pixels at
+//     analysis_size 512 (the budget follows the analysed area) to bound its cost; with
+//     strategy direct it is not shrunk at all (about 1 s a megapixel). The random state is
 //     fixed, so an image always gives the same mask. The binary result is scaled to full size
 //     (linear) and refined with guided_filter on the luma, so edges follow the image. Subjects
 //     that share the colours of the border (a close-up filling the frame) are found only in
 //     part: this estimates "what differs from the surroundings", not objects.
 //   model: `model` gives the probability at its own resolution, scaled (linear) to full size
 //     and refined the same way.
+// With strategy pyramid, after scaling the mask up, the pixels near its edge (within the
+// grabCut-to-analysis scale factor, in analysis pixels, of it) are decided again at full
+// resolution: cv::grabCut runs on 32-pixel tiles that touch that band (with 12 pixels of
+// context), every pixel outside the band fixed to the reduced result, starting from the
+// reduced analysis's colour models and re-learning them from the tile's own pixels. Its cost
+// follows the length of the edge, not the image's area. (model mode first learns colour
+// models from the network's mask at the reduced size.)
 // The guided filter's radius is in full-size pixels; 0 picks 2 * the scale factor + 4 (at least
-// 4), enough to span the blocks of a scaled-up mask. An input alpha is multiplied in, so pixels
-// already transparent stay transparent.
+// 4), enough to span the blocks of a scaled-up mask (after the pyramid pass, the scale is 1).
+// An input alpha is multiplied in, so pixels already transparent stay transparent.
 struct ForegroundOptions {
-  int analysis_size = 512;                         // classical: long side analysed, 64..4096
+  Strategy strategy = Strategy::scaled;            // direct, scaled (at analysis_size) or pyramid; see above
+  int analysis_size = 512;                         // classical: long side analysed, 64..8192
   int iterations = 2;                              // classical: grabCut rounds, >= 1
   double border = 0.06;                            // classical: background band, fraction of the short side
   // classical: which pixels start as probable foreground. false: the salient ones (colours far

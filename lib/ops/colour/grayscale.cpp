@@ -3,6 +3,7 @@
 // colour channels, for outputs that must stay RGB.
 
 #include <array>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -21,15 +22,23 @@ void grayscale(cv::InputArray src, cv::OutputArray dst, const GrayscaleOptions& 
       options.weights == LumaWeights::rec601    ? std::array{0.299f, 0.587f, 0.114f}
       : options.weights == LumaWeights::average ? std::array{1 / 3.0f, 1 / 3.0f, 1 / 3.0f}
                                                 : std::array{0.2126f, 0.7152f, 0.0722f};
-  const int grey_channels = options.keep_channels ? 3 : 1;
-  const int out_channels = grey_channels + (alpha ? 1 : 0);
-  // cv::transform applies one row of weights per output channel, so alpha passes through as
-  // 1 * alpha, exactly.
-  cv::Mat m = cv::Mat::zeros(out_channels, src.channels(), CV_32F);
-  for (int r = 0; r < grey_channels; ++r)
-    for (int c = 0; c < 3; ++c) m.at<float>(r, c) = weights[static_cast<std::size_t>(c)];
-  if (alpha) m.at<float>(out_channels - 1, 3) = 1.0f;
-  cv::transform(src, dst, m);
+  // One output channel: cv::transform's per-pixel path, the same at every position (its SIMD
+  // path for 3 → 3 channels rounds the row's tail differently, so a tile would differ from the
+  // whole image by one level). Copies of the grey and the untouched alpha are merged after.
+  cv::Mat m = cv::Mat::zeros(1, src.channels(), CV_32F);
+  for (int c = 0; c < 3; ++c) m.at<float>(0, c) = weights[static_cast<std::size_t>(c)];
+  cv::Mat grey;
+  cv::transform(src, grey, m);
+  if (!options.keep_channels && !alpha) {
+    dst.assign(grey);
+    return;
+  }
+  std::vector<cv::Mat> planes(options.keep_channels ? 3 : 1, grey);
+  if (alpha) {
+    planes.emplace_back();
+    cv::extractChannel(src, planes.back(), 3);
+  }
+  cv::merge(planes, dst);
 }
 
 }  // namespace imgpipe::kernels

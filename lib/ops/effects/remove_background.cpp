@@ -1,6 +1,10 @@
 // remove_background: a foreground mask (classical: border colour model + saliency seeding
 // grabCut at a small analysis size; or an ONNX segmentation model), refined at full size with a
 // guided filter on the luma, then used as alpha or to composite over a colour or a blurred copy.
+//
+// An analysis step: the mask is the analysis, made on the image itself (direct: grabCut
+// decides every pixel), on a reduced copy (scaled) or on a reduced copy and then, near its
+// edge, again at full resolution (pyramid).
 
 #include <fmt/format.h>
 
@@ -18,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../analysis/strategy.hpp"
 #include "../builtin.hpp"
 #include "../../core/channels.hpp"
 #include "../pixels.hpp"
@@ -82,13 +87,17 @@ cv::Mat srgb_to_lab(const cv::Mat& rgb) {
   return lab;
 }
 
+// grabCut's pixel budget at analysis_size 512; it follows the analysed area.
 constexpr double kGrabCutPixels = 64 * 1024;
+constexpr int kBudgetSide = 512;
 
-// The classical estimate at the analysis size (CV_32FC1, 0..1), and how much coarser than
-// that size grabCut worked.
-struct Coarse {
+// What the analysis found at the analysed image's size: the mask (CV_32FC1, 0..1), how much
+// coarser than that size grabCut decided, and grabCut's colour models (empty when it did not
+// run), which the pyramid pass reuses at full resolution.
+struct Estimate {
   cv::Mat mask;
-  double scale = 1;
+  double cut_scale = 1;
+  cv::Mat background_model, foreground_model;
 };
 // Seeds this thread's cv::theRNG() (which cv::kmeans and cv::grabCut draw from) for its
 // lifetime, so the same image gives the same mask; the caller's state comes back after.
@@ -103,7 +112,8 @@ class FixedSeed {
   std::uint64_t saved_;
 };
 
-Coarse classical_mask(const cv::Mat& rgb, double border_fraction, int iterations, bool frame) {
+// `max_cut_pixels` bounds the pixels grabCut labels (0 = none: every pixel at its own size).
+Estimate classical_mask(const cv::Mat& rgb, double border_fraction, int iterations, bool frame, double max_cut_pixels) {
   const FixedSeed seed(0x5eed);
   const int band = std::max(2, static_cast<int>(std::lround(border_fraction * std::min(rgb.cols, rgb.rows))));
   const cv::Rect inner(band, band, rgb.cols - 2 * band, rgb.rows - 2 * band);
@@ -170,12 +180,12 @@ Coarse classical_mask(const cv::Mat& rgb, double border_fraction, int iterations
 
   // grabCut's cost grows with the pixels it labels (about 2 ms per thousand pixels and
   // iteration): it runs on the candidates' bounding box widened by a margin, everything
-  // outside which stays background, and that box is shrunk to at most kGrabCutPixels.
+  // outside which stays background, and that box is shrunk to at most max_cut_pixels.
   const int margin = std::max(band, std::max(rgb.cols, rgb.rows) / 10);
   cv::Rect roi = cv::boundingRect(mask == cv::GC_PR_FGD);
   roi = cv::Rect(roi.x - margin, roi.y - margin, roi.width + 2 * margin, roi.height + 2 * margin) &
         cv::Rect(0, 0, rgb.cols, rgb.rows);
-  const double shrink = std::min(1.0, std::sqrt(kGrabCutPixels / roi.area()));
+  const double shrink = max_cut_pixels > 0 ? std::min(1.0, std::sqrt(max_cut_pixels / roi.area())) : 1.0;
   const cv::Size cut_size(std::max(8, static_cast<int>(std::lround(roi.width * shrink))),
                           std::max(8, static_cast<int>(std::lround(roi.height * shrink))));
   cv::Mat cut_rgb = rgb(roi), cut_mask = mask(roi).clone();
@@ -188,10 +198,10 @@ Coarse classical_mask(const cv::Mat& rgb, double border_fraction, int iterations
   // grabCut fits five Gaussians to each side and fails with fewer samples than that; on so
   // small a region the seeds stand as they are.
   const int seeded = cv::countNonZero(cut_mask == cv::GC_PR_FGD);
-  if (seeded >= 16 && static_cast<int>(cut_mask.total()) - seeded >= 16) {
-    cv::Mat bgd, fgd;
-    cv::grabCut(cut_rgb, cut_mask, cv::Rect(), bgd, fgd, iterations, cv::GC_INIT_WITH_MASK);
-  }
+  Estimate estimate;
+  if (seeded >= 16 && static_cast<int>(cut_mask.total()) - seeded >= 16)
+    cv::grabCut(cut_rgb, cut_mask, cv::Rect(), estimate.background_model, estimate.foreground_model, iterations,
+                cv::GC_INIT_WITH_MASK);
   cv::Mat foreground, foreground_f;
   foreground = (cut_mask == cv::GC_FGD) | (cut_mask == cv::GC_PR_FGD);
   foreground.convertTo(foreground_f, CV_32F, 1.0 / 255.0);
@@ -201,7 +211,148 @@ Coarse classical_mask(const cv::Mat& rgb, double border_fraction, int iterations
     cv::resize(foreground_f, out_roi, roi.size(), 0, 0, cv::INTER_LINEAR);
   else
     foreground_f.copyTo(out_roi);
-  return {out, 1.0 / shrink};
+  estimate.mask = out;
+  estimate.cut_scale = 1.0 / shrink;
+  return estimate;
+}
+
+// model mode, pyramid: grabCut's colour models learned from the network's mask (one round at
+// the classical budget), so the full-resolution pass has the same models to decide with.
+void learn_colour_models(const cv::Mat& rgb, Estimate& estimate) {
+  const FixedSeed seed(0x5eed);
+  const double shrink = std::min(1.0, std::sqrt(kGrabCutPixels / static_cast<double>(rgb.total())));
+  const cv::Size size(std::max(8, static_cast<int>(std::lround(rgb.cols * shrink))),
+                      std::max(8, static_cast<int>(std::lround(rgb.rows * shrink))));
+  cv::Mat small_rgb, small_mask;
+  cv::resize(rgb, small_rgb, size, 0, 0, cv::INTER_AREA);
+  cv::resize(estimate.mask, small_mask, size, 0, 0, cv::INTER_AREA);
+  cv::Mat labels(size, CV_8U, cv::Scalar(cv::GC_PR_BGD));
+  labels.setTo(cv::GC_PR_FGD, small_mask >= 0.5f);
+  const int foreground = cv::countNonZero(labels == cv::GC_PR_FGD);
+  if (foreground < 16 || static_cast<int>(labels.total()) - foreground < 16) return;
+  cv::grabCut(small_rgb, labels, cv::Rect(), estimate.background_model, estimate.foreground_model, 1,
+              cv::GC_INIT_WITH_MASK);
+}
+
+// The image shrunk (area averaging) so its long side is `side`; as it is when not larger.
+cv::Mat shrink_to(const cv::Mat& src, int side) {
+  const int long_side = std::max(src.cols, src.rows);
+  if (long_side <= side) return src;
+  const double s = static_cast<double>(side) / long_side;
+  const cv::Size size(std::max(1, static_cast<int>(std::lround(src.cols * s))),
+                      std::max(1, static_cast<int>(std::lround(src.rows * s))));
+  cv::Mat out;
+  cv::resize(src, out, size, 0, 0, cv::INTER_AREA);
+  return out;
+}
+
+// The analysis: the mask of `analysed`, which is the image itself for direct and a copy shrunk
+// to options.analysis_size otherwise.
+Estimate estimate_foreground(const cv::Mat& analysed, const ForegroundOptions& options) {
+  if (options.model) {
+    Estimate estimate;
+    estimate.mask = options.model->predict(analysed);
+    if (options.strategy == Strategy::pyramid) {
+      cv::Mat at_mask_size;
+      cv::resize(rgb8(analysed), at_mask_size, estimate.mask.size(), 0, 0, cv::INTER_AREA);
+      learn_colour_models(at_mask_size, estimate);
+    }
+    return estimate;
+  }
+  const double side = static_cast<double>(options.analysis_size) / kBudgetSide;
+  const double budget = options.strategy == Strategy::direct ? 0.0 : kGrabCutPixels * side * side;
+  return classical_mask(rgb8(analysed), options.border, std::max(1, options.iterations), options.frame, budget);
+}
+
+// The pixels within `reach` analysis pixels of the mask's edge, at full size (CV_8UC1, 255).
+cv::Mat edge_band(const cv::Mat& coarse, int reach, cv::Size full) {
+  const cv::Mat decided = coarse >= 0.5f;
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * reach + 1, 2 * reach + 1));
+  cv::Mat grown, shrunk, band;
+  cv::dilate(decided, grown, kernel);
+  cv::erode(decided, shrunk, kernel);
+  cv::Mat small_band = grown != shrunk;
+  cv::resize(small_band, band, full, 0, 0, cv::INTER_NEAREST);
+  return band;
+}
+
+// pyramid: the pixels in `band` decided again at full resolution by grabCut on 64-pixel tiles
+// that touch the band, each grown by 16 pixels of context; every other pixel is fixed to
+// `decided`. In each tile grabCut starts from the analysis's colour models and re-learns them
+// from the tile's own full-resolution pixels (GC_EVAL) before it cuts: models learned on the
+// reduced copy have seen averaged colours, and full-resolution texture and noise fit them
+// badly. A tile without enough pixels of each side to learn from keeps `decided`. grabCut's
+// cost follows the pixels it is given, so it only sees the band's neighbourhood. Returns the
+// new decision (CV_8UC1, 0/255).
+cv::Mat decide_band(const cv::Mat& rgb, const cv::Mat& decided, const cv::Mat& band, const Estimate& estimate) {
+  constexpr int kTile = 32, kContext = 12, kLearnable = 64;
+  std::vector<cv::Rect> tiles;
+  const cv::Rect whole(0, 0, rgb.cols, rgb.rows);
+  for (int y = 0; y < rgb.rows; y += kTile)
+    for (int x = 0; x < rgb.cols; x += kTile) {
+      const cv::Rect core = cv::Rect(x, y, kTile, kTile) & whole;
+      if (cv::countNonZero(band(core)) > 0) tiles.push_back(core);
+    }
+  cv::Mat out = decided.clone();
+  cv::parallel_for_(cv::Range(0, static_cast<int>(tiles.size())), [&](const cv::Range& range) {
+    for (int t = range.start; t < range.end; ++t) {
+      const cv::Rect core = tiles[static_cast<std::size_t>(t)];
+      const cv::Rect grown =
+          cv::Rect(core.x - kContext, core.y - kContext, core.width + 2 * kContext, core.height + 2 * kContext) & whole;
+      cv::Mat labels(grown.size(), CV_8U);
+      int foreground = 0;
+      for (int y = 0; y < grown.height; ++y) {
+        const std::uint8_t* d = decided.ptr<std::uint8_t>(grown.y + y) + grown.x;
+        const std::uint8_t* b = band.ptr<std::uint8_t>(grown.y + y) + grown.x;
+        std::uint8_t* l = labels.ptr<std::uint8_t>(y);
+        for (int x = 0; x < grown.width; ++x) {
+          l[x] = static_cast<std::uint8_t>(b[x] ? (d[x] ? cv::GC_PR_FGD : cv::GC_PR_BGD) : (d[x] ? cv::GC_FGD : cv::GC_BGD));
+          foreground += d[x] ? 1 : 0;
+        }
+      }
+      if (foreground < kLearnable || static_cast<int>(labels.total()) - foreground < kLearnable) continue;
+      // grabCut updates the models it is given: each tile gets its own copies.
+      cv::Mat background = estimate.background_model.clone(), foreground_model = estimate.foreground_model.clone();
+      cv::grabCut(rgb(grown), labels, cv::Rect(), background, foreground_model, 1, cv::GC_EVAL);
+      const cv::Rect inner(core.x - grown.x, core.y - grown.y, core.width, core.height);
+      cv::Mat target = out(core);
+      const cv::Mat foreground_labels = (labels(inner) & 1) != 0;  // GC_FGD and GC_PR_FGD are odd
+      foreground_labels.copyTo(target);
+    }
+  });
+  return out;
+}
+
+// The analysis applied: the mask at full size, refined with the guided filter (and first, for
+// pyramid, near its edge by decide_band()); alpha multiplied in.
+cv::Mat finish_foreground(const cv::Mat& src, const Estimate& estimate, const ForegroundOptions& options, int depth) {
+  cv::Mat full;
+  cv::resize(estimate.mask, full, src.size(), 0, 0, cv::INTER_LINEAR);
+  double scale = estimate.cut_scale * std::max(static_cast<double>(src.cols) / estimate.mask.cols,
+                                               static_cast<double>(src.rows) / estimate.mask.rows);
+  if (options.strategy == Strategy::pyramid && scale > 1 && !estimate.foreground_model.empty()) {
+    const int reach = static_cast<int>(std::ceil(estimate.cut_scale));
+    const cv::Mat decided = decide_band(rgb8(src), full >= 0.5f, edge_band(estimate.mask, reach, src.size()), estimate);
+    decided.convertTo(full, CV_32F, 1.0 / 255.0);
+    scale = 1;  // the edge is now decided at full resolution
+  }
+  const int radius =
+      options.radius > 0 ? options.radius : std::max(4, static_cast<int>(std::ceil(2 * scale)) + 4);
+  cv::Mat mask;
+  guided_filter(luma(src), full, mask, radius, options.eps);
+  cv::min(cv::max(mask, 0.0), 1.0, mask);
+  if (ops::has_alpha(src)) {
+    cv::Mat alpha;
+    cv::extractChannel(src, alpha, src.channels() - 1);
+    alpha.convertTo(alpha, CV_32F, 1.0 / ops::max_value(src));
+    cv::multiply(mask, alpha, mask);
+  }
+  if (depth == CV_8U) {
+    cv::Mat eight;
+    mask.convertTo(eight, CV_8U, 255.0);
+    return eight;
+  }
+  return mask;
 }
 
 }  // namespace
@@ -224,44 +375,9 @@ void guided_filter(cv::InputArray guide, cv::InputArray src, cv::OutputArray dst
 cv::Mat foreground_mask(cv::InputArray src_array, const ForegroundOptions& options, int depth) {
   const cv::Mat src = src_array.getMat();
   if (src.empty()) throw Error(ErrorCategory::unsupported, "remove_background: empty image");
-  cv::Mat coarse;
-  double cut_scale = 1;  // grabCut's resolution relative to `coarse`
-  if (options.model) {
-    coarse = options.model->predict(src);
-  } else {
-    const int long_side = std::max(src.cols, src.rows);
-    cv::Mat analysed = src;
-    if (long_side > options.analysis_size) {
-      const double s = static_cast<double>(options.analysis_size) / long_side;
-      const cv::Size size(std::max(1, static_cast<int>(std::lround(src.cols * s))),
-                          std::max(1, static_cast<int>(std::lround(src.rows * s))));
-      cv::resize(src, analysed, size, 0, 0, cv::INTER_AREA);
-    }
-    const Coarse estimate = classical_mask(rgb8(analysed), options.border, std::max(1, options.iterations), options.frame);
-    coarse = estimate.mask;
-    cut_scale = estimate.scale;
-  }
-  cv::Mat full;
-  cv::resize(coarse, full, src.size(), 0, 0, cv::INTER_LINEAR);
-  const double scale = cut_scale * std::max(static_cast<double>(src.cols) / coarse.cols,
-                                            static_cast<double>(src.rows) / coarse.rows);
-  const int radius =
-      options.radius > 0 ? options.radius : std::max(4, static_cast<int>(std::ceil(2 * scale)) + 4);
-  cv::Mat mask;
-  guided_filter(luma(src), full, mask, radius, options.eps);
-  cv::min(cv::max(mask, 0.0), 1.0, mask);
-  if (ops::has_alpha(src)) {
-    cv::Mat alpha;
-    cv::extractChannel(src, alpha, src.channels() - 1);
-    alpha.convertTo(alpha, CV_32F, 1.0 / ops::max_value(src));
-    cv::multiply(mask, alpha, mask);
-  }
-  if (depth == CV_8U) {
-    cv::Mat eight;
-    mask.convertTo(eight, CV_8U, 255.0);
-    return eight;
-  }
-  return mask;
+  const bool reduce = !options.model && options.strategy != Strategy::direct;
+  const Estimate estimate = estimate_foreground(reduce ? shrink_to(src, options.analysis_size) : src, options);
+  return finish_foreground(src, estimate, options, depth);
 }
 
 void apply_foreground_mask(cv::InputArray src_array, cv::InputArray mask_array, cv::OutputArray dst,
@@ -366,14 +482,14 @@ std::string check_params(const Params& p) {
     if (!(std::abs(s) > 0)) return "remove_background.std: every value must be non-zero";
   if (p.text("mode") == "model" && p.text("model").empty())
     return "remove_background.model: mode \"model\" needs the path of an ONNX model";
-  return "";
+  return check_analysis_params(p, "remove_background");
 }
 
 class RemoveBackground final : public Operation {
  public:
   explicit RemoveBackground(const Params& p) {
     auto& fg = options_.foreground;
-    fg.analysis_size = static_cast<int>(p.integer("analysis_size"));
+    fg.analysis_size = static_cast<int>(p.integer("analysis_size"));  // 0: set per image from the plan
     fg.iterations = static_cast<int>(p.integer("iterations"));
     fg.border = p.number("border");
     fg.frame = p.text("seed") == "frame";
@@ -402,15 +518,46 @@ class RemoveBackground final : public Operation {
   // GrabCut's models, masks and float copies: measured at about 20 times the 8-bit RGB input.
   double scratch_factor() const override { return 24.0; }
 
-  Image apply(const Image& input, const Context&) const override {
-    cv::Mat out;
-    kernels::remove_background(input.pixels, out, options_);
-    return input.with_pixels(out);
+  std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan& plan,
+                                    const Context&) const override;
+
+  Image apply(const Image& input, const Context& context) const override {
+    const AnalysisPlan direct{Strategy::direct, input.pixels.size(), input.pixels.size()};
+    return analyse(input, direct, context)->apply(input, context);
   }
 
  private:
   kernels::RemoveBackgroundOptions options_;
 };
+
+// The mask found on the analysis image, applied to the full image.
+class MaskAnalysis final : public Analysis {
+ public:
+  MaskAnalysis(kernels::RemoveBackgroundOptions options, kernels::Estimate estimate)
+      : options_(std::move(options)), estimate_(std::move(estimate)) {}
+
+  Image apply(const Image& full, const Context&) const override {
+    const cv::Mat mask = kernels::finish_foreground(full.pixels, estimate_, options_.foreground, CV_32F);
+    cv::Mat out;
+    kernels::apply_foreground_mask(full.pixels, mask, out, options_);
+    return full.with_pixels(out);
+  }
+
+ private:
+  kernels::RemoveBackgroundOptions options_;
+  kernels::Estimate estimate_;
+};
+
+std::unique_ptr<Analysis> RemoveBackground::analyse(const Image& analysis_image, const AnalysisPlan& plan,
+                                                    const Context&) const {
+  if (analysis_image.empty()) throw Error(ErrorCategory::unsupported, "remove_background: empty image");
+  kernels::RemoveBackgroundOptions options = options_;
+  options.foreground.strategy = plan.strategy;
+  // The pixel budget of the reduced analysis follows the size it was reduced to.
+  options.foreground.analysis_size = std::max(plan.analysis_size.width, plan.analysis_size.height);
+  auto estimate = kernels::estimate_foreground(analysis_image.pixels, options.foreground);
+  return std::make_unique<MaskAnalysis>(std::move(options), std::move(estimate));
+}
 
 }  // namespace
 
@@ -433,8 +580,6 @@ void register_remove_background(Registry& registry) {
               spec::colour("background", "white", "Background colour for output: colour."),
               spec::number("blur", 12.0, 0.5, 200,
                            "Sigma of the background blur for output: blur, in pixels."),
-              spec::integer("analysis_size", 512, 64, 4096,
-                            "classical: long side of the image the foreground is estimated on."),
               spec::integer("iterations", 2, 1, 20, "classical: grabCut iterations."),
               spec::choice("seed", "saliency", {"saliency", "frame"},
                            "classical: where the foreground search starts: saliency (colours unlike the border's, anywhere) or frame (everything inside the border band but colours close to the border's: keeps more of a centred subject, as in most product and portrait photos)."),
@@ -456,6 +601,9 @@ void register_remove_background(Registry& registry) {
                             "model: which of the network's outputs is the mask (1x1xHxW probabilities or "
                             "logits; with C channels, channel 0 is background)."),
               spec::boolean("invert", false, "model: the network marks the background, not the foreground."),
+              strategy_spec("scaled, then the pixels near the mask's edge decided again at full resolution, by "
+                            "grabCut on tiles along that edge"),
+              analysis_size_spec(),
           },
       .create = [](const Params& p) { return std::make_unique<RemoveBackground>(p); },
       .check = check_params,

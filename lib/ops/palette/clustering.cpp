@@ -198,6 +198,86 @@ int choose_k(const std::vector<Bin>& bins, const Preset& p, const ClusterOptions
   return 16;
 }
 
+// Every pixel's nearest centre (labels in the order of `centres`; kMasked where the mask
+// leaves a pixel out), each cluster's share of the pixels, and the labels as palette indices.
+struct Assignment {
+  cv::Mat labels, indices;
+  std::vector<double> fractions;
+};
+
+Assignment assign_pixels(const Prepared& in, const std::vector<LabF>& centres, bool exact_lab) {
+  Assignment a;
+  const auto& converter = LabConverter::instance();
+  // Every pixel gets its nearest centre through a colour → cluster table over all 2^24
+  // colours, filled on first use: each distinct colour is converted to Lab once, however
+  // many pixels share it. The table is calloc'd, so pages no colour touches are never
+  // mapped, and keyed by histogram bin then the two low bits of each channel, so a bin's 64
+  // colours share a cache line. Entries hold label + 1 (0 = not yet known); two threads
+  // meeting an empty entry compute the same value, and relaxed atomics make that benign.
+  // At ultra colours convert with the exact double-precision formula, otherwise with the
+  // table-driven one (within 0.002 Lab units).
+  struct Free {
+    void operator()(std::uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::uint8_t[], Free> table(static_cast<std::uint8_t*>(std::calloc(std::size_t{1} << 24, 1)));
+  if (!table) throw std::bad_alloc();
+  std::vector<Lab> exact_centres;
+  for (const auto& centre : centres) exact_centres.push_back({centre.L, centre.a, centre.b});
+  const auto nearest_colour = [&](const std::uint8_t* p) {
+    if (!exact_lab) return palette::nearest(converter(p[0], p[1], p[2]), centres);
+    const Lab lab = srgb_to_lab({p[0], p[1], p[2], 255});
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < exact_centres.size(); ++i)
+      if (lab_distance2(lab, exact_centres[i]) < lab_distance2(lab, exact_centres[best])) best = i;
+    return static_cast<int>(best);
+  };
+  const auto lookup = [&](const std::uint8_t* p) {
+    const std::size_t key = static_cast<std::size_t>(bin_of(p)) << 6 |
+                            static_cast<std::size_t>((p[0] & 3) << 4 | (p[1] & 3) << 2 | (p[2] & 3));
+    std::atomic_ref<std::uint8_t> entry(table[key]);
+    std::uint8_t label = entry.load(std::memory_order_relaxed);
+    if (label == 0) {
+      label = static_cast<std::uint8_t>(nearest_colour(p) + 1);
+      entry.store(label, std::memory_order_relaxed);
+    }
+    return static_cast<std::uint8_t>(label - 1);
+  };
+  a.labels.create(in.rgb.size(), CV_8UC1);
+  const std::size_t kc = centres.size();
+  tbb::combinable<std::vector<std::uint64_t>> counts([kc] { return std::vector<std::uint64_t>(kc); });
+  tbb::parallel_for(tbb::blocked_range<int>(0, in.rgb.rows, 8), [&](const tbb::blocked_range<int>& r) {
+    auto& count = counts.local();
+    for (int y = r.begin(); y < r.end(); ++y) {
+      const std::uint8_t* p = in.rgb.ptr<std::uint8_t>(y);
+      const std::uint8_t* m = in.mask.empty() ? nullptr : in.mask.ptr<std::uint8_t>(y);
+      std::uint8_t* out = a.labels.ptr<std::uint8_t>(y);
+      for (int x = 0; x < in.rgb.cols; ++x, p += 3) {
+        if (m && !m[x]) {
+          out[x] = kMasked;
+          continue;
+        }
+        const std::uint8_t label = lookup(p);
+        out[x] = label;
+        ++count[label];
+      }
+    }
+  });
+  std::vector<std::uint64_t> total(kc);
+  counts.combine_each([&](const std::vector<std::uint64_t>& v) {
+    for (std::size_t i = 0; i < kc; ++i) total[i] += v[i];
+  });
+  const double n = static_cast<double>(std::accumulate(total.begin(), total.end(), std::uint64_t{0}));
+  for (auto t : total) a.fractions.push_back(n > 0 ? static_cast<double>(t) / n : 0.0);
+  if (n < static_cast<double>(a.labels.total())) {
+    cv::Mat to_index(1, 256, CV_8U);
+    for (int v = 0; v < 256; ++v) to_index.at<std::uint8_t>(v) = static_cast<std::uint8_t>(v == kMasked ? static_cast<int>(kc) : v);
+    cv::LUT(a.labels, to_index, a.indices);
+  } else {
+    a.indices = a.labels;
+  }
+  return a;
+}
+
 }  // namespace
 
 Clustering cluster(const Image& image, const ClusterOptions& options) {
@@ -246,77 +326,38 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
       c.centres_rgb_.push_back(lab_to_srgb(lab));
     }
 
-    // Full-resolution assignment: through a bin → cluster table, or exactly per pixel.
-    const auto& converter = LabConverter::instance();
-    // Every pixel gets its nearest centre through a colour → cluster table over all 2^24
-    // colours, filled on first use: each distinct colour is converted to Lab once, however
-    // many pixels share it. The table is calloc'd, so pages no colour touches are never
-    // mapped, and keyed by histogram bin then the two low bits of each channel, so a bin's 64
-    // colours share a cache line. Entries hold label + 1 (0 = not yet known); two threads
-    // meeting an empty entry compute the same value, and relaxed atomics make that benign.
-    // At ultra colours convert with the exact double-precision formula, otherwise with the
-    // table-driven one (within 0.002 Lab units).
-    struct Free {
-      void operator()(std::uint8_t* p) const { std::free(p); }
-    };
-    std::unique_ptr<std::uint8_t[], Free> table(static_cast<std::uint8_t*>(std::calloc(std::size_t{1} << 24, 1)));
-    if (!table) throw std::bad_alloc();
-    std::vector<Lab> exact_centres;
-    for (const auto& centre : centres) exact_centres.push_back({centre.L, centre.a, centre.b});
-    const auto nearest_colour = [&](const std::uint8_t* p) {
-      if (!preset.exact_lab) return palette::nearest(converter(p[0], p[1], p[2]), centres);
-      const Lab lab = srgb_to_lab({p[0], p[1], p[2], 255});
-      std::size_t best = 0;
-      for (std::size_t i = 1; i < exact_centres.size(); ++i)
-        if (lab_distance2(lab, exact_centres[i]) < lab_distance2(lab, exact_centres[best])) best = i;
-      return static_cast<int>(best);
-    };
-    const auto lookup = [&](const std::uint8_t* p) {
-      const std::size_t key = static_cast<std::size_t>(bin_of(p)) << 6 |
-                              static_cast<std::size_t>((p[0] & 3) << 4 | (p[1] & 3) << 2 | (p[2] & 3));
-      std::atomic_ref<std::uint8_t> entry(table[key]);
-      std::uint8_t label = entry.load(std::memory_order_relaxed);
-      if (label == 0) {
-        label = static_cast<std::uint8_t>(nearest_colour(p) + 1);
-        entry.store(label, std::memory_order_relaxed);
-      }
-      return static_cast<std::uint8_t>(label - 1);
-    };
-    c.labels_.create(in.rgb.size(), CV_8UC1);
-    const std::size_t kc = centres.size();
-    tbb::combinable<std::vector<std::uint64_t>> counts([kc] { return std::vector<std::uint64_t>(kc); });
-    tbb::parallel_for(tbb::blocked_range<int>(0, in.rgb.rows, 8), [&](const tbb::blocked_range<int>& r) {
-      auto& count = counts.local();
-      for (int y = r.begin(); y < r.end(); ++y) {
-        const std::uint8_t* p = in.rgb.ptr<std::uint8_t>(y);
-        const std::uint8_t* m = in.mask.empty() ? nullptr : in.mask.ptr<std::uint8_t>(y);
-        std::uint8_t* out = c.labels_.ptr<std::uint8_t>(y);
-        for (int x = 0; x < in.rgb.cols; ++x, p += 3) {
-          if (m && !m[x]) {
-            out[x] = kMasked;
-            continue;
-          }
-          const std::uint8_t label = lookup(p);
-          out[x] = label;
-          ++count[label];
-        }
-      }
-    });
-    std::vector<std::uint64_t> total(kc);
-    counts.combine_each([&](const std::vector<std::uint64_t>& v) {
-      for (std::size_t i = 0; i < kc; ++i) total[i] += v[i];
-    });
-    const double n = static_cast<double>(std::accumulate(total.begin(), total.end(), std::uint64_t{0}));
-    for (auto t : total) c.fractions_.push_back(n > 0 ? static_cast<double>(t) / n : 0.0);
-    if (n < static_cast<double>(c.labels_.total())) {
-      cv::Mat to_index(1, 256, CV_8U);
-      for (int v = 0; v < 256; ++v) to_index.at<std::uint8_t>(v) = static_cast<std::uint8_t>(v == kMasked ? static_cast<int>(kc) : v);
-      cv::LUT(c.labels_, to_index, c.indices_);
-    } else {
-      c.indices_ = c.labels_;
-    }
+    const Assignment assigned = assign_pixels(in, centres, preset.exact_lab);
+    c.labels_ = assigned.labels;
+    c.indices_ = assigned.indices;
+    c.fractions_ = assigned.fractions;
     c.encode_cache_ = new_encode_cache();
 
+    return c;
+  };
+  if (options.threads <= 0) return body();
+  tbb::task_arena arena(options.threads);
+  return arena.execute(body);
+}
+
+Clustering assign(const Image& image, const Clustering& clustering, const ClusterOptions& options) {
+  auto body = [&] {
+    MaybeScope scope(options.monitor, "assignment");
+    const Prepared in = prepare(image, options.mask);
+    std::vector<LabF> centres;  // the k-means centres exactly: they were floats before
+    for (const Lab& lab : clustering.centres_lab_)
+      centres.push_back({static_cast<float>(lab.L), static_cast<float>(lab.a), static_cast<float>(lab.b)});
+    Clustering c;
+    c.source_ = image;
+    c.centres_lab_ = clustering.centres_lab_;
+    c.centres_rgb_ = clustering.centres_rgb_;
+    c.iterations_ = clustering.iterations_;
+    c.strategy_ = clustering.strategy_;
+    c.analysis_stride_ = clustering.analysis_stride_;
+    const Assignment assigned = assign_pixels(in, centres, preset_for(options.quality).exact_lab);
+    c.labels_ = assigned.labels;
+    c.indices_ = assigned.indices;
+    c.fractions_ = assigned.fractions;
+    c.encode_cache_ = new_encode_cache();
     return c;
   };
   if (options.threads <= 0) return body();

@@ -1,19 +1,46 @@
 // palette: cluster the image's colours once, then recolour it with each palette — one named
 // variant per palette. Palette files and mask images are read when the chain is built.
+//
+// An analysis step: the clustering is the analysis, on the image itself (direct, every pixel
+// sampled) or on a reduced copy (scaled); the palettes are then applied at full resolution,
+// each pixel given its nearest centre from its own colour. So pyramid has no uncertain pixels
+// to revisit and is the same as scaled.
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/palette.hpp>
 
+#include "../analysis/strategy.hpp"
 #include "../builtin.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::ops {
 
 namespace {
+
+class PaletteOp;
+
+class PaletteAnalysis final : public Analysis {
+ public:
+  PaletteAnalysis(const PaletteOp& op, Clustering clustering, bool direct)
+      : op_(op), clustering_(std::move(clustering)), direct_(direct) {}
+
+  std::vector<std::pair<std::string, Image>> fan_out(const Image& full, const Context& context) const override;
+  Image apply(const Image& full, const Context& context) const override {
+    auto variants = fan_out(full, context);
+    return std::move(variants.front().second);
+  }
+  std::string summary() const override { return fmt::format("k {}", clustering_.k()); }
+
+ private:
+  const PaletteOp& op_;
+  Clustering clustering_;
+  bool direct_;
+};
 
 class PaletteOp final : public Operation {
  public:
@@ -41,8 +68,28 @@ class PaletteOp final : public Operation {
 
   std::size_t variant_count() const override { return palettes_.empty() ? 1 : palettes_.size(); }
 
+  std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan& plan,
+                                    const Context& context) const override {
+    ClusterOptions options = options_for(analysis_image, plan.full_size, context);
+    // Direct means the image itself, every pixel in the histogram: one pass more or less
+    // costs about what the area-averaged copy does, so there is no reason to sample.
+    const bool direct = analysis_image.pixels.size() == plan.full_size;
+    if (direct) options.analysis_stride = 1;
+    return std::make_unique<PaletteAnalysis>(*this, cluster(analysis_image, options), direct);
+  }
+
   std::vector<std::pair<std::string, Image>> fan_out(const Image& input, const Context& context) const override {
-    const Clustering clustering = cluster(input, options_for(input, context));
+    const AnalysisPlan direct{Strategy::direct, input.pixels.size(), input.pixels.size()};
+    return analyse(input, direct, context)->fan_out(input, context);
+  }
+
+  Image apply(const Image& input, const Context& context) const override {
+    auto variants = fan_out(input, context);
+    return std::move(variants.front().second);
+  }
+
+  // The variants of a clustering whose labels are the image's.
+  std::vector<std::pair<std::string, Image>> variants(const Clustering& clustering) const {
     std::vector<std::pair<std::string, Image>> out;
     if (centres_) {
       out.emplace_back("centers", clustering.apply_centres(apply_));
@@ -52,28 +99,30 @@ class PaletteOp final : public Operation {
     return out;
   }
 
-  Image apply(const Image& input, const Context& context) const override {
-    auto variants = fan_out(input, context);
-    return std::move(variants.front().second);
-  }
-
- private:
-  ClusterOptions options_for(const Image& input, const Context& context) const {
+  // Options for clustering `image`, a copy of an image of `full` size (masks given for the
+  // full size are reduced with area averaging, then half-covered pixels count).
+  ClusterOptions options_for(const Image& image, cv::Size full, const Context& context) const {
     ClusterOptions o;
     o.k = k_;
     o.seed = seed_;
     o.quality = context.quality;
     if (!mask_.empty()) {
-      if (mask_.size() != input.pixels.size())
+      if (mask_.size() != full)
         throw Error(ErrorCategory::config, fmt::format("palette: mask {} is {}x{} but {} is {}x{}", mask_source_,
-                                                       mask_.cols, mask_.rows, input.source, input.width(), input.height()));
+                                                       mask_.cols, mask_.rows, image.source, full.width, full.height));
       o.mask = mask_;
-    } else if (!use_alpha_ && input.has_alpha()) {
-      o.mask = cv::Mat(input.pixels.size(), CV_8UC1, cv::Scalar(255));  // "none": alpha ignored
+      if (image.pixels.size() != full) {
+        cv::Mat reduced;
+        cv::resize(mask_ != 0, reduced, image.pixels.size(), 0, 0, cv::INTER_AREA);
+        o.mask = reduced >= 128;
+      }
+    } else if (!use_alpha_ && image.has_alpha()) {
+      o.mask = cv::Mat(image.pixels.size(), CV_8UC1, cv::Scalar(255));  // "none": alpha ignored
     }
     return o;
   }
 
+ private:
   int k_;
   std::uint64_t seed_;
   std::vector<Palette> palettes_;
@@ -83,6 +132,11 @@ class PaletteOp final : public Operation {
   std::string mask_source_;
   cv::Mat mask_;
 };
+
+std::vector<std::pair<std::string, Image>> PaletteAnalysis::fan_out(const Image& full, const Context& context) const {
+  if (direct_) return op_.variants(clustering_);
+  return op_.variants(assign(full, clustering_, op_.options_for(full, full.pixels.size(), context)));
+}
 
 }  // namespace
 
@@ -105,12 +159,14 @@ void register_palette(Registry& registry) {
               spec::choice("masked", "keep", {"keep", "transparent", "fill"}, "What left-out pixels become."),
               spec::colour("fill", "white", "Colour of left-out pixels with masked: fill."),
               spec::integer("seed", 12345, 0, 2147483647, "Seed of the k-means++ initialisation; the same seed gives the same output."),
+              strategy_spec("here the same as scaled: every pixel is assigned its cluster from its own colour at full resolution, so none is uncertain"),
+              analysis_size_spec(),
           },
       .create = [](const Params& p) { return std::make_unique<PaletteOp>(p); },
       .check =
           [](const Params& p) -> std::string {
         if (p.has("palettes") == p.has("colors")) return "give exactly one of palettes or colors";
-        return "";
+        return check_analysis_params(p, "palette");
       },
   });
 }

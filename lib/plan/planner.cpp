@@ -1,0 +1,70 @@
+#include "planner.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "../ops/analysis/strategy.hpp"
+
+namespace imgpipe::plan {
+
+namespace {
+
+int long_side(cv::Size size) { return std::max(size.width, size.height); }
+
+}  // namespace
+
+bool is_analysis_step(const Step& step) {
+  return step.descriptor && step.descriptor->footprint == Footprint::global &&
+         step.descriptor->find_param(ops::kStrategyParam) != nullptr;
+}
+
+int analysis_side(const Step& step, QualityPreset quality) {
+  if (is_analysis_step(step) && step.descriptor->find_param(ops::kAnalysisSizeParam)) {
+    if (const auto given = step.params.optional_integer(ops::kAnalysisSizeParam); given && *given > 0)
+      return static_cast<int>(*given);
+  }
+  switch (quality) {
+    case QualityPreset::draft: return 256;
+    case QualityPreset::fast: return 384;
+    case QualityPreset::balanced: return 512;
+    case QualityPreset::high:
+    case QualityPreset::ultra: return 1024;
+  }
+  return 512;
+}
+
+Strategy choose_strategy(const Step& step, cv::Size image, QualityPreset quality, const PlanThresholds& thresholds) {
+  if (!is_analysis_step(step)) return Strategy::direct;
+  if (const auto forced = parse_strategy(step.params.text(ops::kStrategyParam))) return *forced;
+  if (quality == QualityPreset::ultra) return Strategy::direct;
+  const int side = long_side(image);
+  if (side < thresholds.direct_below) return Strategy::direct;
+  if (side <= analysis_side(step, quality)) return Strategy::direct;
+  return side > thresholds.pyramid_above ? Strategy::pyramid : Strategy::scaled;
+}
+
+cv::Size analysis_size(const Step& step, cv::Size image, Strategy strategy, QualityPreset quality) {
+  const int side = long_side(image);
+  const int target = analysis_side(step, quality);
+  if (strategy == Strategy::direct || target >= side) return image;
+  const double scale = static_cast<double>(target) / side;
+  const auto scaled = [&](int length) { return std::max(1, static_cast<int>(std::lround(length * scale))); };
+  return {scaled(image.width), scaled(image.height)};
+}
+
+AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality, const PlanThresholds& thresholds) {
+  AnalysisPlan plan;
+  plan.strategy = choose_strategy(step, image, quality, thresholds);
+  plan.full_size = image;
+  plan.analysis_size = analysis_size(step, image, plan.strategy, quality);
+  return plan;
+}
+
+std::string describe(const AnalysisPlan& plan) {
+  if (plan.strategy == Strategy::direct) return "direct";
+  return fmt::format("{} {}x{}", to_string(plan.strategy), plan.analysis_size.width, plan.analysis_size.height);
+}
+
+}  // namespace imgpipe::plan
