@@ -14,6 +14,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   libvips-tools imagemagick hyperfine python3 python3-opencv python3-numpy python3-onnx
+  time  # GNU time: peak RSS of whole commands in the benchmark scripts
   # OpenCL on the CPU (PoCL): the opencl.ops.* tests run the kernels' cv::UMat cases through it
   pocl-opencl-icd ocl-icd-opencl-dev
 )
