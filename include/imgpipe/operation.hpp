@@ -61,6 +61,10 @@ class Analysis {
   }
   // What the analysis found, for the plan log and reports ("complexity 0.42"); may be "".
   virtual std::string summary() const { return {}; }
+  // Whether apply() gives each pixel from that pixel's own value alone, on any image of the
+  // analysed one's layout: then it may run on regions of an image that is never whole in
+  // memory (streaming), each region wrapped as an Image. fan_out() results are not covered.
+  virtual bool pointwise() const { return false; }
 };
 
 class Operation {
@@ -112,6 +116,11 @@ class Operation {
                                             const Context& /*context*/) const {
     return nullptr;
   }
+
+  // Analysis operations: whether every Analysis that analyse() returns is pointwise(). Known
+  // before any pixel is analysed, so that a streaming executor can decide to analyse a
+  // thumbnail and apply the result region by region.
+  virtual bool streams_analysis() const { return false; }
 
   // Geometry operations that resample the whole image: the size the content is resampled to
   // for an input size (before any crop or padding). Lets a chain that starts with a

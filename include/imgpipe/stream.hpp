@@ -11,8 +11,12 @@
 // are those of the in-memory chain (point steps exactly; filters up to float rounding).
 // Geometry steps map to region operations with the same semantics: crop, horizontal flip,
 // and resize when it shrinks with area averaging (the default kernel at the balanced and
-// fast presets). Memory is about tile size × threads, not image size; the exception is WebP
-// output, whose encoder takes the whole picture at once (4 bytes a pixel).
+// fast presets). An analysis step whose result applies pixel by pixel (complexity; palette
+// with one palette and no mask file) is analysed on a shrink-on-load thumbnail of the input
+// and applied to each region; its measure can differ slightly from the in-memory run's,
+// which shrinks with area averaging. Memory is about tile size × threads, not image size;
+// the exception is WebP output, whose encoder takes the whole picture at once (4 bytes a
+// pixel).
 
 #include <filesystem>
 #include <imgpipe/chain.hpp>
@@ -24,8 +28,10 @@ namespace imgpipe {
 
 // Whether every step of the chain can run on regions of a large 8-bit RGB input: point
 // steps, neighbourhood steps whose window is local (Operation::tileable), crop, horizontal
-// flip, auto_orient (the loader has applied the orientation) and area downscales. When not,
-// `why` (if given) names the first step that cannot and says why.
+// flip, auto_orient (the loader has applied the orientation), area downscales, and analysis
+// steps that stream their analysis (Operation::streams_analysis) when only point steps (and
+// auto_orient) come before them. When not, `why` (if given) names the first step that
+// cannot and says why.
 bool can_stream(const Chain& chain, std::string* why = nullptr);
 
 // The same for one input as its header describes it: its size decides what a resize or a
@@ -38,7 +44,10 @@ bool can_stream(const Chain& chain, const ImageInfo& input, QualityPreset qualit
 // image: sequential decode (failing on truncated data as load() does), converted to 8- or
 // 16-bit sRGB like load(), the steps as region operations, encoded with the chain file's
 // output options (file.output; the format must be set there) into a temporary file in the
-// output's folder that is renamed into place only when complete. The pixel limit is not
+// output's folder that is renamed into place only when complete. Analysis steps analyse a
+// thumbnail at the planner's analysis size for the whole image (the scaled size where the
+// planner would analyse the image itself) and add their line to context.strategies, marked
+// "thumbnail"; the image's measures are not kept. The pixel limit is not
 // applied (streaming is how an image over it is processed once the limit is raised);
 // context.limits.max_file_bytes is. context.threads > 0 sets libvips's worker count.
 // Throws Error naming the file: unsupported when a step cannot stream, decode/io on bad

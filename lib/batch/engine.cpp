@@ -467,17 +467,21 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       if (w->record.cache_hit) return;
       Context item_context = context;
       if (options.timeout.count() > 0) item_context.deadline = w->begun + options.timeout;
+      std::vector<std::string> strategies;  // the planner's choice for each analysis step
+      item_context.strategies = &strategies;
+      auto note_strategies = [&] {
+        for (const auto& line : strategies) w->record.strategy += "; " + line;
+      };
       if (w->streamed) {
         ChainFile streamed = file;
         streamed.output = save_options(*w->item);
         stream_file(streamed, w->item->input.path, root / w->item->output, item_context);
+        note_strategies();
         return;
       }
-      std::vector<std::string> strategies;  // the planner's choice for each analysis step
-      item_context.strategies = &strategies;
       auto variants = file.chain.run_variants(w->image, item_context);
       w->image = {};
-      for (const auto& line : strategies) w->record.strategy += "; " + line;
+      note_strategies();
       const SaveOptions save = save_options(*w->item);
       for (auto& v : variants) {
         auto bytes = encode(v.image, save, file.context.quality);

@@ -2,6 +2,8 @@
 // neighbourhood steps, area downscales, crops, mirrors), each stage becomes a lazy libvips
 // image, and the encoder's sink pulls tiles through them while the decoder reads the input
 // top to bottom. No stage ever holds more than the tile it is asked for plus its halo.
+// An analysis step whose result applies pixel by pixel (Analysis::pointwise) is analysed on a
+// shrink-on-load thumbnail first and then applied to each region like a point step.
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -32,6 +34,7 @@
 #include "../io/vips_util.hpp"
 #include "../ops/pixels.hpp"
 #include "../ops/point_program.hpp"
+#include "../plan/planner.hpp"
 
 namespace imgpipe {
 
@@ -50,10 +53,12 @@ struct PixelLayout {
   bool operator==(const PixelLayout&) const = default;
 };
 
-// One step of a run as it executes on a region: fused point stages, or an operation.
+// One step of a run as it executes on a region: fused point stages, an operation, or an
+// analysis step's pointwise result (set once the thumbnail has been analysed).
 struct Piece {
   std::shared_ptr<PointProgram> program;
   const Step* step = nullptr;
+  const Analysis* analysis = nullptr;
 };
 
 // Consecutive point and neighbourhood steps: one libvips image. An output tile needs the
@@ -98,12 +103,12 @@ void add_to_run(RegionRun& run, const Step& step, PixelLayout& layout, const Con
     PointProgram stages(layout.channels, layout.depth);
     if (step.operation->append_point_stages(stages, layout.channels, layout.depth)) {
       if (run.pieces.empty() || !run.pieces.back().program)
-        run.pieces.push_back({std::make_shared<PointProgram>(layout.channels, layout.depth), nullptr});
+        run.pieces.push_back({std::make_shared<PointProgram>(layout.channels, layout.depth), nullptr, nullptr});
       run.pieces.back().program->append(stages);
       return;
     }
   }
-  run.pieces.push_back({nullptr, &step});
+  run.pieces.push_back({nullptr, &step, nullptr});
   run.halo += step.operation->halo();
   layout = layout_after(step, layout, context);
 }
@@ -176,6 +181,24 @@ std::string plan_geometry(const Step& step, cv::Size& size, const PixelLayout& l
   return "it has no region form";
 }
 
+// Why an analysis step cannot stream, or "" when it can. It streams when its result applies
+// pixel by pixel and only point steps come before it: the thumbnail of the input, put
+// through those steps in memory, is then (up to the shrink's resampling) the reduced copy
+// the in-memory chain would analyse. `mixed` names the first earlier step that is not a
+// point step.
+std::string analysis_obstacle(const Step& step, const std::string& mixed) {
+  if (const std::size_t variants = step.operation->variant_count(); variants > 1)
+    return fmt::format("it makes {} variants, and a streamed run writes one image", variants);
+  if (!step.operation->streams_analysis())
+    return "applying its analysis needs more than each pixel's own value, so it has no region form";
+  if (!mixed.empty())
+    return fmt::format(
+        "an analysis step streams only after point steps (it analyses a thumbnail of the input), "
+        "and {} is not one",
+        mixed);
+  return {};
+}
+
 Plan plan_chain(const Chain& chain, cv::Size size, PixelLayout layout, const Context& context) {
   Plan plan;
   std::optional<RegionRun> run;
@@ -183,6 +206,12 @@ Plan plan_chain(const Chain& chain, cv::Size size, PixelLayout layout, const Con
     if (run) plan.stages.push_back(std::move(*run));
     run.reset();
   };
+  auto extend_run = [&](const Step& step) {
+    if (!run) run = RegionRun{{}, 0, layout, layout};
+    add_to_run(*run, step, layout, context);
+    run->out = layout;
+  };
+  std::string mixed;  // the first step so far that is not a point step
   for (const Step& step : chain.steps()) {
     const Footprint footprint = step.descriptor->footprint;
     std::string why;
@@ -191,14 +220,14 @@ Plan plan_chain(const Chain& chain, cv::Size size, PixelLayout layout, const Con
         if (!step.operation->tileable()) {
           why = "an output pixel can depend on pixels beyond a fixed window around it";
         } else {
-          if (!run) run = RegionRun{{}, 0, layout, layout};
-          add_to_run(*run, step, layout, context);
-          run->out = layout;
-          continue;
+          extend_run(step);
         }
       } else if (footprint == Footprint::geometry) {
         flush();
         why = plan_geometry(step, size, layout, context.quality, plan);
+      } else if (plan::is_analysis_step(step)) {
+        why = analysis_obstacle(step, mixed);
+        if (why.empty()) extend_run(step);  // the analysis is added when the pipeline is built
       } else {
         why = "it needs the whole image";
       }
@@ -209,6 +238,9 @@ Plan plan_chain(const Chain& chain, cv::Size size, PixelLayout layout, const Con
       plan.why = fmt::format("{}: {}", step.label, why);
       return plan;
     }
+    // auto_orient moves nothing here: the loader, and the thumbnail, are upright already.
+    if (mixed.empty() && footprint != Footprint::point && step.descriptor->name != "auto_orient")
+      mixed = step.label;
   }
   flush();
   return plan;
@@ -354,6 +386,8 @@ struct RunKernel {
         cv::Mat out;
         piece.program->run(current.pixels, out);
         current.pixels = out;
+      } else if (piece.analysis) {
+        current = piece.analysis->apply(current, context);
       } else {
         current = piece.step->operation->apply(current, context);
       }
@@ -499,6 +533,7 @@ struct Pipeline {
   StreamControl control;
   std::vector<std::unique_ptr<RunKernel>> runs;
   std::vector<std::unique_ptr<AreaKernel>> areas;
+  std::vector<std::unique_ptr<Analysis>> analyses;
 };
 
 // A new lazy image computed from `in` by `generate` with `kernel`, of the given size and
@@ -745,6 +780,94 @@ class TemporaryFile {
   int fd_ = -1;
 };
 
+// ---- analysis on a thumbnail
+
+// The input shrunk on load to `size` exactly (libvips's thumbnail: a JPEG decodes at 1/2, 1/4
+// or 1/8 scale, other formats are read once top to bottom), upright and converted like the
+// streamed image (sRGB, the stream's depth), as pixels in memory.
+cv::Mat thumbnail(const fs::path& path, cv::Size size, const PixelLayout& layout) {
+  VipsRef shrunk;
+  if (vips_thumbnail(path.c_str(), shrunk.out(), size.width, "height", size.height, "size", VIPS_SIZE_FORCE,
+                     nullptr))
+    fail(ErrorCategory::decode, path, detail::take_vips_error("cannot make the analysis thumbnail"));
+  VipsRef image = to_srgb(std::move(shrunk), path);
+  const bool sixteen = vips_image_get_format(image.get()) == VIPS_FORMAT_USHORT;
+  if (layout.depth == CV_8U && sixteen) {
+    image = to_8bit(std::move(image));
+  } else if (layout.depth == CV_16U && !sixteen) {
+    VipsRef scaled, wide;
+    if (vips_linear1(image.get(), scaled.out(), 257.0, 0.0, nullptr) ||
+        vips_cast_ushort(scaled.get(), wide.out(), nullptr))
+      wide = VipsRef();
+    image = std::move(wide);
+  }
+  if (!image) fail(ErrorCategory::decode, path, detail::take_vips_error("analysis thumbnail"));
+  if (vips_image_get_bands(image.get()) != layout.channels)
+    fail(ErrorCategory::internal, path,
+         fmt::format("the analysis thumbnail has {} bands where the image has {}", vips_image_get_bands(image.get()),
+                     layout.channels));
+  std::size_t bytes = 0;
+  void* data = vips_image_write_to_memory(image.get(), &bytes);
+  if (!data) fail(ErrorCategory::decode, path, detail::take_vips_error("analysis thumbnail"));
+  const cv::Mat wrapped(vips_image_get_height(image.get()), vips_image_get_width(image.get()), layout.type(), data);
+  cv::Mat pixels = bytes == wrapped.total() * wrapped.elemSize() ? wrapped.clone() : cv::Mat();
+  g_free(data);
+  if (pixels.empty()) fail(ErrorCategory::internal, path, "the analysis thumbnail has an unexpected size");
+  return pixels;
+}
+
+// The analysis of step `index` for a streamed run of an image of `size`: the planner's
+// analysis size, the input's thumbnail at that size put through the steps before (point
+// steps, which plan_chain has checked) in memory, and the result checked to apply pixel by
+// pixel. The thumbnail is resampled by libvips rather than with INTER_AREA, so the measure
+// can differ slightly from the in-memory run's.
+std::unique_ptr<Analysis> analyse_thumbnail(const Chain& chain, std::size_t index, const fs::path& input,
+                                            cv::Size size, const PixelLayout& layout, const Context& context) {
+  const Step& step = chain.steps()[index];
+  AnalysisPlan plan = plan::plan_step(step, size, context.quality, context.plan);
+  // Streaming exists because the image does not fit in memory, so a plan to analyse the
+  // image itself (direct, as at the ultra preset) takes the scaled analysis size instead;
+  // only an image no larger than that size is analysed at its own size.
+  if (plan.analysis_size == size) {
+    plan.analysis_size = plan::analysis_size(step, size, Strategy::scaled, context.quality);
+    if (plan.analysis_size != size) plan.strategy = Strategy::scaled;
+  }
+  const std::string how = plan::describe(plan) + " thumbnail";
+  MaybeScope scope(context.monitor, fmt::format("{} ({})", step.label, how));
+  Image current(thumbnail(input, plan.analysis_size, layout));
+  current.source = input.string();
+  for (std::size_t i = 0; i < index; ++i) {
+    const Step& before = chain.steps()[i];
+    if (before.descriptor->name != "auto_orient") current = before.operation->apply(current, context);
+  }
+  std::unique_ptr<Analysis> analysis = step.operation->analyse(current, plan, context);
+  if (!analysis || !analysis->pointwise())
+    fail(ErrorCategory::internal, input,
+         fmt::format("{}: the operation streams its analysis but gave none that applies pixel by pixel",
+                     step.label));
+  if (context.strategies) {
+    std::string line = fmt::format("{}: {}", step.label, how);
+    if (const std::string summary = analysis->summary(); !summary.empty()) line += ", " + summary;
+    context.strategies->push_back(std::move(line));
+  }
+  return analysis;
+}
+
+// Analyses every analysis step of the plan's runs and hands the result to its piece.
+void analyse_steps(Plan& plan, const Chain& chain, const fs::path& input, cv::Size size, const PixelLayout& layout,
+                   Pipeline& pipeline, const Context& context) {
+  for (Stage& stage : plan.stages) {
+    auto* run = std::get_if<RegionRun>(&stage);
+    if (!run) continue;
+    for (Piece& piece : run->pieces) {
+      if (!piece.step || !plan::is_analysis_step(*piece.step)) continue;
+      const auto index = static_cast<std::size_t>(piece.step - chain.steps().data());
+      pipeline.analyses.push_back(analyse_thumbnail(chain, index, input, size, layout, context));
+      piece.analysis = pipeline.analyses.back().get();
+    }
+  }
+}
+
 // Device as Chain::run checks it: every kernel here runs on the CPU.
 void check_device(Device device) {
   if (device == Device::opencl || device == Device::cuda)
@@ -771,12 +894,13 @@ void stream_file(const ChainFile& file, const fs::path& input, const fs::path& o
   const PixelLayout layout{bands, vips_image_get_format(image.get()) == VIPS_FORMAT_USHORT ? CV_16U : CV_8U};
   const cv::Size size(vips_image_get_width(image.get()), vips_image_get_height(image.get()));
 
-  const Plan plan = plan_chain(file.chain, size, layout, context);
+  Plan plan = plan_chain(file.chain, size, layout, context);
   if (!plan.why.empty()) fail(ErrorCategory::unsupported, input, "cannot stream: " + plan.why);
 
   Pipeline pipeline;  // outlives every image below: their callbacks point into it
   pipeline.control.context = &context;
   pipeline.control.source = input.string();
+  analyse_steps(plan, file.chain, input, size, layout, pipeline, context);
   for (const Stage& stage : plan.stages) {
     image = build_stage(stage, image.get(), pipeline, context);
     if (!image) fail(ErrorCategory::internal, input, detail::take_vips_error("cannot build the pipeline"));

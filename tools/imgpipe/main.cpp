@@ -391,7 +391,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--profile-json", r.profile_json, "Write the profile as JSON to this file");
   run_cmd->add_flag("--stream", r.stream,
                     "Stream the image through the chain in tiles, in memory bounded by the tiles (file to "
-                    "file; point, filter, crop, mirror and area-downscale steps)");
+                    "file; point, filter, crop, mirror and area-downscale steps, and one-palette palette and "
+                    "complexity analysed on a thumbnail)");
 
   std::string info_path;
   bool info_json = false;

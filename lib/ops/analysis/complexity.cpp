@@ -7,7 +7,8 @@
 //     smaller), so a grey image can reach 1 as well as a colour one.
 // Alpha is ignored. Measured on the analysis image, so images analysed at the same size are
 // comparable; the pixels pass through unchanged and the value goes to
-// Image::measures["complexity"] and the chain's strategy list.
+// Image::measures["complexity"] and the chain's strategy list (a streamed run, which has no
+// Image to carry measures, reports it in the strategy list only).
 
 #include <algorithm>
 #include <cmath>
@@ -82,6 +83,7 @@ class ComplexityAnalysis final : public Analysis {
     return out;
   }
   std::string summary() const override { return fmt::format("complexity {:.2f}", value_); }
+  bool pointwise() const override { return true; }  // the pixels pass through
 
  private:
   double value_;
@@ -98,6 +100,8 @@ class Complexity final : public Operation {
     const AnalysisPlan direct{Strategy::direct, input.pixels.size(), input.pixels.size()};
     return analyse(input, direct, context)->apply(input, context);
   }
+
+  bool streams_analysis() const override { return true; }
 };
 
 }  // namespace

@@ -4,7 +4,9 @@
 // An analysis step: the clustering is the analysis, on the image itself (direct, every pixel
 // sampled) or on a reduced copy (scaled); the palettes are then applied at full resolution,
 // each pixel given its nearest centre from its own colour. So pyramid has no uncertain pixels
-// to revisit and is the same as scaled.
+// to revisit and is the same as scaled. Because of that, applying the clustering is pointwise
+// (one palette, no mask file): a streaming run analyses a thumbnail and recolours region by
+// region.
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>
@@ -26,8 +28,8 @@ class PaletteOp;
 
 class PaletteAnalysis final : public Analysis {
  public:
-  PaletteAnalysis(const PaletteOp& op, Clustering clustering, bool direct)
-      : op_(op), clustering_(std::move(clustering)), direct_(direct) {}
+  PaletteAnalysis(const PaletteOp& op, Clustering clustering, cv::Mat analysed)
+      : op_(op), clustering_(std::move(clustering)), analysed_(std::move(analysed)) {}
 
   std::vector<std::pair<std::string, Image>> fan_out(const Image& full, const Context& context) const override;
   Image apply(const Image& full, const Context& context) const override {
@@ -35,11 +37,12 @@ class PaletteAnalysis final : public Analysis {
     return std::move(variants.front().second);
   }
   std::string summary() const override { return fmt::format("k {}", clustering_.k()); }
+  bool pointwise() const override;
 
  private:
   const PaletteOp& op_;
   Clustering clustering_;
-  bool direct_;
+  cv::Mat analysed_;  // the analysed image's pixels (a header): their labels are reused
 };
 
 class PaletteOp final : public Operation {
@@ -68,14 +71,17 @@ class PaletteOp final : public Operation {
 
   std::size_t variant_count() const override { return palettes_.empty() ? 1 : palettes_.size(); }
 
+  // One palette and no mask file: each pixel's colour comes from its own colour (a mask file
+  // holds the whole image's positions; several palettes make several images).
+  bool streams_analysis() const override { return variant_count() == 1 && mask_.empty(); }
+
   std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan& plan,
                                     const Context& context) const override {
     ClusterOptions options = options_for(analysis_image, plan.full_size, context);
     // Direct means the image itself, every pixel in the histogram: one pass more or less
     // costs about what the area-averaged copy does, so there is no reason to sample.
-    const bool direct = analysis_image.pixels.size() == plan.full_size;
-    if (direct) options.analysis_stride = 1;
-    return std::make_unique<PaletteAnalysis>(*this, cluster(analysis_image, options), direct);
+    if (analysis_image.pixels.size() == plan.full_size) options.analysis_stride = 1;
+    return std::make_unique<PaletteAnalysis>(*this, cluster(analysis_image, options), analysis_image.pixels);
   }
 
   std::vector<std::pair<std::string, Image>> fan_out(const Image& input, const Context& context) const override {
@@ -133,10 +139,17 @@ class PaletteOp final : public Operation {
   cv::Mat mask_;
 };
 
+// The analysed image itself keeps the labels cluster() gave it; any other image (the full
+// one after a reduced analysis, or a region of it) is assigned pixel by pixel with the same
+// nearest-centre rule cluster() used for its own pixels, so labels never depend on position.
 std::vector<std::pair<std::string, Image>> PaletteAnalysis::fan_out(const Image& full, const Context& context) const {
-  if (direct_) return op_.variants(clustering_);
+  const cv::Mat& pixels = full.pixels;
+  if (pixels.data == analysed_.data && pixels.size() == analysed_.size() && pixels.step == analysed_.step)
+    return op_.variants(clustering_);
   return op_.variants(assign(full, clustering_, op_.options_for(full, full.pixels.size(), context)));
 }
+
+bool PaletteAnalysis::pointwise() const { return op_.streams_analysis(); }
 
 }  // namespace
 
