@@ -22,6 +22,11 @@ void resample(cv::InputArray src, cv::OutputArray dst, cv::Size target, Interpol
   if (target == src.size()) return src.copyTo(dst);
   const int interpolation = ops::cv_interpolation(kernel, shrinks(src.size(), target));
   if (interpolation == cv::INTER_NEAREST) return cv::resize(src, dst, target, 0, 0, cv::INTER_NEAREST);
+  // Without alpha there is nothing to premultiply, and OpenCV's area resampling of 8- and
+  // 16-bit images sums in float itself: going through a float copy only cost time and memory
+  // (a 2048x1536 photo: 48 ms and a 37 MB copy, against 8 ms).
+  if (interpolation == cv::INTER_AREA && !ops::has_alpha(src))
+    return cv::resize(src, dst, target, 0, 0, cv::INTER_AREA);
   ops::filter_premultiplied(src, dst, [&](cv::InputArray in, cv::OutputArray out) {
     if (interpolation == cv::INTER_AREA || (in.cols() <= 2 * target.width && in.rows() <= 2 * target.height))
       return cv::resize(in, out, target, 0, 0, interpolation);
