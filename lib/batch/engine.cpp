@@ -28,7 +28,6 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include <fcntl.h>
 #include <malloc.h>
@@ -38,6 +37,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
+#include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <xxhash.h>
@@ -145,7 +145,12 @@ std::string to_json_line(const BatchSummary& s) {
 
 namespace {
 
-constexpr const char* kJournalName = ".imgpipe-journal.jsonl";
+// One journal a shard: workers sharing an output folder never write the same file, which
+// network file systems (NFS, Cloud Storage FUSE) do not merge safely.
+std::string journal_name(const std::optional<Shard>& shard) {
+  return shard && shard->count > 1 ? fmt::format(".imgpipe-journal-{}of{}.jsonl", shard->index, shard->count)
+                                   : std::string(".imgpipe-journal.jsonl");
+}
 
 std::string hex64(std::uint64_t v) { return fmt::format("{:016x}", v); }
 
@@ -169,13 +174,21 @@ struct JournalEntry {
   std::vector<std::pair<std::string, std::uint64_t>> outputs;  // relative to the root, size
 };
 
-// The journal is appended to by every worker writing into the folder; a line cut short by a
-// kill is ignored, and the last complete line for an input wins.
+// Every journal in the folder (any shard's, any shard count's); a line cut short by a kill is
+// ignored, and the last complete line for an input wins.
 std::map<std::string, JournalEntry> read_journal(const fs::path& root) {
+  std::vector<fs::path> journals;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(".imgpipe-journal", 0) == 0 && entry.path().extension() == ".jsonl") journals.push_back(entry.path());
+  }
+  std::sort(journals.begin(), journals.end());
   std::map<std::string, JournalEntry> entries;
-  std::ifstream in(root / kJournalName);
   std::string line;
-  while (std::getline(in, line)) {
+  for (const auto& journal : journals) {
+    std::ifstream in(journal);
+    while (std::getline(in, line)) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("input") || !j.contains("outputs")) continue;
     try {
@@ -187,17 +200,17 @@ std::map<std::string, JournalEntry> read_journal(const fs::path& root) {
     } catch (const nlohmann::json::exception&) {
       continue;
     }
+    }
   }
   return entries;
 }
 
 class Journal {
  public:
-  Journal(const fs::path& root, bool fsync) : fsync_(fsync) {
-    fd_ = ::open((root / kJournalName).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  Journal(fs::path path, bool fsync) : path_(std::move(path)), fsync_(fsync) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (fd_ < 0)
-      throw Error(ErrorCategory::io,
-                  fmt::format("{}: cannot open the journal: {}", (root / kJournalName).string(), std::strerror(errno)));
+      throw Error(ErrorCategory::io, fmt::format("{}: cannot open the journal: {}", path_.string(), std::strerror(errno)));
   }
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -212,11 +225,12 @@ class Journal {
         nlohmann::json{{"input", input}, {"stamp", stamp}, {"settings", settings}, {"outputs", list}}.dump() + "\n";
     std::lock_guard lock(mutex_);
     if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-      throw Error(ErrorCategory::io, fmt::format("{}: cannot append to the journal: {}", kJournalName, std::strerror(errno)));
+      throw Error(ErrorCategory::io, fmt::format("{}: cannot append to the journal: {}", path_.string(), std::strerror(errno)));
     if (fsync_) ::fdatasync(fd_);
   }
 
  private:
+  fs::path path_;
   int fd_ = -1;
   bool fsync_;
   std::mutex mutex_;
@@ -323,9 +337,11 @@ void guarded(Work& w, F&& body) {
   }
 }
 
+// All cores means the cores this process may run on: TBB's default concurrency follows the
+// CPU affinity mask (taskset, Slurm's pinning, Kubernetes' static CPU manager).
 int automatic_threads(int requested) {
   if (requested > 0) return requested;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return std::max(1, tbb::info::default_concurrency());
 }
 
 }  // namespace
@@ -359,7 +375,7 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
     finished = read_journal(root);
     remove_stale_temporaries(root);
   }
-  Journal journal(root, file.output.fsync);
+  Journal journal(root / journal_name(options.shard), file.output.fsync);
   std::optional<ResultCache> cache;
   if (options.cache_dir) cache.emplace(*options.cache_dir, options.cache_max_bytes);
   const std::string chain_text = file.chain.canonical();

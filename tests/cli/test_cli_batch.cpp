@@ -962,3 +962,28 @@ TEST(CliBatch, ReportNamesThePlannersStrategyForAnalysisSteps) {
 }
 
 }  // namespace
+
+namespace {
+
+// Shards sharing an output folder each keep their own journal (no file has two writers), and
+// a resumed run reads them all. The report's folder is created.
+TEST(CliBatch, ShardJournalsAreSeparateAndResumeReadsThemAll) {
+  test::TempDir dir;
+  const fs::path in = dir / "in", out = dir / "out";
+  for (std::uint32_t i = 0; i < 8; ++i) write_small(in / fmt::format("p{}.png", i), i + 1);
+  const auto chain = write_chain(dir, "chain:\n  - grayscale\noutput: {format: png}\non_error: continue\n");
+  for (int shard = 0; shard < 2; ++shard) {
+    const auto r = run_cli(batch(chain, {in}, out, {"--no-cache", "--shard", fmt::format("{}/2", shard)}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(out / fmt::format(".imgpipe-journal-{}of2.jsonl", shard)));
+  }
+  EXPECT_FALSE(fs::exists(out / ".imgpipe-journal.jsonl"));
+  const auto report_path = dir / "reports" / "nested" / "all.jsonl";
+  const auto r = run_cli(batch(chain, {in}, out, {"--no-cache", "--resume", "--report", report_path.string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = read_report(report_path);
+  EXPECT_EQ(report.with_status("skipped").size(), 8u);
+  EXPECT_TRUE(report.with_status("ok").empty());
+}
+
+}  // namespace

@@ -139,6 +139,9 @@ class ReportSink {
       out_ = stdout;
       return;
     }
+    const fs::path parent = fs::path(*target).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) fs::create_directories(parent, ec);
     out_ = std::fopen(target->c_str(), "w");
     owned_ = true;
     if (!out_) throw Error(ErrorCategory::io, fmt::format("{}: cannot write the report: {}", *target, std::strerror(errno)));
@@ -216,11 +219,13 @@ Prepared prepare(const BatchArgs& a) {
 
 int run_batch_command(const BatchArgs& a) {
   std::optional<Prepared> prepared;
+  std::optional<ReportSink> report;
   try {
     prepared = prepare(a);
+    if (!a.dry_run) report.emplace(a.report);
   } catch (const Error& e) {
     // Whatever stops a batch from starting — a bad flag, chain or template, a missing input
-    // folder, an output folder that cannot be written — is the "could not start" code.
+    // folder, an output folder or report that cannot be written — is the "could not start" code.
     std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
     return e.category() == ErrorCategory::internal ? 3 : 2;
   }
@@ -239,7 +244,6 @@ int run_batch_command(const BatchArgs& a) {
     return 0;
   }
 
-  ReportSink report(a.report);
   const bool tty = isatty(STDERR_FILENO) != 0;
   Progress progress(plan.items.size(), !a.quiet && !a.no_progress && (a.progress || tty));
   std::size_t failed = 0;
@@ -254,13 +258,13 @@ int run_batch_command(const BatchArgs& a) {
         ++failed;
         if (!a.quiet) std::cerr << (tty ? "\r\033[K" : "") << fmt::format("imgpipe: {} error: {}\n", to_string(*r.error_category), r.error);
       }
-      report.line(to_json_line(r));
+      report->line(to_json_line(r));
       progress.step(failed);
     });
     signal = signals.signal();
   }
   progress.finish();
-  report.line(to_json_line(summary));
+  report->line(to_json_line(summary));
   if (!a.quiet) {
     const std::size_t processed = summary.ok + summary.failed;
     std::string extra;
