@@ -42,6 +42,8 @@
 #include <tbb/task_arena.h>
 #include <xxhash.h>
 
+#include "../io/vips_util.hpp"
+
 namespace imgpipe {
 
 namespace fs = std::filesystem;
@@ -286,13 +288,10 @@ class MemoryGovernor {
   std::condition_variable released_;
 };
 
+// The whole file, after the checks load() makes of a file (the bytes are hashed for the cache
+// before they are decoded).
 std::vector<std::uint8_t> read_bytes(const fs::path& path, const Limits& limits) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) throw Error(ErrorCategory::io, fmt::format("{}: cannot read: {}", path.string(), ec.message()));
-  if (limits.max_file_bytes && size > limits.max_file_bytes)
-    throw Error(ErrorCategory::limit, fmt::format("{}: {} bytes is over the limit of {} bytes", path.string(), size,
-                                                  limits.max_file_bytes));
+  const std::uint64_t size = detail::check_image_file(path, path.string(), limits);
   std::vector<std::uint8_t> bytes(size);
   std::ifstream in(path, std::ios::binary);
   if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))

@@ -577,20 +577,6 @@ VipsRef build_stage(const Stage& stage, VipsImage* in, Pipeline& pipeline, const
 
 // ---- input
 
-std::uint64_t check_file(const fs::path& path, const Limits& limits) {
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) fail(ErrorCategory::io, path, "no such file");
-  if (fs::is_directory(status)) fail(ErrorCategory::io, path, "is a directory, not an image");
-  const auto size = fs::file_size(path, ec);
-  if (ec) fail(ErrorCategory::io, path, "cannot read: " + ec.message());
-  if (size == 0) fail(ErrorCategory::decode, path, "empty file (0 bytes)");
-  if (limits.max_file_bytes && size > limits.max_file_bytes)
-    fail(ErrorCategory::limit, path,
-         fmt::format("file size {} bytes is over the limit of {} bytes", size, limits.max_file_bytes));
-  return size;
-}
-
 // Opens for a single pass top to bottom, failing on decoder warnings (truncated data).
 VipsRef open_sequential(const fs::path& path) {
   detail::VipsSourceRef source(vips_source_new_from_file(path.c_str()));
@@ -607,34 +593,13 @@ VipsRef open_sequential(const fs::path& path) {
 
 // 8- or 16-bit sRGB or grey, alpha kept: the conversions load() makes, as lazy operations.
 VipsRef to_srgb(VipsRef image, const fs::path& path) {
-  VipsImage* in = image.get();
-  const auto format = vips_image_get_format(in);
-  const auto interpretation = vips_image_get_interpretation(in);
+  const auto format = vips_image_get_format(image.get());
   if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT &&
-      interpretation != VIPS_INTERPRETATION_scRGB)
+      vips_image_get_interpretation(image.get()) != VIPS_INTERPRETATION_scRGB)
     fail(ErrorCategory::unsupported, path,
          fmt::format("{} samples are not supported (8- and 16-bit unsigned only)",
                      vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format)));
-  const int depth = format == VIPS_FORMAT_USHORT ? 16 : 8;
-  const bool has_icc = vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0;
-  VipsRef out;
-  int rc = 0;
-  if (interpretation == VIPS_INTERPRETATION_CMYK)
-    rc = vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "input_profile", "cmyk", "depth", depth,
-                            "intent", VIPS_INTENT_RELATIVE, nullptr);
-  else if (has_icc && vips_image_get_bands(in) >= 3)
-    rc = vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "depth", depth, "intent",
-                            VIPS_INTENT_RELATIVE, nullptr);
-  else if (interpretation == VIPS_INTERPRETATION_LAB || interpretation == VIPS_INTERPRETATION_LABS ||
-           interpretation == VIPS_INTERPRETATION_LCH || interpretation == VIPS_INTERPRETATION_XYZ ||
-           interpretation == VIPS_INTERPRETATION_scRGB || interpretation == VIPS_INTERPRETATION_HSV ||
-           interpretation == VIPS_INTERPRETATION_YXY)
-    rc = vips_colourspace(in, out.out(), depth == 16 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB,
-                          nullptr);
-  else
-    return image;
-  if (rc) fail(ErrorCategory::decode, path, "to sRGB: " + detail::take_vips_error());
-  return out;
+  return detail::to_srgb(std::move(image), path.string());
 }
 
 // EXIF orientation 2 is a mirror, which streams; the others need the last rows first.
@@ -884,7 +849,7 @@ void stream_file(const ChainFile& file, const fs::path& input, const fs::path& o
   detail::ensure_vips();
   if (context.threads > 0) vips_concurrency_set(context.threads);
   MaybeScope total(context.monitor, "stream");
-  check_file(input, context.limits);
+  detail::check_image_file(input, input.string(), context.limits);
 
   VipsRef image = upright(to_srgb(open_sequential(input), input), input);
   const int bands = vips_image_get_bands(image.get());

@@ -58,18 +58,7 @@ std::uint64_t check_file(const Source& source, const Limits& limits) {
                        limits.max_file_bytes));
     return source.bytes.size();
   }
-  std::error_code ec;
-  auto status = fs::status(*source.path, ec);
-  if (ec || !fs::exists(status)) fail(ErrorCategory::io, source, "no such file");
-  if (fs::is_directory(status)) fail(ErrorCategory::io, source, "is a directory, not an image");
-  auto size = fs::file_size(*source.path, ec);
-  if (ec) fail(ErrorCategory::io, source, "cannot read: " + ec.message());
-  if (size == 0) fail(ErrorCategory::decode, source, "empty file (0 bytes)");
-  if (limits.max_file_bytes && size > limits.max_file_bytes)
-    fail(ErrorCategory::limit, source,
-         fmt::format("file size {} bytes is over the limit of {} bytes", size,
-                     limits.max_file_bytes));
-  return size;
+  return detail::check_image_file(*source.path, source.name, limits);
 }
 
 // Reads through a libvips source, file or memory alike. A file source takes the path as it
@@ -264,45 +253,6 @@ int jpeg_shrink_for(int width, int height, int min_width, int min_height) {
   return shrink;
 }
 
-// Converts whatever was decoded to 8- or 16-bit sRGB or grey, alpha kept.
-VipsRef to_srgb(VipsRef image, const Source& source) {
-  VipsImage* in = image.get();
-  const auto interpretation = vips_image_get_interpretation(in);
-  const bool sixteen = vips_image_get_format(in) == VIPS_FORMAT_USHORT;
-  const int depth = sixteen ? 16 : 8;
-  const int bands = vips_image_get_bands(in);
-  const bool has_icc = vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0;
-  VipsRef out;
-  if (interpretation == VIPS_INTERPRETATION_CMYK) {
-    // Embedded profile if any, else libvips's built-in CMYK profile.
-    if (vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "input_profile", "cmyk",
-                           "depth", depth, "intent", VIPS_INTENT_RELATIVE, nullptr))
-      fail(ErrorCategory::decode, source, "CMYK to sRGB: " + detail::take_vips_error());
-    return out;
-  }
-  if (has_icc && bands >= 3) {
-    if (vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "depth", depth, "intent",
-                           VIPS_INTENT_RELATIVE, nullptr))
-      fail(ErrorCategory::decode, source, "ICC profile to sRGB: " + detail::take_vips_error());
-    return out;
-  }
-  switch (interpretation) {
-    case VIPS_INTERPRETATION_LAB:
-    case VIPS_INTERPRETATION_LABS:
-    case VIPS_INTERPRETATION_LCH:
-    case VIPS_INTERPRETATION_XYZ:
-    case VIPS_INTERPRETATION_scRGB:
-    case VIPS_INTERPRETATION_HSV:
-    case VIPS_INTERPRETATION_YXY:
-      if (vips_colourspace(in, out.out(), sixteen ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB,
-                           nullptr))
-        fail(ErrorCategory::decode, source, "to sRGB: " + detail::take_vips_error());
-      return out;
-    default:
-      return image;
-  }
-}
-
 Image decode(const Source& source, const LoadOptions& options, const Limits& limits) {
   const std::uint64_t file_bytes = check_file(source, limits);
   check_header_pixels(source, limits);
@@ -338,7 +288,7 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
     fail(ErrorCategory::unsupported, source,
          fmt::format("{}-bit {} samples are not supported (8- and 16-bit unsigned only)",
                      bits_of(format), vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format)));
-  image = to_srgb(std::move(image), source);
+  image = detail::to_srgb(std::move(image), source.name);
   VipsImage* ready = image.get();
   if (vips_image_get_bands(ready) > 4 || vips_image_get_bands(ready) < 1)
     fail(ErrorCategory::unsupported, source,
@@ -394,5 +344,70 @@ Image load_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
                   const LoadOptions& options, const Limits& limits) {
   return decode(Source{name, nullptr, bytes}, options, limits);
 }
+
+namespace detail {
+
+namespace {
+
+[[noreturn]] void fail_named(ErrorCategory category, const std::string& name, const std::string& what) {
+  throw Error(category, fmt::format("{}: {}", name, what));
+}
+
+}  // namespace
+
+std::uint64_t check_image_file(const fs::path& path, const std::string& name, const Limits& limits) {
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) fail_named(ErrorCategory::io, name, "no such file");
+  if (fs::is_directory(status)) fail_named(ErrorCategory::io, name, "is a directory, not an image");
+  auto size = fs::file_size(path, ec);
+  if (ec) fail_named(ErrorCategory::io, name, "cannot read: " + ec.message());
+  if (size == 0) fail_named(ErrorCategory::decode, name, "empty file (0 bytes)");
+  if (limits.max_file_bytes && size > limits.max_file_bytes)
+    fail_named(ErrorCategory::limit, name,
+               fmt::format("file size {} bytes is over the limit of {} bytes", size, limits.max_file_bytes));
+  return size;
+}
+
+// Converts whatever was decoded to 8- or 16-bit sRGB or grey, alpha kept.
+VipsRef to_srgb(VipsRef image, const std::string& name) {
+  VipsImage* in = image.get();
+  const auto interpretation = vips_image_get_interpretation(in);
+  const bool sixteen = vips_image_get_format(in) == VIPS_FORMAT_USHORT;
+  const int depth = sixteen ? 16 : 8;
+  const int bands = vips_image_get_bands(in);
+  const bool has_icc = vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0;
+  VipsRef out;
+  if (interpretation == VIPS_INTERPRETATION_CMYK) {
+    // Embedded profile if any, else libvips's built-in CMYK profile.
+    if (vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "input_profile", "cmyk",
+                           "depth", depth, "intent", VIPS_INTENT_RELATIVE, nullptr))
+      fail_named(ErrorCategory::decode, name, "CMYK to sRGB: " + detail::take_vips_error());
+    return out;
+  }
+  if (has_icc && bands >= 3) {
+    if (vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "depth", depth, "intent",
+                           VIPS_INTENT_RELATIVE, nullptr))
+      fail_named(ErrorCategory::decode, name, "ICC profile to sRGB: " + detail::take_vips_error());
+    return out;
+  }
+  switch (interpretation) {
+    case VIPS_INTERPRETATION_LAB:
+    case VIPS_INTERPRETATION_LABS:
+    case VIPS_INTERPRETATION_LCH:
+    case VIPS_INTERPRETATION_XYZ:
+    case VIPS_INTERPRETATION_scRGB:
+    case VIPS_INTERPRETATION_HSV:
+    case VIPS_INTERPRETATION_YXY:
+      if (vips_colourspace(in, out.out(), sixteen ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB,
+                           nullptr))
+        fail_named(ErrorCategory::decode, name, "to sRGB: " + detail::take_vips_error());
+      return out;
+    default:
+      return image;
+  }
+}
+
+}  // namespace detail
 
 }  // namespace imgpipe
