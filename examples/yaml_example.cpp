@@ -1,6 +1,7 @@
 // Runs a YAML chain file on one image, the way `imgpipe run` does.
 //   yaml_example CHAIN.yaml INPUT OUTPUT
 #include <cstdio>
+#include <optional>
 
 #include <imgpipe/imgpipe.hpp>
 
@@ -12,10 +13,13 @@ int main(int argc, char** argv) {
   try {
     imgpipe::ChainFile file = imgpipe::load_chain_file(argv[1]);
     imgpipe::apply_environment(file);
-    imgpipe::Image input = imgpipe::load(argv[2], file.load_options(), file.context.limits);
-    imgpipe::Image output = file.chain.run(input, file.context);
-    if (auto format = file.format_for(argv[3])) file.output.format = *format;
-    imgpipe::save(output, argv[3], file.output, file.context.quality);
+    imgpipe::SaveOptions save = file.output;
+    save.format = imgpipe::resolve_output_format(
+        argv[3], file.output_format_set ? std::optional(file.output.format) : std::nullopt);
+    // The job runner: opens and probes the input once, runs in memory or streamed as the
+    // memory budget says, writes every variant atomically.
+    imgpipe::Job job(file, argv[2], file.context);
+    job.run(argv[3], save);
   } catch (const imgpipe::Error& e) {
     std::fprintf(stderr, "%s error: %s\n", imgpipe::to_string(e.category()).data(), e.what());
     return e.category() == imgpipe::ErrorCategory::config ? 2 : 1;

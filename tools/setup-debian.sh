@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libvips-tools imagemagick hyperfine python3 python3-opencv python3-numpy python3-onnx
   time  # GNU time: peak RSS of whole commands in the benchmark scripts
+  strace  # the CLI test that counts how often an input is opened
   # OpenCL on the CPU (PoCL): the opencl.ops.* tests run the kernels' cv::UMat cases through it
   pocl-opencl-icd ocl-icd-opencl-dev
 )

@@ -25,13 +25,6 @@
 
 namespace imgpipe {
 
-struct Step {
-  const OpDescriptor* descriptor = nullptr;
-  Params params;
-  std::shared_ptr<const Operation> operation;
-  std::string label;  // "step 2: resize" — for messages and the profile
-};
-
 using ParamList = std::vector<std::pair<std::string, Value>>;
 
 // One output of a chain. Steps such as `palette` fan out into named variants; the steps after
@@ -92,10 +85,6 @@ struct ChainFile {
 
   // Load options for this chain: shrink-on-load when it starts with a downscale.
   LoadOptions load_options() const;
-  // The output format for a path: its extension when that names a format (an explicit file
-  // name is the most specific wish), else the format set in the file or environment;
-  // nullopt when neither says.
-  std::optional<Format> format_for(const std::filesystem::path& target) const;
 };
 
 }  // namespace imgpipe

@@ -30,6 +30,14 @@ struct IndexedPixels {
   std::shared_ptr<IndexedEncodeCache> cache;        // shared by images with the same indices
 };
 
+// An image's content as vector graphics, rendered on demand (vectorize attaches one; only the
+// svg output format asks for it).
+class VectorGraphics {
+ public:
+  virtual ~VectorGraphics() = default;
+  virtual std::string svg() const = 0;
+};
+
 struct Image {
   cv::Mat pixels;
 
@@ -44,12 +52,19 @@ struct Image {
   // EXIF orientation (1..8) still to be applied to the pixels: 1 after a normal load, which
   // makes images upright; the auto_orient step applies and resets it.
   int orientation = 1;
+  // Resolution as the source states it, in pixels per millimetre (libvips's unit); 0 when
+  // unknown. Written to outputs whose format holds it (PNG, TIFF, JPEG's JFIF density).
+  double xres = 0, yres = 0;
+  std::string resolution_unit;  // "in" or "cm", the unit the source stated it in; "" unknown
   // The same pixels as indices + colour table, when an operation knows them; dropped by
   // with_pixels() because new pixels no longer match.
   std::shared_ptr<const IndexedPixels> indexed;
   // Values measured by analysis steps, by name ("complexity" in 0..1). They describe the
   // image the step saw and travel with the image through later steps, for reports.
   std::map<std::string, double> measures;
+  // The same content as vector graphics, when the step that made these pixels traced them;
+  // dropped by with_pixels() like `indexed`.
+  std::shared_ptr<const VectorGraphics> vector;
 
   Image() = default;
   explicit Image(cv::Mat p) : pixels(std::move(p)) {}
@@ -71,6 +86,9 @@ struct Image {
     out.exif = exif;
     out.icc = icc;
     out.orientation = orientation;
+    out.xres = xres;
+    out.yres = yres;
+    out.resolution_unit = resolution_unit;
     out.measures = measures;
     return out;
   }

@@ -7,6 +7,7 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/image.hpp>
 #include <imgpipe/io.hpp>
+#include <imgpipe/job.hpp>
 #include <imgpipe/kernels/compose.hpp>
 #include <imgpipe/kernels/dither.hpp>
 #include <imgpipe/kernels/enhanced_bw.hpp>

@@ -55,6 +55,35 @@ ImageInfo probe(const std::filesystem::path& path, const Limits& limits = {});
 ImageInfo probe_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
                        const Limits& limits = {});
 
+// An image file opened once: its header, its bytes and a streamed decode all read through the
+// one descriptor, so a job opens its input once however it then runs (and a file replaced
+// meanwhile is never mixed with its old header).
+class ImageFile {
+ public:
+  // Checks the file as load() does (exists, not a folder, not empty, within
+  // Limits::max_file_bytes) and opens it. Throws Error(io, decode, limit) naming it.
+  explicit ImageFile(std::filesystem::path path, const Limits& limits = {});
+  ImageFile(ImageFile&& other) noexcept;
+  ImageFile(const ImageFile&) = delete;
+  ImageFile& operator=(const ImageFile&) = delete;
+  ImageFile& operator=(ImageFile&&) = delete;
+  ~ImageFile();
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+  std::uint64_t size() const noexcept { return size_; }
+  int descriptor() const noexcept { return descriptor_; }
+
+  // The header, as probe() reads it.
+  ImageInfo probe(const Limits& limits = {}) const;
+  // Every byte of the file.
+  std::vector<std::uint8_t> read() const;
+
+ private:
+  std::filesystem::path path_;
+  std::uint64_t size_ = 0;
+  int descriptor_ = -1;
+};
+
 // Decodes to 8- or 16-bit sRGB (grey stays grey), alpha kept, orientation applied.
 // Multi-frame inputs (GIF, multi-page TIFF) give their first frame.
 Image load(const std::filesystem::path& path, const LoadOptions& options = {},
@@ -62,11 +91,22 @@ Image load(const std::filesystem::path& path, const LoadOptions& options = {},
 Image load_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
                   const LoadOptions& options = {}, const Limits& limits = {});
 
-enum class Format { jpeg, png, webp, tiff };
+// svg holds what a chain ending in `vectorize` traced (Image::vector); it has no pixels.
+enum class Format { jpeg, png, webp, tiff, svg };
 std::string_view to_string(Format format) noexcept;
 std::optional<Format> parse_format(std::string_view name) noexcept;
-// From a path's extension (.jpg, .jpeg, .png, .webp, .tif, .tiff), case-insensitive.
+// From a path's extension (.jpg, .jpeg, .png, .webp, .tif, .tiff, .svg), case-insensitive.
 std::optional<Format> format_from_path(const std::filesystem::path& path) noexcept;
+// The usual file name extension, without the dot ("jpg", "png", "webp", "tif", "svg").
+std::string_view extension_of(Format format) noexcept;
+
+// The one output-format rule: without a format set, the output name's extension decides;
+// with both, they must agree (an extension that names no image format, ".img", takes the
+// format set). `set` is the format set by the chain file, the environment or
+// a flag, named by `origin` in the message. Throws Error(config) naming both when they
+// disagree, or when neither says (`target` "-" for stdout has no extension).
+Format resolve_output_format(const std::filesystem::path& target, std::optional<Format> set,
+                             std::string_view origin = "output.format");
 
 struct SaveOptions {
   Format format = Format::png;
@@ -86,7 +126,8 @@ struct SaveOptions {
   bool fsync = false;              // flush to disk before the rename
 };
 
-// Encodes in memory. Throws Error(unsupported) for what the format cannot hold.
+// Encodes in memory. Throws Error(unsupported) for what the format cannot hold (svg: an image
+// that no vectorize step traced).
 std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options,
                                  QualityPreset preset = QualityPreset::balanced);
 

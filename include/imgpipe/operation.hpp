@@ -67,6 +67,29 @@ class Analysis {
   virtual bool pointwise() const { return false; }
 };
 
+// A geometry step's region form for one input size: the output size, the input rectangle an
+// output rectangle reads, and how to compute it from those pixels. libvips's lesson: the
+// operation owns its region form, so no executor needs to know what a crop or a resize is.
+class RegionMap {
+ public:
+  virtual ~RegionMap() = default;
+  virtual cv::Size output_size() const = 0;
+  // The input pixels that `output` (in output coordinates) is computed from, inside the input.
+  virtual cv::Rect input_rect(const cv::Rect& output) const = 0;
+  // Fills `out` (the pixels of `output`) from `in` (the pixels of input_rect(output)).
+  virtual void compute(const cv::Mat& in, const cv::Rect& output, cv::Mat& out) const = 0;
+  // Whether output rows in order read input rows in order: a streamed input is decoded top to
+  // bottom once, so a map that reads it bottom up (a vertical flip) cannot stream.
+  virtual bool top_to_bottom() const { return true; }
+  // Whether the output is the input itself: schedules leave such a step out.
+  virtual bool identity() const { return false; }
+};
+
+struct RegionMapping {
+  std::shared_ptr<const RegionMap> map;
+  std::string why;  // when there is no map: what stops it, for messages
+};
+
 class Operation {
  public:
   virtual ~Operation() = default;
@@ -89,15 +112,21 @@ class Operation {
   // any pixel is decoded, so an operation with unusual needs says so here.
   virtual double scratch_factor() const { return -1.0; }
 
-  // Neighbourhood operations: how many pixels around each output pixel they read.
-  virtual int halo() const { return 0; }
+  // Neighbourhood operations: how many pixels around each output pixel they read, so that
+  // apply() on a region grown by halo() pixels on each side (less where the image ends) gives
+  // inside the region exactly the pixels it gives on the whole image. kUnboundedHalo (the
+  // default) where an output pixel can depend on pixels arbitrarily far away (Canny's
+  // hysteresis, image statistics): such a step always runs on the whole image. Point
+  // operations are local by definition and never asked.
+  static constexpr int kUnboundedHalo = -1;
+  virtual int halo() const { return kUnboundedHalo; }
 
-  // Whether apply() may run on a part of an image: on a region grown by halo() pixels on
-  // each side (less where the image ends), it gives inside the part exactly the pixels it
-  // gives on the whole image. True for filters with a fixed window; false where an output
-  // pixel can depend on pixels arbitrarily far away (Canny's hysteresis, image statistics)
-  // or on its position. Point operations whose pixels depend on nothing else say true.
-  virtual bool tileable() const { return halo() > 0; }
+  // Geometry operations: the step's region form for an input of the given size, so that
+  // schedules that never hold the whole image (streaming) can run it region by region. A
+  // mapping without `map` says in `why` what stops it (a kernel without a region form).
+  virtual RegionMapping region_map(cv::Size /*input*/, QualityPreset /*quality*/) const {
+    return {nullptr, "it has no region form"};
+  }
 
   // Point operations: append this operation's per-pixel stages for an image with the given
   // channel count and depth, so that consecutive point operations run in one pass.
@@ -122,6 +151,9 @@ class Operation {
   // thumbnail and apply the result region by region.
   virtual bool streams_analysis() const { return false; }
 
+  // Whether apply() attaches vector graphics (Image::vector) that the svg output format writes.
+  virtual bool makes_vector_graphics() const { return false; }
+
   // Geometry operations that resample the whole image: the size the content is resampled to
   // for an input size (before any crop or padding). Lets a chain that starts with a
   // downscale decode at reduced size.
@@ -134,11 +166,25 @@ struct OpDescriptor {
   std::string summary;
   Footprint footprint = Footprint::point;
   std::vector<ParamSpec> params;
+  // Typical parameter sets as a chain gives them, each validated like YAML parameters: shown
+  // by `imgpipe ops` and in docs/operations.md, run by the tests and the benchmarks. Empty:
+  // one example with the defaults.
+  std::vector<std::map<std::string, Value, std::less<>>> examples = {};
   std::function<std::unique_ptr<Operation>(const Params&)> create;
   // Checks that involve several parameters at once; returns an error message or "".
   std::function<std::string(const Params&)> check = nullptr;
 
   const ParamSpec* find_param(std::string_view param) const;
+  // `examples`, or one empty parameter set (all defaults) when there are none.
+  std::vector<std::map<std::string, Value, std::less<>>> examples_or_defaults() const;
+};
+
+// One operation of a chain with its validated parameters.
+struct Step {
+  const OpDescriptor* descriptor = nullptr;
+  Params params;
+  std::shared_ptr<const Operation> operation;
+  std::string label;  // "step 2: resize" — for messages and the profile
 };
 
 class Registry {

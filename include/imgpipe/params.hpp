@@ -25,6 +25,13 @@ std::string to_hex(const Colour& colour);
 enum class ParamType { boolean, integer, number, text, choice, colour };
 std::string_view to_string(ParamType type) noexcept;
 
+class Value;
+
+// Text (a YAML scalar, an environment variable, a command-line flag) as the natural Value for
+// a type: numbers for numeric types, YAML's words (true/yes/on, false/no/off) for booleans,
+// text otherwise. The parameter's own check then says whether it fits.
+Value value_from_text(std::string_view text, ParamType type);
+
 // A parameter value as given (from C++ or YAML) or as stored after validation.
 class Value {
  public:

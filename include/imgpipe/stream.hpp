@@ -54,5 +54,8 @@ bool can_stream(const Chain& chain, const ImageInfo& input, QualityPreset qualit
 // input or a failed write, cancelled/timeout per the context.
 void stream_file(const ChainFile& file, const std::filesystem::path& input,
                  const std::filesystem::path& output, const Context& context);
+// The same from a file opened already (the job runner's, which has read its header).
+void stream_file(const ChainFile& file, const ImageFile& input, const std::filesystem::path& output,
+                 const Context& context);
 
 }  // namespace imgpipe

@@ -6,14 +6,15 @@
 // admit stage is serial and is the only place that waits; a thread waiting there holds no
 // image, so the images it waits for keep moving on the other threads.
 //
-// All work runs in one task arena of `threads` threads, with TBB's global parallelism capped
-// to the same number, so operations' own parallel loops (and OpenCV's, which uses TBB) share
-// those threads instead of multiplying them by the images in flight.
+// All work runs in one task arena of `threads` threads, so operations' own parallel loops (and
+// OpenCV's, which uses TBB) share those threads instead of multiplying them by the images in
+// flight. Each input is one Job (job.hpp): opened and probed at admission, then decoded, run
+// and encoded (or streamed) by the job runner every front end uses.
 
 #include <imgpipe/batch.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
-#include <imgpipe/stream.hpp>
+#include <imgpipe/job.hpp>
 #include <imgpipe/version.hpp>
 
 #include <algorithm>
@@ -30,19 +31,16 @@
 #include <set>
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <xxhash.h>
 
-#include "../io/vips_util.hpp"
 
 namespace imgpipe {
 
@@ -57,62 +55,6 @@ std::string_view to_string(BatchStatus status) noexcept {
     case BatchStatus::cancelled: return "cancelled";
   }
   return "failed";
-}
-
-// ---- Memory estimate ---------------------------------------------------------------------
-
-namespace {
-
-// Scratch a step needs beyond its input and output, in multiples of its input's bytes: what
-// the operation declares, else the usual for its footprint. The defaults are measured peaks
-// (3000×2000 RGB, --profile) with a margin: neighbourhood filters keep strips of float rows
-// (blur and sharpen ≈ 0.8×), global analyses labels, tables and masks (palette ≈ 0.3×, dither,
-// edges and pop_art ≤ 1×).
-double scratch_factor(const Step& step) {
-  if (const double declared = step.operation->scratch_factor(); declared >= 0) return declared;
-  switch (step.descriptor->footprint) {
-    case Footprint::point: return 0.0;
-    case Footprint::neighbourhood: return 1.5;
-    case Footprint::geometry: return 0.5;
-    case Footprint::global: return 2.0;
-  }
-  return 2.0;
-}
-
-// JPEG and WebP decode at 1/2, 1/4 or 1/8 when the chain allows it (shrink-on-load).
-cv::Size decoded_size(const ChainFile& file, const ImageInfo& info) {
-  const cv::Size upright(info.oriented_width(), info.oriented_height());
-  if (info.format != "jpeg" && info.format != "webp") return upright;
-  const cv::Size least = file.chain.min_decode_size(upright, file.context.quality);
-  if (least.width <= 0 || least.height <= 0) return upright;
-  int shrink = 1;
-  while (shrink < 8 && upright.width / (shrink * 2) >= least.width && upright.height / (shrink * 2) >= least.height)
-    shrink *= 2;
-  return {(upright.width + shrink - 1) / shrink, (upright.height + shrink - 1) / shrink};
-}
-
-}  // namespace
-
-std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info) {
-  const double sample = info.bit_depth > 8 ? 2.0 : 1.0;
-  const double channels = std::min(info.bands, 4);
-  auto bytes_of = [&](cv::Size s) { return static_cast<double>(s.width) * s.height * channels * sample; };
-
-  // The largest of the phases: decoding (the file's bytes and the image), each step (its input,
-  // output and scratch, for every variant alive), and encoding (every variant's image, one
-  // encoder's working copies — libwebp converts to YUV and keeps candidates — and the bytes).
-  cv::Size size = decoded_size(file, info);
-  double variants = 1;
-  double peak = static_cast<double>(info.file_bytes) + bytes_of(size);
-  for (const Step& step : file.chain.steps()) {
-    const double in = bytes_of(size) * variants;
-    if (auto resampled = step.operation->resampled_size(size)) size = *resampled;
-    variants *= static_cast<double>(step.operation->variant_count());
-    const double out = bytes_of(size) * variants;
-    peak = std::max(peak, in + out + bytes_of(size) * scratch_factor(step));
-  }
-  peak = std::max(peak, bytes_of(size) * (variants + 2.0));
-  return static_cast<std::uint64_t>(peak);
 }
 
 // ---- Report ------------------------------------------------------------------------------
@@ -246,7 +188,8 @@ void remove_stale_temporaries(const fs::path& root) {
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.size() > 16 && name[0] == '.' && name.compare(name.size() - 16, 9, ".imgpipe-") == 0 &&
+    // ".imgpipe-XXXXXX" is 15 characters.
+    if (name.size() > 16 && name[0] == '.' && name.compare(name.size() - 15, 9, ".imgpipe-") == 0 &&
         it->is_regular_file(ec) && it->last_write_time(ec) < cutoff)
       fs::remove(it->path(), ec);
   }
@@ -288,17 +231,6 @@ class MemoryGovernor {
   std::condition_variable released_;
 };
 
-// The whole file, after the checks load() makes of a file (the bytes are hashed for the cache
-// before they are decoded).
-std::vector<std::uint8_t> read_bytes(const fs::path& path, const Limits& limits) {
-  const std::uint64_t size = detail::check_image_file(path, path.string(), limits);
-  std::vector<std::uint8_t> bytes(size);
-  std::ifstream in(path, std::ios::binary);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
-    throw Error(ErrorCategory::io, fmt::format("{}: read failed", path.string()));
-  return bytes;
-}
-
 // One input on its way through the pipeline.
 struct Work {
   const BatchItem* item = nullptr;
@@ -306,9 +238,8 @@ struct Work {
   Clock::time_point begun;  // work started: the time limit and the reported time count from here
   std::uint64_t admitted = 0;  // bytes held in the governor
   std::string stamp;
-  std::vector<std::uint8_t> bytes;
+  std::unique_ptr<Job> job;  // opened and probed at admission
   std::string cache_key;
-  Image image;
   std::vector<CachedOutput> encoded;
   bool streamed = false;  // over the budget alone: streamed file to file, holding the whole budget
   bool done = false;      // nothing more to do but report
@@ -360,13 +291,6 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
   // only one, so one thread means one image at a time.
   if (summary.threads == 1) summary.jobs = 1;
   summary.memory_budget = file.context.max_memory;
-  if (summary.memory_budget) {
-    // A budget holds only if freed images go back to the system. glibc raises its mmap
-    // threshold after large frees, so later images come from the heap arenas of whichever
-    // threads ran them and stay resident; a fixed threshold keeps every image mmapped.
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  }
-
   const fs::path& root = options.output_root;
   const std::string settings = settings_hash(file, plan);
   std::map<std::string, JournalEntry> finished;
@@ -386,7 +310,6 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
   };
 
   MemoryGovernor governor(file.context.max_memory);
-  const LoadOptions load_options = file.load_options();
   std::stop_source halt;  // on_error: stop
   std::mutex written_mutex;
   std::set<fs::path> written;  // every output of this run, to refuse a second write to one path
@@ -432,18 +355,18 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
           return;
         }
       }
-      const ImageInfo info = probe(w->item->input.path, file.context.limits);
+      w->job = std::make_unique<Job>(file, w->item->input.path, context);
+      const ImageInfo& info = w->job->info();
       w->record.width = info.oriented_width();
       w->record.height = info.oriented_height();
-      std::uint64_t need = estimate_working_set(file, info);
-      if (summary.memory_budget && need > summary.memory_budget) {
-        // Too large for the budget on its own: stream it, alone, if the chain allows.
-        std::string why;
-        if (!can_stream(file.chain, info, file.context.quality, &why))
-          throw Error(ErrorCategory::limit,
-                      fmt::format("{}: needs about {} MB to process, over the memory budget of {} MB (max_memory), "
-                                  "and the chain cannot stream ({})",
-                                  w->record.input, need >> 20, summary.memory_budget >> 20, why));
+      std::uint64_t need = w->job->working_set();
+      // Too large for the budget on its own: the job streams it, alone, if the chain allows.
+      if (w->job->over_budget())
+        throw Error(ErrorCategory::limit,
+                    fmt::format("{}: needs about {} MB to process, over the memory budget of {} MB (max_memory), "
+                                "and the chain cannot stream ({})",
+                                w->record.input, need >> 20, summary.memory_budget >> 20, w->job->reason()));
+      if (w->job->schedule() == Schedule::streamed) {
         w->streamed = true;
         w->record.strategy = "streamed";
         need = summary.memory_budget;
@@ -458,21 +381,16 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
   auto decode = [&](Work* w) -> Work* {
     guarded(*w, [&] {
       w->begun = Clock::now();
-      if (w->streamed) return;
-      w->bytes = read_bytes(w->item->input.path, file.context.limits);
-      if (cache) {
-        w->cache_key = ResultCache::key(w->bytes, chain_text,
-                                        canonical_output_settings(save_options(*w->item), file.context.quality));
-        if (auto hit = cache->get(w->cache_key)) {
-          w->encoded = std::move(*hit);
-          w->record.cache_hit = true;
-          w->record.strategy = "cache";
-          w->bytes = {};
-          return;
-        }
+      if (options.timeout.count() > 0) w->job->context().deadline = w->begun + options.timeout;
+      if (w->streamed || !cache) return;
+      w->cache_key = ResultCache::key(w->job->bytes(), chain_text,
+                                      canonical_output_settings(save_options(*w->item), file.context.quality));
+      if (auto hit = cache->get(w->cache_key)) {
+        w->encoded = std::move(*hit);
+        w->record.cache_hit = true;
+        w->record.strategy = "cache";
+        w->job.reset();
       }
-      w->image = load_buffer(w->bytes, w->record.input, load_options, file.context.limits);
-      w->bytes = {};
     });
     return w;
   };
@@ -480,29 +398,14 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
   auto process = [&](Work* w) -> Work* {
     guarded(*w, [&] {
       if (w->record.cache_hit) return;
-      Context item_context = context;
-      if (options.timeout.count() > 0) item_context.deadline = w->begun + options.timeout;
-      std::vector<std::string> strategies;  // the planner's choice for each analysis step
-      item_context.strategies = &strategies;
-      auto note_strategies = [&] {
-        for (const auto& line : strategies) w->record.strategy += "; " + line;
-      };
-      if (w->streamed) {
-        ChainFile streamed = file;
-        streamed.output = save_options(*w->item);
-        stream_file(streamed, w->item->input.path, root / w->item->output, item_context);
-        note_strategies();
-        return;
-      }
-      auto variants = file.chain.run_variants(w->image, item_context);
-      w->image = {};
-      note_strategies();
       const SaveOptions save = save_options(*w->item);
-      for (auto& v : variants) {
-        auto bytes = encode(v.image, save, file.context.quality);
-        v.image = {};
-        w->encoded.push_back({v.name, std::move(bytes)});
+      if (w->streamed) {
+        w->job->run(root / w->item->output, save);
+      } else {
+        for (auto& e : w->job->encode(save)) w->encoded.push_back({e.variant, std::move(e.bytes)});
       }
+      for (const auto& line : w->job->strategies()) w->record.strategy += "; " + line;
+      if (w->streamed) return;
       if (options.timeout.count() > 0 && Clock::now() > w->begun + options.timeout)
         throw Error(ErrorCategory::timeout,
                     fmt::format("{}: over the time limit of {} s", w->record.input, options.timeout.count() / 1000.0));
@@ -548,7 +451,7 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       journal.append(w->item->input.relpath.generic_string(), w->stamp, settings, journal_outputs);
     });
     w->encoded = {};
-    w->image = {};
+    w->job.reset();
     if (w->admitted) governor.release(std::exchange(w->admitted, 0));
     return w;
   };
@@ -571,8 +474,6 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
     if (on_record) on_record(w->record);
   };
 
-  tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
-                                  static_cast<std::size_t>(summary.threads));
   tbb::task_arena arena(summary.threads);
   arena.execute([&] {
     tbb::parallel_pipeline(static_cast<std::size_t>(summary.jobs),

@@ -4,6 +4,7 @@
 
 #include <imgpipe/batch.hpp>
 #include <imgpipe/error.hpp>
+#include <imgpipe/job.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -19,34 +20,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string_view extension_of(Format format) {
-  switch (format) {
-    case Format::jpeg: return "jpg";
-    case Format::png: return "png";
-    case Format::webp: return "webp";
-    case Format::tiff: return "tif";
-  }
-  return "png";
-}
-
 bool template_places_extension(std::string_view output_template) {
   return output_template.find("{ext}") != std::string_view::npos;
 }
 
-// The format of one input's output: the chain file's (or a flag's) when set; else the name's
-// extension when the template spells one; else the input's own format, PNG for formats we
-// do not write (GIF).
+// The format of one input's output, by the output-format rule `run` follows too: a template
+// that spells an extension decides it, and must agree with the format set by the chain file
+// or a flag; with {ext}, the set format, else the input's own, PNG for formats we do not
+// write (GIF).
 Format output_format(const ChainFile& file, std::string_view output_template, const InputFile& input,
                      const fs::path& expanded_without_ext) {
-  if (file.output_format_set) return file.output.format;
+  const std::optional<Format> set = file.output_format_set ? std::optional(file.output.format) : std::nullopt;
   if (!template_places_extension(output_template)) {
-    if (auto by_name = format_from_path(expanded_without_ext)) return *by_name;
-    throw Error(ErrorCategory::config,
-                fmt::format("output template \"{}\": cannot tell the output format from \"{}\"; end it in "
-                            ".{{ext}}, .jpg, .png, .webp or .tif, or set output.format",
-                            output_template, expanded_without_ext.string()));
+    try {
+      return resolve_output_format(expanded_without_ext, set);
+    } catch (const Error& e) {
+      throw Error(ErrorCategory::config, fmt::format("output template \"{}\": {}", output_template, e.what()));
+    }
   }
-  if (auto own = format_from_path(input.path)) return *own;
+  if (set) return *set;
+  if (auto own = format_from_path(input.path); own && *own != Format::svg) return *own;
   return Format::png;
 }
 
@@ -89,6 +82,7 @@ BatchPlan plan_batch(const ChainFile& file, const std::vector<InputFile>& inputs
     item.index = i;
     const fs::path named = expand_output_template(plan.output_template, input, i, "");
     item.format = output_format(file, plan.output_template, input, named);
+    check_output_format(file.chain, item.format);
     item.output = expand_output_template(plan.output_template, input, i, extension_of(item.format));
     if (auto [at, fresh] = owner.emplace(item.output, i); !fresh)
       throw Error(ErrorCategory::config,

@@ -76,7 +76,7 @@ const std::vector<Setting>& settings() {
          [](ChainFile& f, const Value& v) { f.context.plan.direct_below = to_int(v); }},
         {"performance", int_spec("analysis_pyramid_above", 0, 1e6), "IMGPIPE_ANALYSIS_PYRAMID_ABOVE",
          [](ChainFile& f, const Value& v) { f.context.plan.pyramid_above = to_int(v); }},
-        {"output", choice_spec("format", {"jpeg", "jpg", "png", "webp", "tiff", "tif"}), "IMGPIPE_FORMAT",
+        {"output", choice_spec("format", {"jpeg", "jpg", "png", "webp", "tiff", "tif", "svg"}), "IMGPIPE_FORMAT",
          [](ChainFile& f, const Value& v) {
            f.output.format = *parse_format(v.as_string());
            f.output_format_set = true;
@@ -135,26 +135,6 @@ const Setting* find_setting(std::string_view section, std::string_view name) {
   for (const auto& s : settings())
     if (s.section == section && s.spec.name == name) return &s;
   return nullptr;
-}
-
-// Text as the natural Value for a type: numbers for numeric types, YAML's words for booleans,
-// text otherwise. The spec's own check then says whether it fits.
-Value value_from_text(const std::string& text, ParamType type) {
-  if (type == ParamType::boolean) {
-    std::string lower = text;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "true" || lower == "yes" || lower == "on") return Value(true);
-    if (lower == "false" || lower == "no" || lower == "off") return Value(false);
-  }
-  if (type == ParamType::integer || type == ParamType::number) {
-    const char* first = text.data();
-    const char* last = first + text.size();
-    std::int64_t i = 0;
-    if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc() && p == last) return Value(i);
-    double d = 0;
-    if (auto [p, ec] = std::from_chars(first, last, d); ec == std::errc() && p == last) return Value(d);
-  }
-  return Value(text);
 }
 
 // A setting's value from text (a scalar, a variable, a flag); the reason it is refused otherwise.
@@ -380,7 +360,7 @@ void apply_setting(ChainFile& file, std::string_view key, std::string_view text,
   const std::string_view section = dot == std::string_view::npos ? std::string_view() : key.substr(0, dot);
   const Setting* setting = find_setting(section, dot == std::string_view::npos ? key : key.substr(dot + 1));
   if (!setting) throw Error(ErrorCategory::internal, fmt::format("{}: no setting '{}'", origin, key));
-  auto checked = setting_value(*setting, value_from_text(std::string(text), setting->spec.type));
+  auto checked = setting_value(*setting, value_from_text(text, setting->spec.type));
   if (auto* why = std::get_if<std::string>(&checked))
     throw Error(ErrorCategory::config, fmt::format("{}: {}", origin, *why));
   setting->apply(file, std::get<Value>(checked));

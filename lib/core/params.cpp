@@ -218,4 +218,22 @@ std::optional<std::string> closest_name(std::string_view given,
   return best;
 }
 
+Value value_from_text(std::string_view text, ParamType type) {
+  if (type == ParamType::boolean) {
+    std::string lower(text);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "true" || lower == "yes" || lower == "on") return Value(true);
+    if (lower == "false" || lower == "no" || lower == "off") return Value(false);
+  }
+  if (type == ParamType::integer || type == ParamType::number) {
+    const char* first = text.data();
+    const char* last = first + text.size();
+    std::int64_t i = 0;
+    if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc() && p == last) return Value(i);
+    double d = 0;
+    if (auto [p, ec] = std::from_chars(first, last, d); ec == std::errc() && p == last) return Value(d);
+  }
+  return Value(std::string(text));
+}
+
 }  // namespace imgpipe

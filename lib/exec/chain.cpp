@@ -8,7 +8,6 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
 
-#include <optional>
 #include <span>
 
 #include <fmt/format.h>
@@ -16,7 +15,6 @@
 #include <opencv2/imgproc.hpp>
 #include <tbb/task_arena.h>
 
-#include "../ops/point_program.hpp"
 #include "../ops/value_json.hpp"
 #include "../plan/planner.hpp"
 #include "tiled.hpp"
@@ -48,23 +46,11 @@ cv::Size Chain::min_decode_size(cv::Size input, QualityPreset quality) const {
   // Exact at ultra; otherwise decode at no less than the size the first step resamples to
   // (twice that at high), which the step then finishes with its own kernel.
   if (steps_.empty() || quality == QualityPreset::ultra) return {0, 0};
-  const Step& first = steps_.front();
-  if (first.descriptor->name != "resize") return {0, 0};
-  auto target = first.operation->resampled_size(input);
+  auto target = steps_.front().operation->resampled_size(input);
   if (!target || target->width >= input.width || target->height >= input.height) return {0, 0};
   const int margin = quality == QualityPreset::high ? 2 : 1;
   return {target->width * margin, target->height * margin};
 }
-
-namespace {
-
-Image run_program(const PointProgram& program, const Image& input) {
-  cv::Mat out;
-  program.run(input.pixels, out);
-  return input.with_pixels(out);
-}
-
-}  // namespace
 
 namespace {
 
@@ -86,24 +72,26 @@ void check_continue(const Context& context, const Step& step) {
     throw Error(ErrorCategory::timeout, fmt::format("time limit reached before {}", step.label));
 }
 
-// Runs the tileable steps at the front of `rest` tile by tile when the image is larger than
-// a tile; returns how many steps ran (0: none, the caller runs the next step as usual).
-// Called only when point operations may be fused: the unfused run is the reference that
-// every faster path is compared with.
-std::size_t run_tiled_segment(std::span<const Step> rest, Image& current, const Context& context) {
-  const std::size_t count = exec::tileable_steps(rest, current.channels(), current.pixels.depth());
-  if (count == 0) return 0;
-  const std::span<const Step> segment = rest.first(count);
-  const int tile = exec::tile_side(segment, current.pixels.size(), context);
-  if (tile == 0) return 0;  // one tile: the whole image runs as one
-  std::string label = segment.front().label;
-  for (const Step& step : segment.subspan(1)) {
-    check_continue(context, step);
-    label += " + " + step.descriptor->name;
+// Runs the local steps at the front of `rest` (region.hpp) as one run: tile by tile when the
+// image is larger than a tile, else at once; returns how many steps ran (0: the next step is
+// not local, the caller runs it as usual). Called only when point operations may be fused:
+// the unfused run is the reference that every faster path is compared with.
+std::size_t run_local_steps(std::span<const Step> rest, Image& current, const Context& context) {
+  const exec::LocalRun run = exec::plan_local_run(rest, exec::PixelLayout::of(current.pixels), context);
+  if (run.steps == 0) return 0;
+  for (const Step& step : rest.subspan(1, run.steps - 1)) check_continue(context, step);
+  const cv::Size size = current.pixels.size();
+  if (const int tile = exec::tile_side(run, size, context)) {
+    MaybeScope scope(context.monitor, fmt::format("{} (tiled {})", run.label, tile));
+    current = exec::run_tiled(run, current, tile, context);
+  } else if (!run.changes_nothing()) {
+    MaybeScope scope(context.monitor, run.label);
+    cv::Mat out;
+    const cv::Rect whole(cv::Point(0, 0), size);
+    exec::compute_region(run, current.pixels, whole, whole, size, current, context, out);
+    current = current.with_pixels(std::move(out));
   }
-  MaybeScope scope(context.monitor, fmt::format("{} (tiled {})", label, tile));
-  current = exec::run_tiled(segment, current, tile, context);
-  return count;
+  return run.steps;
 }
 
 using Fanned = std::vector<std::pair<std::string, Image>>;
@@ -153,39 +141,15 @@ Fanned run_analysis(const Step& step, Image& current, const Context& context) {
 std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, const std::string& name,
                                      const Context& context, bool fuse_point_ops) const {
   Image current = input;
-  std::optional<PointProgram> pending;
-  std::string pending_label;
-  auto flush = [&] {
-    if (!pending) return;
-    MaybeScope scope(context.monitor, pending_label);
-    if (!pending->empty()) current = run_program(*pending, current);
-    pending.reset();
-  };
   for (std::size_t i = first; i < steps_.size(); ++i) {
     const Step& step = steps_[i];
     check_continue(context, step);
-    // Nothing is pending here when an image is larger than a tile: a point step then starts
-    // a tiled run itself.
-    if (fuse_point_ops && !pending) {
-      if (std::size_t count = run_tiled_segment(std::span(steps_).subspan(i), current, context)) {
+    if (fuse_point_ops) {
+      if (std::size_t count = run_local_steps(std::span(steps_).subspan(i), current, context)) {
         i += count - 1;
         continue;
       }
     }
-    if (fuse_point_ops && step.descriptor->footprint == Footprint::point) {
-      PointProgram stages(current.channels(), current.pixels.depth());
-      if (step.operation->append_point_stages(stages, current.channels(), current.pixels.depth())) {
-        if (!pending) {
-          pending.emplace(current.channels(), current.pixels.depth());
-          pending_label = step.label;
-        } else {
-          pending_label += " + " + step.descriptor->name;
-        }
-        pending->append(stages);
-        continue;
-      }
-    }
-    flush();
     Fanned fanned;
     if (plan::is_analysis_step(step)) {
       fanned = run_analysis(step, current, context);
@@ -204,7 +168,6 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
       return out;
     }
   }
-  flush();
   return {Variant{name, std::move(current)}};
 }
 
@@ -255,10 +218,5 @@ LoadOptions ChainFile::load_options() const {
   return options;
 }
 
-std::optional<Format> ChainFile::format_for(const std::filesystem::path& target) const {
-  if (auto by_extension = format_from_path(target)) return by_extension;
-  if (output_format_set) return output.format;
-  return std::nullopt;
-}
 
 }  // namespace imgpipe

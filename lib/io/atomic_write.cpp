@@ -1,6 +1,7 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 
+#include "atomic_file.hpp"
 #include "encoders.hpp"
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -30,64 +32,69 @@ mode_t current_umask() {
 
 }  // namespace detail
 
-using detail::current_umask;
+namespace detail {
 
-namespace {
-
-
-[[noreturn]] void fail_io(const std::filesystem::path& path, const std::string& what) {
-  throw Error(ErrorCategory::io, fmt::format("{}: {}", path.string(), what));
-}
-
-}  // namespace
-
-void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
-                       bool fsync) {
-  const auto directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
+  const auto directory = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   // The temporary name adds 16 characters to the target's; cut the copied part so that a
   // target name near NAME_MAX (255) still leaves room.
-  const std::string name = path.filename().string().substr(0, 200);
-  std::string temp = (directory / fmt::format(".{}.imgpipe-XXXXXX", name)).string();
-  int fd = mkstemp(temp.data());
-  if (fd < 0)
-    fail_io(path, fmt::format("cannot create a file in {}: {}", directory.string(), std::strerror(errno)));
-  auto abandon = [&](const std::string& what) {
-    int saved = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    fail_io(path, fmt::format("{}: {}", what, std::strerror(saved)));
-  };
+  const std::string name = target_.filename().string().substr(0, 200);
+  temporary_ = (directory / fmt::format(".{}.imgpipe-XXXXXX", name)).string();
+  fd_ = mkstemp(temporary_.data());
+  if (fd_ < 0) {
+    const int error = errno;
+    temporary_.clear();
+    fail(fmt::format("cannot create a file in {}", directory.string()), error);
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!temporary_.empty()) ::unlink(temporary_.c_str());
+}
+
+void AtomicFile::fail(const std::string& what, int error) {
+  throw Error(ErrorCategory::io, fmt::format("{}: {}: {}", target_.string(), what, std::strerror(error)));
+}
+
+void AtomicFile::write(std::span<const std::uint8_t> bytes) {
   const std::uint8_t* data = bytes.data();
   std::size_t left = bytes.size();
   while (left > 0) {
-    ssize_t written = ::write(fd, data, left);
+    const ssize_t written = ::write(fd_, data, left);
     if (written < 0) {
       if (errno == EINTR) continue;
-      abandon("write failed");
+      fail("write failed", errno);
     }
     data += written;
     left -= static_cast<std::size_t>(written);
   }
-  if (::fchmod(fd, 0666 & ~current_umask()) != 0) abandon("cannot set permissions");
-  if (fsync && ::fsync(fd) != 0) abandon("fsync failed");
-  if (::close(fd) != 0) {
-    int saved = errno;
-    ::unlink(temp.c_str());
-    fail_io(path, fmt::format("close failed: {}", std::strerror(saved)));
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temp.c_str());
-    fail_io(path, fmt::format("cannot rename into place: {}", std::strerror(saved)));
-  }
-  // The rename is durable only once the directory entry is on disk as well.
+}
+
+void AtomicFile::commit(bool fsync) {
+  if (::fchmod(fd_, 0666 & ~current_umask()) != 0) fail("cannot set permissions", errno);
+  if (fsync && ::fsync(fd_) != 0) fail("fsync failed", errno);
+  const int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) fail("close failed", errno);
+  if (std::rename(temporary_.c_str(), target_.c_str()) != 0) fail("cannot rename into place", errno);
+  temporary_.clear();
   if (fsync) {
-    int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
+    const auto directory = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
+    const int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
     if (dir_fd >= 0) {
       ::fsync(dir_fd);
       ::close(dir_fd);
     }
   }
+}
+
+}  // namespace detail
+
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                       bool fsync) {
+  detail::AtomicFile file(path);
+  file.write(bytes);
+  file.commit(fsync);
 }
 
 }  // namespace imgpipe

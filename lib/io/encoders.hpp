@@ -20,9 +20,8 @@ mode_t current_umask();
 // WebP effort (libwebp's method 0..6) for a quality preset when none is set.
 int default_webp_method(QualityPreset preset);
 
+// 16-bit samples as 8-bit, v / 257 rounded; 8-bit pixels as they are.
 cv::Mat to_8bit(const cv::Mat& pixels);
-// Composites alpha onto an opaque background; images without alpha are returned as is.
-cv::Mat flatten_alpha(const cv::Mat& pixels, const std::uint8_t background[3]);
 
 // Palette PNG when an 8-bit RGB or RGBA image has at most 256 distinct pixel values;
 // nullopt otherwise (the caller then writes a truecolour PNG).

@@ -5,9 +5,13 @@
 #include <imgpipe/io.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 #include <iterator>
 #include <optional>
 #include <system_error>
@@ -19,7 +23,7 @@
 
 #include "../core/orientation.hpp"
 #include "exif.hpp"
-#include "vips_util.hpp"
+#include "vips_io.hpp"
 
 namespace imgpipe {
 
@@ -33,6 +37,9 @@ struct Source {
   std::string name;
   const fs::path* path = nullptr;
   std::span<const std::uint8_t> bytes;
+  // An ImageFile's descriptor: every read goes through it (the file is opened once), each
+  // reader from the start of the file and one at a time.
+  int descriptor = -1;
 };
 
 [[noreturn]] void fail(ErrorCategory category, const Source& source, const std::string& what) {
@@ -65,6 +72,13 @@ std::uint64_t check_file(const Source& source, const Limits& limits) {
 // is: libvips's file loaders would parse a name ending in "[...]" as load options.
 detail::VipsSourceRef open_source(const Source& source) {
   detail::ensure_vips();
+  if (source.descriptor >= 0) {
+    if (::lseek(source.descriptor, 0, SEEK_SET) != 0)
+      fail(ErrorCategory::io, source, fmt::format("cannot read: {}", std::strerror(errno)));
+    detail::VipsSourceRef opened(vips_source_new_from_descriptor(source.descriptor));
+    if (!opened) fail(ErrorCategory::io, source, detail::take_vips_error("cannot read"));
+    return opened;
+  }
   detail::VipsSourceRef opened(source.path
                                    ? vips_source_new_from_file(source.path->c_str())
                                    : vips_source_new_from_memory(source.bytes.data(), source.bytes.size()));
@@ -232,7 +246,13 @@ void check_header_pixels(const Source& source, const Limits& limits) {
   constexpr std::size_t kHeadBytes = 128 * 1024;
   std::vector<std::uint8_t> buffer;
   std::span<const std::uint8_t> head = source.bytes.first(std::min(source.bytes.size(), kHeadBytes));
-  if (source.path) {
+  if (source.descriptor >= 0) {
+    buffer.resize(kHeadBytes);
+    const ssize_t length = ::pread(source.descriptor, buffer.data(), buffer.size(), 0);
+    if (length < 0) fail(ErrorCategory::io, source, fmt::format("cannot read: {}", std::strerror(errno)));
+    buffer.resize(static_cast<std::size_t>(length));
+    head = buffer;
+  } else if (source.path) {
     std::ifstream in(*source.path, std::ios::binary);
     buffer.resize(kHeadBytes);
     in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
@@ -253,6 +273,37 @@ int jpeg_shrink_for(int width, int height, int min_width, int min_height) {
   return shrink;
 }
 
+// The image opened again at reduced size when the options allow it (shrink-on-load: JPEG
+// DCT scaling by 2, 4 or 8, WebP scaled decoding); `image` as it is otherwise.
+VipsRef shrink_on_load(VipsRef image, const Source& source, const Loader& loader, const ImageInfo& info,
+                       const LoadOptions& options) {
+  // The minimum size is given upright; the file stores it maybe transposed.
+  const bool transposed = options.auto_orient && info.orientation >= 5;
+  cv::Size min_size;
+  if (options.min_size)
+    min_size =
+        options.min_size(transposed ? cv::Size(info.height, info.width) : cv::Size(info.width, info.height));
+  const int min_w = transposed ? min_size.height : min_size.width;
+  const int min_h = transposed ? min_size.width : min_size.height;
+  if (min_w <= 0 || min_h <= 0 || (min_w >= info.width && min_h >= info.height)) return image;
+  if (loader.name.starts_with("jpegload")) {
+    const int shrink = jpeg_shrink_for(info.width, info.height, min_w, min_h);
+    if (shrink > 1) {
+      image = VipsRef();  // one reader of the source at a time
+      return open(source, loader, options.fail_on, shrink, 1.0);
+    }
+  } else if (loader.name.starts_with("webpload")) {
+    // libwebp rounds the scaled size; a hair of margin keeps it at or above the minimum.
+    const double scale = std::max(static_cast<double>(min_w) / info.width,
+                                  static_cast<double>(min_h) / info.height) * 1.0001;
+    if (scale < 1.0) {
+      image = VipsRef();
+      return open(source, loader, options.fail_on, 1, scale);
+    }
+  }
+  return image;
+}
+
 Image decode(const Source& source, const LoadOptions& options, const Limits& limits) {
   const std::uint64_t file_bytes = check_file(source, limits);
   check_header_pixels(source, limits);
@@ -261,26 +312,7 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
   check_pixels(info, source, limits);
 
-  // Shrink-on-load: the minimum size is given upright; the file stores it maybe transposed.
-  const bool transposed = options.auto_orient && info.orientation >= 5;
-  cv::Size min_size;
-  if (options.min_size)
-    min_size =
-        options.min_size(transposed ? cv::Size(info.height, info.width) : cv::Size(info.width, info.height));
-  int min_w = transposed ? min_size.height : min_size.width;
-  int min_h = transposed ? min_size.width : min_size.height;
-  if (min_w > 0 && min_h > 0 && (min_w < info.width || min_h < info.height)) {
-    if (loader.name.starts_with("jpegload")) {
-      int shrink = jpeg_shrink_for(info.width, info.height, min_w, min_h);
-      if (shrink > 1) image = open(source, loader, options.fail_on, shrink, 1.0);
-    } else if (loader.name.starts_with("webpload")) {
-      // libwebp rounds the scaled size; a hair of margin keeps it at or above the minimum.
-      double scale = std::max(static_cast<double>(min_w) / info.width,
-                              static_cast<double>(min_h) / info.height) * 1.0001;
-      if (scale < 1.0) image = open(source, loader, options.fail_on, 1, scale);
-    }
-  }
-
+  image = shrink_on_load(std::move(image), source, loader, info, options);
   const int bands = vips_image_get_bands(image.get());
   const auto format = vips_image_get_format(image.get());
   if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT &&
@@ -312,11 +344,18 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
   out.exif = get_blob(ready, VIPS_META_EXIF_NAME);
   if (options.auto_orient) detail::set_exif_orientation(out.exif, 1);
   out.icc = get_blob(ready, VIPS_META_ICC_NAME);
+  out.xres = vips_image_get_xres(ready);
+  out.yres = vips_image_get_yres(ready);
+  if (options.auto_orient && info.orientation >= 5) std::swap(out.xres, out.yres);
+  const char* unit = nullptr;
+  if (vips_image_get_typeof(ready, "resolution-unit") && !vips_image_get_string(ready, "resolution-unit", &unit))
+    out.resolution_unit = unit;
   return out;
 }
 
 ImageInfo probe_source(const Source& source, const Limits& limits) {
-  const std::uint64_t file_bytes = check_file(source, limits);
+  // An ImageFile has checked its file when it opened it (and knows its size).
+  const std::uint64_t file_bytes = source.descriptor >= 0 ? 0 : check_file(source, limits);
   check_header_pixels(source, limits);
   const Loader loader = find_loader(source);
   VipsRef image = open(source, loader, FailOn::none, 1, 1.0);
@@ -327,9 +366,43 @@ ImageInfo probe_source(const Source& source, const Limits& limits) {
 
 }  // namespace
 
-ImageInfo probe(const fs::path& path, const Limits& limits) {
-  return probe_source(Source{path.string(), &path, {}}, limits);
+ImageFile::ImageFile(fs::path path, const Limits& limits) : path_(std::move(path)) {
+  size_ = detail::check_image_file(path_, path_.string(), limits);
+  descriptor_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (descriptor_ < 0)
+    throw Error(ErrorCategory::io, fmt::format("{}: cannot open: {}", path_.string(), std::strerror(errno)));
 }
+
+ImageFile::ImageFile(ImageFile&& other) noexcept
+    : path_(std::move(other.path_)), size_(other.size_), descriptor_(std::exchange(other.descriptor_, -1)) {}
+
+ImageFile::~ImageFile() {
+  if (descriptor_ >= 0) ::close(descriptor_);
+}
+
+ImageInfo ImageFile::probe(const Limits& limits) const {
+  Source source{path_.string(), &path_, {}};
+  source.descriptor = descriptor_;
+  ImageInfo info = probe_source(source, limits);
+  info.file_bytes = size_;
+  return info;
+}
+
+std::vector<std::uint8_t> ImageFile::read() const {
+  std::vector<std::uint8_t> bytes(size_);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::pread(descriptor_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      throw Error(ErrorCategory::io, fmt::format("{}: read failed: {}", path_.string(),
+                                                 n < 0 ? std::strerror(errno) : "the file got shorter"));
+    done += static_cast<std::size_t>(n);
+  }
+  return bytes;
+}
+
+ImageInfo probe(const fs::path& path, const Limits& limits) { return ImageFile(path, limits).probe(limits); }
 
 ImageInfo probe_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
                        const Limits& limits) {
@@ -406,6 +479,37 @@ VipsRef to_srgb(VipsRef image, const std::string& name) {
     default:
       return image;
   }
+}
+
+VipsRef open_sequential(const ImageFile& file, const LoadOptions& options) {
+  Source source{file.path().string(), &file.path(), {}};
+  source.descriptor = file.descriptor();
+  const Loader loader = find_loader(source);
+  VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
+  const ImageInfo info = info_of(image.get(), source, loader, 0);
+  image = shrink_on_load(std::move(image), source, loader, info, options);
+  const auto format = vips_image_get_format(image.get());
+  if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT &&
+      vips_image_get_interpretation(image.get()) != VIPS_INTERPRETATION_scRGB)
+    fail(ErrorCategory::unsupported, source,
+         fmt::format("{}-bit {} samples are not supported (8- and 16-bit unsigned only)", bits_of(format),
+                     vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format)));
+  VipsRef converted = to_srgb(std::move(image), source.name);
+  const int bands = vips_image_get_bands(converted.get());
+  if (bands < 1 || bands > 4)
+    fail(ErrorCategory::unsupported, source,
+         fmt::format("{} bands are not supported (grey, grey+alpha, RGB or RGBA)", bands));
+  // EXIF orientation 2 is a mirror, which streams; the others need the last rows first.
+  if (info.orientation <= 1 || !options.auto_orient) return converted;
+  if (info.orientation != 2)
+    fail(ErrorCategory::unsupported, source,
+         fmt::format("EXIF orientation {} turns the image, which needs its last rows first; it cannot stream",
+                     info.orientation));
+  VipsRef mirrored;
+  if (vips_flip(converted.get(), mirrored.out(), VIPS_DIRECTION_HORIZONTAL, nullptr))
+    fail(ErrorCategory::decode, source, take_vips_error());
+  vips_image_set_int(mirrored.get(), VIPS_META_ORIENTATION, 1);
+  return mirrored;
 }
 
 }  // namespace detail

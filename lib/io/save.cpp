@@ -1,5 +1,8 @@
-// Encoding: JPEG and TIFF (and non-indexed PNG) through libvips, WebP through libwebp,
-// indexed PNG through libpng; every file written atomically.
+// Encoding: one encoder per format, used by in-memory and streamed outputs alike. JPEG, TIFF
+// and truecolour PNG go from a libvips image to a libvips target (in memory: the pixels
+// wrapped without a copy, into a memory target; streamed: the lazy pipeline, into the
+// atomic file's descriptor); WebP through libwebp, palette PNG through libpng, SVG from the
+// image's vector graphics. Every file is written through detail::AtomicFile.
 
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
@@ -8,6 +11,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <set>
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>
@@ -15,7 +19,7 @@
 
 #include "encoders.hpp"
 #include "exif.hpp"
-#include "vips_util.hpp"
+#include "vips_io.hpp"
 
 namespace imgpipe {
 
@@ -27,8 +31,55 @@ std::string_view to_string(Format format) noexcept {
     case Format::png: return "png";
     case Format::webp: return "webp";
     case Format::tiff: return "tiff";
+    case Format::svg: return "svg";
   }
   return "png";
+}
+
+std::string_view extension_of(Format format) noexcept {
+  switch (format) {
+    case Format::jpeg: return "jpg";
+    case Format::tiff: return "tif";
+    default: return to_string(format);
+  }
+}
+
+namespace {
+
+// Whether a file name extension (".bmp") names an image format, imgpipe's or another's: a
+// name that says one format while the bytes are another is refused; a name that says none
+// (".img", ".out") takes the format set.
+bool names_image_format(std::string extension) {
+  static const std::set<std::string, std::less<>> known = {
+      ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".svg", ".svgz", ".gif", ".bmp", ".dib",
+      ".avif", ".heic", ".heif", ".jxl", ".jp2", ".j2k", ".ico", ".ppm", ".pgm", ".pbm", ".pnm", ".pam", ".pfm",
+      ".hdr", ".exr", ".psd", ".tga", ".dng", ".pdf", ".eps"};
+  for (auto& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return known.count(extension) > 0;
+}
+
+}  // namespace
+
+Format resolve_output_format(const std::filesystem::path& target, std::optional<Format> set,
+                             std::string_view origin) {
+  const std::string name = target.string();
+  const std::string extension = name == "-" ? std::string() : target.extension().string();
+  const std::optional<Format> by_name = format_from_path(target);
+  if (set) {
+    if (names_image_format(extension) && by_name != set)
+      throw Error(ErrorCategory::config,
+                  fmt::format("{}: the name's extension {} does not match {} {}; use a .{} name or change {}",
+                              name, extension, origin, to_string(*set), extension_of(*set), origin));
+    return *set;
+  }
+  if (by_name) return *by_name;
+  if (name == "-")
+    throw Error(ErrorCategory::config,
+                "writing to stdout (-) needs an output format: --format, IMGPIPE_FORMAT or output.format");
+  throw Error(ErrorCategory::config,
+              fmt::format("{}: cannot tell the output format from the name: use a .jpg, .png, .webp, .tif or "
+                          ".svg name, or set {}",
+                          name, origin));
 }
 
 std::optional<Format> parse_format(std::string_view name) noexcept {
@@ -38,6 +89,7 @@ std::optional<Format> parse_format(std::string_view name) noexcept {
   if (lower == "png") return Format::png;
   if (lower == "webp") return Format::webp;
   if (lower == "tiff" || lower == "tif") return Format::tiff;
+  if (lower == "svg") return Format::svg;
   return std::nullopt;
 }
 
@@ -56,30 +108,6 @@ cv::Mat to_8bit(const cv::Mat& pixels) {
   return out;
 }
 
-cv::Mat flatten_alpha(const cv::Mat& pixels, const std::uint8_t background[3]) {
-  const int cn = pixels.channels();
-  if (cn != 2 && cn != 4) return pixels;
-  const double max = pixels.depth() == CV_16U ? 65535.0 : 255.0;
-  const double scale = max / 255.0;
-  std::vector<cv::Mat> planes;
-  cv::split(pixels, planes);
-  cv::Mat alpha;
-  planes.back().convertTo(alpha, CV_32F, 1.0 / max);
-  cv::Mat inverse = 1.0 - alpha;
-  std::vector<cv::Mat> colour(planes.begin(), planes.end() - 1);
-  const bool grey = colour.size() == 1;
-  for (std::size_t c = 0; c < colour.size(); ++c) {
-    cv::Mat plane;
-    colour[c].convertTo(plane, CV_32F);
-    double bg = grey ? (background[0] + background[1] + background[2]) / 3.0 : background[c];
-    plane = plane.mul(alpha) + inverse * (bg * scale);
-    plane.convertTo(colour[c], pixels.depth());
-  }
-  cv::Mat out;
-  cv::merge(colour, out);
-  return out;
-}
-
 // A libvips image over the Mat's memory (no copy); the Mat must outlive it.
 VipsRef wrap_for_vips(const cv::Mat& continuous) {
   ensure_vips();
@@ -94,61 +122,6 @@ VipsRef wrap_for_vips(const cv::Mat& continuous) {
   image.get()->Type = interpretation;
   return image;
 }
-
-std::vector<std::uint8_t> take_buffer(void* buffer, std::size_t size) {
-  const auto* bytes = static_cast<const std::uint8_t*>(buffer);
-  std::vector<std::uint8_t> out(bytes, bytes + size);
-  g_free(buffer);
-  return out;
-}
-
-namespace {
-
-void attach_metadata(VipsImage* image, const Image& source, bool keep) {
-  if (!keep) return;
-  const auto exif = exif_for_output(source);
-  if (!exif.empty()) vips_image_set_blob_copy(image, VIPS_META_EXIF_NAME, exif.data(), exif.size());
-  if (!source.icc.empty())
-    vips_image_set_blob_copy(image, VIPS_META_ICC_NAME, source.icc.data(), source.icc.size());
-  // Pixels loaded with auto_orient off are still stored rotated: the tag must say so.
-  vips_image_set_int(image, VIPS_META_ORIENTATION, std::clamp(source.orientation, 1, 8));
-}
-
-// Runs one of libvips's buffer savers on the pixels, with the image's metadata when kept.
-template <class Saver>
-std::vector<std::uint8_t> save_with_vips(const cv::Mat& pixels, const Image& image,
-                                         const SaveOptions& options, const char* format, Saver&& saver) {
-  const cv::Mat continuous = pixels.isContinuous() ? pixels : pixels.clone();
-  VipsRef vimage = wrap_for_vips(continuous);
-  attach_metadata(vimage.get(), image, options.keep_metadata);
-  void* buffer = nullptr;
-  std::size_t size = 0;
-  if (saver(vimage.get(), &buffer, &size))
-    throw Error(ErrorCategory::io, fmt::format("{} encode failed: {}", format, take_vips_error()));
-  return take_buffer(buffer, size);
-}
-
-std::vector<std::uint8_t> encode_jpeg(const Image& image, const SaveOptions& options) {
-  const int quality = options.quality ? options.quality : 85;
-  return save_with_vips(to_8bit(flatten_alpha(image.pixels, options.background)), image, options, "JPEG",
-                        [&](VipsImage* in, void** buffer, std::size_t* size) {
-                          return vips_jpegsave_buffer(in, buffer, size, "Q", quality, "interlace",
-                                                      options.progressive ? TRUE : FALSE, "strip",
-                                                      options.keep_metadata ? FALSE : TRUE, "optimize_coding",
-                                                      TRUE, nullptr);
-                        });
-}
-
-std::vector<std::uint8_t> encode_png_vips(const Image& image, const SaveOptions& options) {
-  return save_with_vips(image.pixels, image, options, "PNG",
-                        [&](VipsImage* in, void** buffer, std::size_t* size) {
-                          return vips_pngsave_buffer(in, buffer, size, "compression", options.compression,
-                                                     "strip", options.keep_metadata ? FALSE : TRUE,
-                                                     "bitdepth", image.bit_depth(), nullptr);
-                        });
-}
-
-}  // namespace
 
 VipsForeignTiffCompression tiff_compression(const SaveOptions& options, bool sixteen_bit) {
   VipsForeignTiffCompression compression = VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE;
@@ -169,13 +142,109 @@ VipsForeignTiffCompression tiff_compression(const SaveOptions& options, bool six
 
 namespace {
 
-std::vector<std::uint8_t> encode_tiff(const Image& image, const SaveOptions& options) {
-  const VipsForeignTiffCompression compression = tiff_compression(options, image.bit_depth() == 16);
-  return save_with_vips(image.pixels, image, options, "TIFF",
-                        [&](VipsImage* in, void** buffer, std::size_t* size) {
-                          return vips_tiffsave_buffer(in, buffer, size, "compression", compression, "strip",
-                                                      options.keep_metadata ? FALSE : TRUE, nullptr);
-                        });
+void attach_metadata(VipsImage* image, const Image& source, bool keep) {
+  if (!keep) return;
+  const auto exif = exif_for_output(source);
+  if (!exif.empty()) vips_image_set_blob_copy(image, VIPS_META_EXIF_NAME, exif.data(), exif.size());
+  if (!source.icc.empty())
+    vips_image_set_blob_copy(image, VIPS_META_ICC_NAME, source.icc.data(), source.icc.size());
+  // Pixels loaded with auto_orient off are still stored rotated: the tag must say so.
+  vips_image_set_int(image, VIPS_META_ORIENTATION, std::clamp(source.orientation, 1, 8));
+}
+
+bool has_alpha(VipsImage* image) { return image->Bands == 2 || image->Bands == 4; }
+
+// JPEG and WebP hold 8-bit samples: v / 257, rounded.
+VipsRef to_8bit(VipsRef image) {
+  if (!image || image.get()->BandFmt == VIPS_FORMAT_UCHAR) return image;
+  VipsRef out;
+  if (vips_linear1(image.get(), out.out(), 1.0 / 257.0, 0.5, "uchar", TRUE, nullptr)) return {};
+  out.get()->Type = image.get()->Bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W;
+  return out;
+}
+
+// Alpha composited onto the options' background (JPEG has no alpha).
+VipsRef flatten(VipsRef image, const SaveOptions& options) {
+  if (!has_alpha(image.get())) return image;
+  const double max = image.get()->BandFmt == VIPS_FORMAT_USHORT ? 65535.0 : 255.0;
+  const double scale = max / 255.0;
+  double background[3];
+  for (int c = 0; c < 3; ++c) background[c] = options.background[c] * scale;
+  if (image.get()->Bands == 2) background[0] = (background[0] + background[1] + background[2]) / 3.0;
+  VipsArrayDouble* colour = vips_array_double_new(background, image.get()->Bands - 1);
+  VipsRef flat;
+  const int rc = vips_flatten(image.get(), flat.out(), "background", colour, "max_alpha", max, nullptr);
+  vips_area_unref(VIPS_AREA(colour));
+  if (rc) return {};
+  return flat;
+}
+
+}  // namespace
+
+int save_to_target(VipsImage* image, VipsTarget* target, const SaveOptions& options, bool whole) {
+  const auto strip = options.keep_metadata ? FALSE : TRUE;
+  switch (options.format) {
+    case Format::jpeg: {
+      g_object_ref(image);
+      VipsRef flat = to_8bit(flatten(VipsRef(image), options));
+      if (!flat) return -1;
+      // Optimised Huffman tables need statistics over the whole image's DCT coefficients (2
+      // bytes a sample held at once), which a streamed output must not hold: its file comes
+      // out a few per cent larger, with the same pixels.
+      return vips_jpegsave_target(flat.get(), target, "Q", options.quality ? options.quality : 85, "interlace",
+                                  options.progressive ? TRUE : FALSE, "strip", strip, "optimize_coding",
+                                  whole ? TRUE : FALSE, nullptr);
+    }
+    case Format::png:
+      return vips_pngsave_target(image, target, "compression", options.compression, "strip", strip, "bitdepth",
+                                 image->BandFmt == VIPS_FORMAT_USHORT ? 16 : 8, nullptr);
+    case Format::tiff:
+      return vips_tiffsave_target(image, target, "compression",
+                                  tiff_compression(options, image->BandFmt == VIPS_FORMAT_USHORT), "strip", strip,
+                                  nullptr);
+    case Format::webp:
+    case Format::svg: break;
+  }
+  throw Error(ErrorCategory::internal, fmt::format("no libvips encoder for {}", to_string(options.format)));
+}
+
+namespace {
+
+// The pixels through save_to_target into memory, with the image's metadata when kept.
+std::vector<std::uint8_t> save_with_vips(const Image& image, const SaveOptions& options) {
+  const cv::Mat continuous = image.pixels.isContinuous() ? image.pixels : image.pixels.clone();
+  VipsRef vimage = wrap_for_vips(continuous);
+  // The source's resolution, as a streamed output (whose pipeline carries it) writes it.
+  if (image.xres > 0 && image.yres > 0) {
+    vimage.get()->Xres = image.xres;
+    vimage.get()->Yres = image.yres;
+  }
+  if (!image.resolution_unit.empty())
+    vips_image_set_string(vimage.get(), "resolution-unit", image.resolution_unit.c_str());
+  attach_metadata(vimage.get(), image, options.keep_metadata);
+  GRef<VipsTarget> target(vips_target_new_to_memory());
+  if (save_to_target(vimage.get(), target.get(), options, true))
+    throw Error(ErrorCategory::io,
+                fmt::format("{} encode failed: {}", to_string(options.format), take_vips_error()));
+  // An ended memory target holds its bytes as the "blob" property (as the *_buffer savers
+  // read them).
+  VipsBlob* blob = nullptr;
+  g_object_get(target.get(), "blob", &blob, nullptr);
+  if (!blob) throw Error(ErrorCategory::internal, fmt::format("{} encode gave no bytes", to_string(options.format)));
+  std::size_t size = 0;
+  const auto* data = static_cast<const std::uint8_t*>(vips_blob_get(blob, &size));
+  std::vector<std::uint8_t> bytes(data, data + size);
+  vips_area_unref(VIPS_AREA(blob));
+  return bytes;
+}
+
+std::vector<std::uint8_t> encode_svg(const Image& image) {
+  if (!image.vector)
+    throw Error(ErrorCategory::unsupported,
+                "SVG output needs vector graphics: end the chain with a vectorize step (steps after it make "
+                "pixels again)");
+  const std::string text = image.vector->svg();
+  return {text.begin(), text.end()};
 }
 
 }  // namespace
@@ -206,16 +275,17 @@ std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options,
   if (image.empty()) throw Error(ErrorCategory::internal, "encode: the image is empty");
   check_settings(options);
   switch (options.format) {
-    case Format::jpeg: return detail::encode_jpeg(image, options);
     case Format::png:
       // The shared-index writer carries no metadata: kept metadata takes the libpng path.
       if (options.allow_indexed && image.indexed && !options.keep_metadata)
         return detail::encode_png_from_indices(*image.indexed, options);
       if (options.allow_indexed)
         if (auto indexed = detail::encode_png_indexed(image, options)) return std::move(*indexed);
-      return detail::encode_png_vips(image, options);
+      return detail::save_with_vips(image, options);
+    case Format::jpeg:
+    case Format::tiff: return detail::save_with_vips(image, options);
     case Format::webp: return detail::encode_webp(image, options, preset);
-    case Format::tiff: return detail::encode_tiff(image, options);
+    case Format::svg: return detail::encode_svg(image);
   }
   throw Error(ErrorCategory::internal, "encode: unknown format");
 }

@@ -3,6 +3,9 @@
 
 #include <imgpipe/operation.hpp>
 
+#include <algorithm>
+#include <cctype>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -25,6 +28,47 @@ std::string default_text(const ParamSpec& p) {
   return p.default_value.is_set() ? p.default_value.to_text() : "unset";
 }
 
+// A value as a YAML flow scalar that the chain loader reads back as the same value: text
+// plain where YAML allows it and no reader could take it for a number or a boolean, quoted
+// otherwise ("#f80", "2x2", "© imgpipe").
+std::string yaml_scalar(const Value& value) {
+  if (!value.is_string()) return value.to_text();
+  const std::string& text = value.as_string();
+  static const std::set<std::string, std::less<>> yaml_words = {"y", "n", "yes", "no", "on", "off",
+                                                                "true", "false", "null"};
+  std::string lower = text;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto plain_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  };
+  if (!text.empty() && std::isalpha(static_cast<unsigned char>(text[0])) &&
+      std::all_of(text.begin(), text.end(), plain_char) && !yaml_words.contains(lower))
+    return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '\n') {
+      quoted += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+// One example as a step of a chain file, its parameters in the descriptor's order:
+// "- resize: {width: 1200, height: 800}", "- auto_orient".
+std::string example_step(const OpDescriptor& d, const std::map<std::string, Value, std::less<>>& example) {
+  if (example.empty()) return "- " + d.name;
+  std::vector<std::string> entries;
+  for (const auto& spec : d.params)
+    if (auto it = example.find(spec.name); it != example.end())
+      entries.push_back(spec.name + ": " + yaml_scalar(it->second));
+  for (const auto& [name, value] : example)  // not a parameter: left for validation to refuse
+    if (!d.find_param(name)) entries.push_back(name + ": " + yaml_scalar(value));
+  return fmt::format("- {}: {{{}}}", d.name, fmt::join(entries, ", "));
+}
+
 }  // namespace
 
 std::string describe_ops_text(const std::vector<const OpDescriptor*>& ops) {
@@ -35,6 +79,8 @@ std::string describe_ops_text(const std::vector<const OpDescriptor*>& ops) {
     if (selected.size() > 1 && ops.empty()) continue;
     for (const auto& p : d->params)
       out << fmt::format("  {:<14} {:<40} default {}\n      {}\n", p.name, p.expected(), default_text(p), p.doc);
+    out << "examples:\n";
+    for (const auto& example : d->examples_or_defaults()) out << "  " << example_step(*d, example) << "\n";
   }
   if (ops.empty()) out << "\n'imgpipe ops NAME' shows an operation's parameters.\n";
   return out.str();
@@ -54,8 +100,14 @@ std::string describe_ops_json(const std::vector<const OpDescriptor*>& ops) {
       if (!p.choices.empty()) j["choices"] = p.choices;
       params.push_back(std::move(j));
     }
+    nlohmann::json examples = nlohmann::json::array();
+    for (const auto& example : d->examples_or_defaults()) {
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& [name, value] : example) j[name] = detail::to_json(value);
+      examples.push_back(std::move(j));
+    }
     all.push_back({{"name", d->name}, {"family", d->family}, {"footprint", to_string(d->footprint)},
-                   {"summary", d->summary}, {"params", params}});
+                   {"summary", d->summary}, {"params", params}, {"examples", examples}});
   }
   return all.dump(2) + "\n";
 }
@@ -77,11 +129,15 @@ std::string describe_ops_markdown(const std::vector<const OpDescriptor*>& ops) {
     out << fmt::format("\n## {}\n\n{}\n\n", d->name, d->summary);
     if (d->params.empty()) {
       out << "No parameters.\n";
-      continue;
+    } else {
+      out << "| parameter | accepts | default | description |\n|---|---|---|---|\n";
+      for (const auto& p : d->params)
+        out << fmt::format("| `{}` | {} | `{}` | {} |\n", p.name, p.expected(), default_text(p),
+                           p.doc);
     }
-    out << "| parameter | accepts | default | description |\n|---|---|---|---|\n";
-    for (const auto& p : d->params)
-      out << fmt::format("| `{}` | {} | `{}` | {} |\n", p.name, p.expected(), default_text(p), p.doc);
+    out << "\nExamples, each a step of a chain file:\n\n```yaml\n";
+    for (const auto& example : d->examples_or_defaults()) out << example_step(*d, example) << "\n";
+    out << "```\n";
   }
   return out.str();
 }

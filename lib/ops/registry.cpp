@@ -23,6 +23,11 @@ const ParamSpec* OpDescriptor::find_param(std::string_view param) const {
   return nullptr;
 }
 
+std::vector<std::map<std::string, Value, std::less<>>> OpDescriptor::examples_or_defaults() const {
+  if (examples.empty()) return {std::map<std::string, Value, std::less<>>{}};
+  return examples;
+}
+
 Registry& Registry::global() {
   static Registry registry = [] {
     Registry r;

@@ -20,7 +20,6 @@
 
 #include <opencv2/core/types.hpp>
 
-#include <imgpipe/chain.hpp>
 #include <imgpipe/context.hpp>
 #include <imgpipe/operation.hpp>
 

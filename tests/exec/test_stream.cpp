@@ -46,12 +46,13 @@ cv::Mat streamed(const ChainFile& file, const fs::path& input, const TempDir& di
   return load(out).pixels;
 }
 
-// The chain run in memory, through a lossless PNG as well.
+// The chain run in memory (decoded as the job runner decodes it, shrink-on-load included),
+// through a lossless PNG as well.
 cv::Mat in_memory(const ChainFile& file, const fs::path& input, const TempDir& dir) {
   const fs::path out = dir / "in-memory.png";
   SaveOptions lossless;
   lossless.allow_indexed = false;
-  save(file.chain.run(load(input), file.context), out, lossless);
+  save(file.chain.run(load(input, file.load_options()), file.context), out, lossless);
   return load(out).pixels;
 }
 

@@ -1,10 +1,13 @@
-// Tiled execution changes nothing: every registered operation, alone and between tiled
-// steps, gives with small odd tiles exactly what it gives when the whole image is one tile,
-// on random sizes (including one pixel wide or high), channel counts and depths. Operations
-// whose output is not local (Canny, geometry, whole-image effects) must not be tiled at all.
+// Tiled execution changes nothing: every registered operation, with each of its examples
+// (OpDescriptor::examples, their numbers moved at random), alone and between tiled steps,
+// gives with small odd tiles exactly what it gives when the whole image is one tile, on random
+// sizes (one pixel wide or high too, for the steps that are tiled), channel counts and depths.
+// Operations whose output is not local (Canny, geometry, whole-image effects) must not be
+// tiled at all. A new operation is covered by its examples, without editing this test.
 #include <gtest/gtest.h>
 
-#include <functional>
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <random>
 #include <string>
@@ -19,123 +22,56 @@ namespace {
 // A tile size so large that nothing is ever split: the whole-image reference.
 constexpr int whole_image = 1 << 20;
 
-struct Draw {
-  ParamList params;
-  bool tiled = false;  // whether the step must run tiled on an image larger than a tile
-};
+using Example = std::map<std::string, Value, std::less<>>;
 
-// Valid parameters for one trial of each registered operation. An operation missing here
-// fails the test, so a new operation cannot skip the parity check. Ranges keep the summed
-// halo at most 9 pixels, so that any image with a side above 100 (every image here) is
-// larger than a tile (at most 97, widened to at most 4 x 9 for the halo).
-using Drawer = std::function<Draw(std::mt19937&)>;
-
-double uniform(std::mt19937& rng, double low, double high) {
-  return std::uniform_real_distribution<double>(low, high)(rng);
-}
 int pick(std::mt19937& rng, int count) {
   return std::uniform_int_distribution<int>(0, count - 1)(rng);
 }
 
-const std::map<std::string, Drawer>& parameter_table() {
-  static const std::map<std::string, Drawer> table = {
-      {"adjust_colors",
-       [](std::mt19937& rng) {
-         return Draw{{{"brightness", uniform(rng, 0.6, 1.5)},
-                      {"contrast", uniform(rng, 0.5, 1.8)},
-                      {"gamma", uniform(rng, 0.4, 2.5)},
-                      {"saturation", uniform(rng, 0, 2)},
-                      {"hue", uniform(rng, -180, 180)}},
-                     true};
-       }},
-      {"grayscale",
-       [](std::mt19937& rng) {
-         const char* weights[] = {"rec709", "rec601", "average"};
-         return Draw{{{"weights", weights[pick(rng, 3)]}, {"keep_channels", pick(rng, 2) == 1}}, true};
-       }},
-      {"gaussian_blur",
-       [](std::mt19937& rng) {
-         return Draw{{{"sigma", uniform(rng, 0.1, 3.0)}}, true};
-       }},
-      {"sharpen",
-       [](std::mt19937& rng) {
-         return Draw{{{"amount", uniform(rng, 0, 3)},
-                      {"radius", uniform(rng, 0.1, 2.6)},
-                      {"threshold", pick(rng, 2) == 0 ? 0.0 : uniform(rng, 0, 0.1)}},
-                     true};
-       }},
-      {"edges",
-       [](std::mt19937& rng) {
-         if (pick(rng, 3) == 0)  // Canny's hysteresis is not local: never tiled
-           return Draw{
-               {{"method", "canny"}, {"aperture", 3 + 2 * pick(rng, 2)}, {"low", 0.05}, {"high", 0.2}},
-               false};
-         return Draw{
-             {{"method", "sobel"}, {"aperture", 1 + 2 * pick(rng, 4)}, {"scale", uniform(rng, 0.5, 3)}},
-             true};
-       }},
-      {"auto_orient",
-       [](std::mt19937&) {
-         return Draw{{}, false};
-       }},
-      {"border",
-       [](std::mt19937& rng) {
-         const char* modes[] = {"colour", "replicate", "mirror"};
-         return Draw{{{"size", pick(rng, 6)}, {"mode", modes[pick(rng, 3)]}}, false};
-       }},
-      {"complexity",
-       [](std::mt19937& rng) {
-         const char* strategies[] = {"auto", "direct", "scaled"};
-         return Draw{{{"strategy", strategies[pick(rng, 3)]}}, false};
-       }},
-      {"crop",
-       [](std::mt19937&) {
-         return Draw{{{"width", 1}, {"height", 1}}, false};
-       }},
-      {"dither",
-       [](std::mt19937& rng) {
-         const char* methods[] = {"floyd_steinberg", "atkinson", "bayer4"};
-         return Draw{{{"method", methods[pick(rng, 3)]}}, false};
-       }},
-      {"enhanced_bw",
-       [](std::mt19937&) {
-         return Draw{{{"grain", 0.1}}, false};
-       }},
-      {"flip",
-       [](std::mt19937& rng) {
-         const char* directions[] = {"horizontal", "vertical", "both"};
-         return Draw{{{"direction", directions[pick(rng, 3)]}}, false};
-       }},
-      {"palette",
-       [](std::mt19937&) {
-         return Draw{{{"colors", "#000,#f80,#fff"}, {"k", 3}}, false};
-       }},
-      {"pop_art",
-       [](std::mt19937&) {
-         return Draw{{}, false};
-       }},
-      {"remove_background",
-       [](std::mt19937&) {
-         return Draw{{{"analysis_size", 64}}, false};
-       }},
-      {"resize",
-       [](std::mt19937& rng) {
-         return Draw{{{"width", 5 + pick(rng, 60)}}, false};
-       }},
-      {"rotate",
-       [](std::mt19937& rng) {
-         return Draw{{{"angle", pick(rng, 2) == 0 ? 90.0 : 30.0}}, false};
-       }},
-      {"vectorize",
-       [](std::mt19937&) {
-         return Draw{{{"colors", 4}}, false};
-       }},
-      {"watermark",
-       [](std::mt19937&) {
-         return Draw{{{"text", "imgpipe"}, {"size", 8}}, false};
-       }},
-  };
-  return table;
+// The example with its numbers moved at random, so that trials differ in more than the image
+// (a blur's radius, a Sobel aperture, a rounding): a number parameter scaled by 0.6..1.4, an
+// integer moved by -2, 0 or +2, each kept in its range, and each kept only when the parameters
+// still validate (an even aperture does not). Choices and texts stay.
+Example perturbed(const OpDescriptor& descriptor, const Example& example, std::mt19937& rng) {
+  Example moved = example;
+  for (const auto& [name, value] : example) {
+    const ParamSpec* spec = descriptor.find_param(name);
+    if (!spec || !value.is_number()) continue;
+    double v = value.as_number();
+    if (spec->type == ParamType::number)
+      v *= std::uniform_real_distribution<double>(0.6, 1.4)(rng);
+    else if (spec->type == ParamType::integer)
+      v += 2 * (pick(rng, 3) - 1);
+    else
+      continue;
+    if (spec->min != spec->max) v = std::clamp(v, spec->min, spec->max);
+    Example trial = moved;
+    trial[name] = spec->type == ParamType::integer ? Value(static_cast<std::int64_t>(v)) : Value(v);
+    try {
+      (void)validate_params(descriptor, trial);
+      moved = trial;
+    } catch (const Error&) {
+      // refused: the parameter keeps the example's value
+    }
+  }
+  return moved;
+}
+
+ParamList as_list(const Example& example) {
+  return ParamList(example.begin(), example.end());
+}
+
+// Whether the step must run tiled on an image larger than a tile: point operations always
+// may, neighbourhood operations when their window is bounded (Canny's hysteresis is not).
+bool is_local(const OpDescriptor& descriptor, const Params& params) {
+  if (descriptor.footprint == Footprint::point) return true;
+  if (descriptor.footprint != Footprint::neighbourhood) return false;
+  return descriptor.create(params)->halo() != Operation::kUnboundedHalo;
+}
+
+int halo_of(const OpDescriptor& descriptor, const Params& params) {
+  if (descriptor.footprint != Footprint::neighbourhood) return 0;
+  return std::max(0, descriptor.create(params)->halo());
 }
 
 struct Outcome {
@@ -197,9 +133,10 @@ void expect_same_tiled(const Chain& chain, const cv::Mat& pixels, int tile_size,
   }
 }
 
-// A random size with one side above 100: one pixel wide, one pixel high, or both sides free.
-cv::Size random_size(std::mt19937& rng, int kind) {
-  const int long_side = 101 + pick(rng, 100);
+// A random size with one side above `above` (at least 100): one pixel wide, one pixel high, or
+// both sides free.
+cv::Size random_size(std::mt19937& rng, int kind, int above) {
+  const int long_side = std::max(above, 100) + 1 + pick(rng, 100);
   switch (kind % 3) {
     case 0: return {1, long_side};
     case 1: return {long_side, 1};
@@ -222,34 +159,39 @@ std::string describe(const std::string& op, const ParamList& params, cv::Size si
 
 TEST(TiledParity, EveryOperationAloneAndBetweenTiledSteps) {
   std::mt19937 rng(20240917);
-  const auto& table = parameter_table();
-  for (const auto& [name, descriptor] : Registry::global().all()) {
-    const auto entry = table.find(name);
-    if (entry == table.end()) {
-      ADD_FAILURE() << "no parameters for operation '" << name << "' in the tiled parity table: add them";
-      continue;
-    }
-    // Local operations get more random trials; the others only need to be left whole.
-    const int trials =
-        descriptor.footprint == Footprint::point || descriptor.footprint == Footprint::neighbourhood ? 4 : 1;
-    for (int depth : {CV_8U, CV_16U})
-      for (int channels = 1; channels <= 4; ++channels)
-        for (int trial = 0; trial < trials; ++trial) {
-          const Draw draw = entry->second(rng);
-          const cv::Size size = random_size(rng, trial + pick(rng, 3));
-          const int tile = 16 + pick(rng, 82);
-          const cv::Mat pixels = test::make_image(size.width, size.height, channels, depth, rng());
-          const std::string what = describe(name, draw.params, size, channels, depth, tile);
+  const OpDescriptor& blur = Registry::global().at("gaussian_blur");
+  const Params before = validate_params(blur, {{"sigma", 0.8}});
+  const int before_halo = halo_of(blur, before);
+  for (const auto& [name, descriptor] : Registry::global().all())
+    for (const Example& example : descriptor.examples_or_defaults()) {
+      // Local operations get more random trials; the others only need to be left whole.
+      const bool local = is_local(descriptor, validate_params(descriptor, example));
+      const int trials = local ? 3 : 1;
+      for (int depth : {CV_8U, CV_16U})
+        for (int channels = 1; channels <= 4; ++channels)
+          for (int trial = 0; trial < trials; ++trial) {
+            const Example params = perturbed(descriptor, example, rng);
+            const Params validated = validate_params(descriptor, params);
+            EXPECT_EQ(is_local(descriptor, validated), local) << name;
+            // Larger than a tile whatever the tile: tiles are at most 97 and widened to four
+            // times the summed halo of the run.
+            const int widest_tile = 4 * (before_halo + halo_of(descriptor, validated));
+            // One pixel wide or high only where tiles are cut: a step that is never tiled
+            // only has to be left whole, and a cover resize of a one-pixel-wide image to
+            // 256x256 would first make it 256 pixels wide and 38400 high.
+            const int kind = local ? trial + pick(rng, 3) : 2;
+            const cv::Size size = random_size(rng, kind, widest_tile);
+            const int tile = 16 + pick(rng, 82);
+            const cv::Mat pixels = test::make_image(size.width, size.height, channels, depth, rng());
+            const std::string what = describe(name, as_list(params), size, channels, depth, tile);
 
-          expect_same_tiled(Chain().then(name, draw.params), pixels, tile, draw.tiled, what);
-          // Between tiled steps: the runs before and after it must still be cut correctly.
-          Chain sandwich;
-          sandwich.then("gaussian_blur", {{"sigma", 0.8}})
-              .then(name, draw.params)
-              .then("adjust_colors", {{"gamma", 1.3}});
-          expect_same_tiled(sandwich, pixels, tile, true, "between a blur and an adjustment: " + what);
-        }
-  }
+            expect_same_tiled(Chain().then(descriptor, validated), pixels, tile, local, what);
+            // Between tiled steps: the runs before and after it must still be cut correctly.
+            Chain sandwich;
+            sandwich.then(blur, before).then(descriptor, validated).then("adjust_colors", {{"gamma", 1.3}});
+            expect_same_tiled(sandwich, pixels, tile, true, "between a blur and an adjustment: " + what);
+          }
+    }
 }
 
 TEST(TiledParity, HalosOfAllStepsAreSummed) {
@@ -334,9 +276,9 @@ TEST(TiledParity, AnImageThatFitsOneTileRunsWhole) {
   chain.then("adjust_colors", {{"brightness", 1.1}})
       .then("gaussian_blur")
       .then("adjust_colors", {{"gamma", 1.2}});
-  EXPECT_EQ(
-      run(chain, test::make_image(64, 64, 3), 64).passes,
-      (std::vector<std::string>{"step 1: adjust_colors", "step 2: gaussian_blur", "step 3: adjust_colors"}));
+  // The same run of local steps, computed on the whole image at once (no tile suffix).
+  EXPECT_EQ(run(chain, test::make_image(64, 64, 3), 64).passes,
+            (std::vector<std::string>{"step 1: adjust_colors + gaussian_blur + adjust_colors"}));
   EXPECT_EQ(run(chain, test::make_image(65, 64, 3), 64).passes,
             (std::vector<std::string>{"step 1: adjust_colors + gaussian_blur + adjust_colors (tiled 64)"}));
   // The unfused reference never tiles.

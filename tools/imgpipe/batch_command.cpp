@@ -7,6 +7,8 @@
 #include "batch_command.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
+#include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -250,6 +252,16 @@ int run_batch_command(const BatchArgs& a) {
   BatchSummary summary;
   int signal = 0;
   {
+    // Process-wide settings are the program's to choose, not the library's. TBB's global
+    // parallelism capped to the batch's threads keeps OpenCV's loops from starting more.
+    // With a memory budget, glibc's mmap threshold is fixed at 1 MiB: it raises it after large
+    // frees, so later images would come from the heap arenas of whichever threads ran them and
+    // stay resident; a fixed threshold keeps every image mmapped and returned when freed.
+    const int threads = options.threads > 0 ? options.threads : file.context.threads;
+    std::optional<tbb::global_control> parallelism;
+    if (threads > 0)
+      parallelism.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+    if (file.context.max_memory) mallopt(M_MMAP_THRESHOLD, 1 << 20);
     SignalWatcher signals;
     options.stop = signals.stop();
     options.abort = signals.abort();

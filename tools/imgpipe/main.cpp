@@ -112,27 +112,6 @@ void write_stdout(const std::vector<std::uint8_t>& bytes) {
     throw Error(ErrorCategory::io, "<stdout>: write failed");
 }
 
-// An input named on the command line: a file, or "-" for what stdin holds, read once.
-class Input {
- public:
-  explicit Input(std::string path) : path_(std::move(path)) {
-    if (is_stdin()) bytes_ = read_stdin();
-  }
-
-  ImageInfo probe(const Limits& limits = {}) const {
-    return is_stdin() ? probe_buffer(bytes_, kName, limits) : imgpipe::probe(path_, limits);
-  }
-  Image load(const LoadOptions& options, const Limits& limits) const {
-    return is_stdin() ? load_buffer(bytes_, kName, options, limits) : imgpipe::load(path_, options, limits);
-  }
-
- private:
-  static constexpr const char* kName = "<stdin>";
-  bool is_stdin() const { return path_ == "-"; }
-  std::string path_;
-  std::vector<std::uint8_t> bytes_;
-};
-
 // One line of what a header says, for `info` and `run --verbose`.
 std::string describe(const ImageInfo& i) {
   return fmt::format(
@@ -142,26 +121,6 @@ std::string describe(const ImageInfo& i) {
       i.pages > 1 ? fmt::format(", {} frames (imgpipe uses the first)", i.pages) : "", i.file_bytes);
 }
 
-Format choose_format(const RunArgs& a, const ChainFile& file) {
-  const bool to_stdout = a.output == "-";
-  if (a.format()) {
-    auto by_extension = format_from_path(a.output);
-    if (!to_stdout && by_extension && *by_extension != file.output.format)
-      usage_error(
-          fmt::format("{}: --format {} does not match the file name's extension", a.output, *a.format()));
-    return file.output.format;
-  }
-  if (to_stdout) {
-    if (file.output_format_set) return file.output.format;
-    usage_error("writing to stdout (-) needs --format, IMGPIPE_FORMAT or output.format in the chain file");
-  }
-  if (auto format = file.format_for(a.output)) return *format;
-  usage_error(
-      fmt::format("{}: cannot tell the output format from the name: use a .jpg, .png, .webp or "
-                  ".tif name, --format, or output.format in the chain file",
-                  a.output));
-}
-
 // Settings: file < environment < flags. Also refuses what would surely go wrong, before any
 // pixel is decoded.
 ChainFile prepare(const RunArgs& a) {
@@ -169,7 +128,12 @@ ChainFile prepare(const RunArgs& a) {
   apply_environment(file);
   for (const auto& flag : a.settings)
     if (flag.value) apply_setting(file, flag.key, *flag.value, flag.origin());
-  file.output.format = choose_format(a, file);
+  const bool set = a.format() || file.output_format_set;
+  file.output.format = resolve_output_format(a.output, set ? std::optional(file.output.format) : std::nullopt,
+                                             a.format() ? "--format" : "output.format");
+  check_output_format(file.chain, file.output.format);
+  if (a.stream && (a.input == "-" || a.output == "-"))
+    usage_error("--stream reads and writes files: give an input and an output file, not -");
   if (a.output == "-" && isatty(STDOUT_FILENO))
     usage_error("refusing to write image data to a terminal: redirect stdout or give an output file");
   std::error_code ec;
@@ -187,137 +151,96 @@ std::string describe_settings(const ChainFile& file) {
                      file.output.quality == 0 ? std::string("default") : std::to_string(file.output.quality));
 }
 
+// A refusal by the pixel limit says, besides how to raise it, what raising it would cost.
+std::optional<Error> explain_limit(const Error& e, const RunArgs& a, const ChainFile& file) {
+  const Limits& limits = file.context.limits;
+  if (a.input == "-" || e.category() != ErrorCategory::limit || limits.max_input_pixels == 0) return std::nullopt;
+  Limits unlimited = limits;
+  unlimited.max_input_pixels = 0;
+  ImageInfo info;
+  try {
+    info = probe(a.input, unlimited);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  if (static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height) <= limits.max_input_pixels)
+    return std::nullopt;  // another limit
+  const double decoded_mb =
+      static_cast<double>(info.width) * info.height * info.bands * (info.bit_depth / 8) / 1e6;
+  std::string why;
+  if (can_stream(file.chain, info, file.context.quality, &why))
+    return Error(ErrorCategory::limit,
+                 fmt::format("{}; with the limit raised (--max-pixels 0 for none), --stream runs this chain in "
+                             "memory bounded by its tiles rather than by the image's {:.0f} MB",
+                             e.what(), decoded_mb));
+  return Error(ErrorCategory::limit,
+               fmt::format("{}; this chain cannot stream ({}), so with the limit raised the image is decoded "
+                           "whole (about {:.0f} MB)",
+                           e.what(), why, decoded_mb));
+}
+
+// Opens the input as the job runner does: a file, or what stdin holds.
+Job open_job(const RunArgs& a, const ChainFile& file, const Context& context) {
+  try {
+    if (a.input == "-") return Job(file, read_stdin(), "<stdin>", context);
+    return Job(file, a.input, context, {.stream = a.stream});
+  } catch (const Error& e) {
+    if (auto explained = explain_limit(e, a, file)) throw *explained;
+    throw;
+  }
+}
+
 int run(const RunArgs& a, const Global& g) {
   const ChainFile file = prepare(a);
   PerformanceMonitor monitor;
   Context context = file.context;
   if (a.profile || a.profile_json) context.monitor = &monitor;
   if (g.verbose)
-    std::cerr << fmt::format("chain {}: {}\n", file.source, file.chain.canonical())
-              << describe_settings(file);
-
-  // Streaming, file to file: libvips pulls tiles through the chain, so memory stays near tile
-  // size × threads whatever the image's size. Chosen by --stream, or when a memory budget is
-  // set and the in-memory working set (estimated from the header, as the batch governor does)
-  // would exceed it; the pixel limit applies either way.
-  const bool files = a.input != "-" && a.output != "-";
-  auto decoded_mb = [](const ImageInfo& info) {
-    return static_cast<double>(info.width) * info.height * info.bands * (info.bit_depth / 8) / 1e6;
-  };
-  auto stream_reason = [&]() -> std::string {
-    if (a.stream && !files)
-      throw Error(ErrorCategory::config,
-                  "--stream reads and writes files: give an input and an output file, not -");
-    if (!files || (!a.stream && context.max_memory == 0)) return {};
-    const ImageInfo info = probe(a.input, context.limits);
-    std::string why;
-    const bool streams = can_stream(file.chain, info, context.quality, &why);
-    if (a.stream) {
-      if (!streams) throw Error(ErrorCategory::unsupported, "--stream: " + why);
-      return "--stream";
-    }
-    const double working_set = static_cast<double>(estimate_working_set(file, info)) / 1e6, budget = static_cast<double>(context.max_memory) / 1e6;
-    if (working_set <= budget) return {};
-    if (!streams) {
-      if (g.verbose)
+    std::cerr << fmt::format("chain {}: {}\n", file.source, file.chain.canonical()) << describe_settings(file);
+  {
+    MaybeScope total(context.monitor, "run");
+    Job job = open_job(a, file, context);
+    if (g.verbose) {
+      std::cerr << describe(job.info());
+      if (job.schedule() == Schedule::streamed)
+        std::cerr << fmt::format("{}: streaming ({})\n", a.input, job.reason());
+      else if (job.over_budget())
         std::cerr << fmt::format(
-            "{}: about {:.0f} MB in memory is over the budget of {:.0f} MB, but the chain "
-            "cannot stream ({}); running in memory\n",
-            a.input, working_set, budget, why);
-      return {};
+            "{}: about {:.0f} MB in memory is over the budget of {:.0f} MB, but the chain cannot stream ({}); "
+            "running in memory\n",
+            a.input, static_cast<double>(job.working_set()) / 1e6, static_cast<double>(context.max_memory) / 1e6,
+            job.reason());
     }
-    return fmt::format("about {:.0f} MB in memory is over the budget of {:.0f} MB", working_set, budget);
-  };
-  // A refusal by the pixel limit says, besides how to raise it, what raising it would cost.
-  auto explain_limit = [&](const Error& e) -> std::optional<Error> {
-    if (!files || e.category() != ErrorCategory::limit || context.limits.max_input_pixels == 0)
-      return std::nullopt;
-    Limits unlimited = context.limits;
-    unlimited.max_input_pixels = 0;
-    ImageInfo info;
-    try {
-      info = probe(a.input, unlimited);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-    if (static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height) <=
-        context.limits.max_input_pixels)
-      return std::nullopt;  // another limit
-    std::string why;
-    if (can_stream(file.chain, info, context.quality, &why))
-      return Error(
-          ErrorCategory::limit,
-          fmt::format("{}; with the limit raised (--max-pixels 0 for none), --stream runs this chain in "
-                      "memory bounded by its tiles rather than by the image's {:.0f} MB",
-                      e.what(), decoded_mb(info)));
-    return Error(
-        ErrorCategory::limit,
-        fmt::format("{}; this chain cannot stream ({}), so with the limit raised the image is decoded "
-                    "whole (about {:.0f} MB)",
-                    e.what(), why, decoded_mb(info)));
-  };
-
-  struct Written {
-    std::string path;
-    Image image;
-    std::vector<std::uint8_t> bytes;
-  };
-  std::vector<Written> outputs;
-  try {
-    if (const std::string reason = stream_reason(); !reason.empty()) {
-      if (g.verbose) std::cerr << fmt::format("{}: streaming ({})\n", a.input, reason);
-      // Every tile's temporaries are allocated and freed again, thousands of times a second.
-      // By default glibc hands the freed memory back to the kernel and faults it in anew for
-      // the next tile: a fifth of the CPU time of an 8000x8000 blur went to page faults.
-      // Keeping up to 64 MB per arena (and tile-sized blocks off mmap) removes that.
+    if (job.schedule() == Schedule::streamed) {
+      // The process is ours to tune (the library leaves allocator settings alone). Every
+      // tile's temporaries are allocated and freed again, thousands of times a second; by
+      // default glibc hands the freed memory back to the kernel and faults it in anew for the
+      // next tile: a fifth of the CPU time of an 8000x8000 blur went to page faults. Keeping
+      // up to 64 MB per arena (and tile-sized blocks off mmap) removes that.
       mallopt(M_MMAP_THRESHOLD, 8 << 20);
       mallopt(M_TRIM_THRESHOLD, 64 << 20);
-      {
-        MaybeScope total(context.monitor, "run");
-        stream_file(file, a.input, a.output, context);
-      }
-      if (g.verbose)
-        std::cerr << fmt::format("{}: wrote {} by streaming ({} bytes)\n", a.output,
-                                 to_string(file.output.format), fs::file_size(a.output));
+    }
+    if (a.output == "-") {
+      auto encoded = job.encode(file.output);
+      if (encoded.size() > 1)
+        throw Error(ErrorCategory::config,
+                    fmt::format("the chain makes {} variants; give an output file name (each variant gets its "
+                                "own, see docs/cli.md), not -",
+                                encoded.size()));
+      write_stdout(encoded.front().bytes);
     } else {
-      MaybeScope total(context.monitor, "run");
-      Image input;
-      {
-        MaybeScope s(context.monitor, "decode");
-        const Input source(a.input);
-        // The header says what the file holds; the decoded size can be smaller (shrink-on-load).
-        if (g.verbose) std::cerr << describe(source.probe(context.limits));
-        input = source.load(file.load_options(), context.limits);
-      }
-      if (g.verbose)
-        std::cerr << fmt::format("{}: decoded {}x{}, {} channels, {}-bit\n", input.source, input.width(),
-                                 input.height(), input.channels(), input.bit_depth());
-      auto variants = file.chain.run_variants(input, context);
-      if (a.output == "-" && variants.size() > 1)
-        throw Error(
-            ErrorCategory::config,
-            fmt::format("the chain makes {} variants; give an output file name (each variant gets its own, "
-                        "see docs/cli.md), not -",
-                        variants.size()));
-      MaybeScope s(context.monitor, "encode");
-      for (auto& v : variants) {
-        auto bytes = encode(v.image, file.output, context.quality);
-        outputs.push_back({a.output == "-" ? a.output : variant_path(a.output, v.name).string(),
-                           std::move(v.image), std::move(bytes)});
+      const JobResult result = job.run(a.output, file.output);
+      if (g.verbose) {
+        if (result.schedule == Schedule::in_memory)
+          std::cerr << fmt::format("{}: decoded {}x{}\n", a.input, result.decoded.width, result.decoded.height);
+        for (const auto& o : result.outputs)
+          std::cerr << (result.schedule == Schedule::streamed
+                            ? fmt::format("{}: wrote {} by streaming ({} bytes)\n", o.path.string(),
+                                          to_string(file.output.format), o.bytes)
+                            : fmt::format("{}: wrote {}x{} {} ({} bytes)\n", o.path.string(), o.size.width,
+                                          o.size.height, to_string(file.output.format), o.bytes));
       }
     }
-  } catch (const Error& e) {
-    if (auto explained = explain_limit(e)) throw *explained;
-    throw;
-  }
-  for (const auto& o : outputs) {
-    if (o.path == "-")
-      write_stdout(o.bytes);
-    else
-      write_file_atomic(o.path, o.bytes, file.output.fsync);
-    if (g.verbose)
-      std::cerr << fmt::format("{}: wrote {}x{} {} ({} bytes)\n", o.path, o.image.width(), o.image.height(),
-                               to_string(file.output.format), o.bytes.size());
   }
   if (a.profile) std::cerr << monitor.report_text();
   if (a.profile_json) {
@@ -328,7 +251,7 @@ int run(const RunArgs& a, const Global& g) {
 }
 
 int info(const std::string& path, bool json) {
-  const ImageInfo i = Input(path).probe();
+  const ImageInfo i = path == "-" ? probe_buffer(read_stdin(), "<stdin>") : probe(path);
   if (json) {
     nlohmann::json j = {{"file", i.source},
                         {"format", i.format},

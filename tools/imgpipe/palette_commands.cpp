@@ -1,3 +1,6 @@
+// `imgpipe palette` and `imgpipe extract-palette`: the palette operation's parameters as flags
+// (from its descriptor), run through the job runner like any chain.
+
 #include "palette_commands.hpp"
 
 #include <filesystem>
@@ -7,10 +10,10 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <tbb/global_control.h>
-#include <tbb/parallel_for.h>
 
 #include <imgpipe/imgpipe.hpp>
+
+#include "operation_flags.hpp"
 
 namespace imgpipe::cli {
 
@@ -19,9 +22,10 @@ namespace fs = std::filesystem;
 namespace {
 
 struct PaletteArgs {
-  std::string input, palettes, output_dir, format = "png", mapping = "lightness", mask, masked = "keep", preset, centres;
-  int k = 10, threads = 0;
-  bool preserve_shading = false, profile = false;
+  std::string input, output_dir, format = "png", preset, centres;
+  int threads = 0;
+  bool profile = false;
+  std::unique_ptr<OperationFlags> flags;
 };
 
 struct ExtractArgs {
@@ -37,85 +41,63 @@ QualityPreset preset_or_default(const std::string& text) {
   return *q;
 }
 
-cv::Mat mask_for(const std::string& path, cv::Size expected) {
-  cv::Mat mask = load_mask(path);
-  if (mask.size() != expected)
-    throw Error(ErrorCategory::config, fmt::format("{}: the mask is {}x{}, the image {}x{}", path, mask.cols, mask.rows,
-                                                   expected.width, expected.height));
-  return mask;
-}
-
-// The image recoloured with its own cluster centres: what clustering quality is judged on.
-void save_centres(const Clustering& clustering, const std::string& path) {
-  SaveOptions png;
-  png.format = Format::png;
-  png.compression = 1;
-  save(clustering.apply_centres(), path, png);
+// One palette step with the given parameters, as a chain file would hold it.
+ChainFile palette_chain(const PaletteArgs& a, const Params& params, const SaveOptions& save) {
+  ChainFile file;
+  file.source = "imgpipe palette";
+  file.context.quality = preset_or_default(a.preset);
+  file.context.threads = a.threads;
+  file.chain.then(a.flags->descriptor(), params);
+  file.output = save;
+  file.output_format_set = true;
+  return file;
 }
 
 int run_palette(const PaletteArgs& a) {
-  std::optional<tbb::global_control> threads;
-  if (a.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
   SaveOptions save;
-  const auto format = parse_format(a.format);
-  if (!format || (*format != Format::png && *format != Format::webp))
-    throw Error(ErrorCategory::config, fmt::format("--format: expected png or webp, got \"{}\"", a.format));
-  save.format = *format;
+  save.format = *parse_format(a.format);
   save.lossless = true;      // a few flat colours: lossless WebP is smaller and exact
   save.compression = 1;      // index images compress well at low levels (see docs/performance.md)
-  const auto palettes = load_palettes(a.palettes);
+  const ChainFile file = palette_chain(a, a.flags->params(), save);
   PerformanceMonitor monitor;
-  PerformanceMonitor* mon = a.profile ? &monitor : nullptr;
-
-  ClusterOptions options;
-  options.k = a.k;
-  options.monitor = mon;
-  options.quality = preset_or_default(a.preset);
-  ApplyOptions apply;
-  apply.mapping = a.mapping == "nearest" ? ApplyOptions::Mapping::nearest : ApplyOptions::Mapping::lightness;
-  apply.preserve_shading = a.preserve_shading;
-  apply.mask_mode = a.masked == "transparent" ? MaskMode::transparent : a.masked == "fill" ? MaskMode::fill : MaskMode::keep;
+  Context context = file.context;
+  if (a.profile) context.monitor = &monitor;
 
   std::error_code ec;
   fs::create_directories(a.output_dir, ec);
   if (ec || !fs::is_directory(a.output_dir))
     throw Error(ErrorCategory::io, fmt::format("{}: cannot create the output folder: {}", a.output_dir, ec.message()));
 
-  std::optional<Clustering> clustering;
+  std::vector<std::string> strategies;
   {
-    MaybeScope total(mon, "palette");
-    Image image;
-    {
-      MaybeScope s(mon, "decode");
-      image = load(a.input);
-    }
-    if (!a.mask.empty()) options.mask = mask_for(a.mask, image.pixels.size());
-    {
-      MaybeScope s(mon, "cluster");
-      clustering = cluster(image, options);
-    }
-    MaybeScope s(mon, "apply + encode + write");
-    // Every variant shares the cluster indices, so the PNG index stream is compressed once
-    // (by whichever variant gets there first) and reused by the others.
-    tbb::parallel_for(std::size_t{0}, palettes.size(), [&](std::size_t i) {
-      auto indexed = save.format == Format::png ? clustering->apply_indexed(palettes[i], apply) : nullptr;
-      const auto bytes = indexed ? encode_indexed_png(*indexed, save.compression)
-                                 : encode(clustering->apply(palettes[i], apply), save, options.quality);
-      write_file_atomic(fs::path(a.output_dir) / fmt::format("{}.{}", palettes[i].name, a.format), bytes);
-    });
+    MaybeScope total(context.monitor, "palette");
+    Job job(file, a.input, context);
+    // One file per palette, named after it; the variants share one compressed index stream.
+    job.run(fs::path(a.output_dir) / fmt::format("{{variant}}.{}", extension_of(save.format)), save);
+    strategies = job.strategies();
   }
-  if (!a.centres.empty()) save_centres(*clustering, a.centres);
-  if (mon) {
-    // The error figure needs every pixel in Lab, so it is only computed when asked for.
-    std::cerr << fmt::format("{}: {} palettes, k = {}, strategy {}, mean Lab error {:.2f}\n", a.input, palettes.size(),
-                             clustering->k(), clustering->strategy(), clustering->mean_lab_error());
+  if (!a.centres.empty()) {
+    // The image recoloured with its own cluster centres, to judge the clustering: the same
+    // clustering (same parameters and seed), mapped to its centres.
+    SaveOptions png;
+    png.format = Format::png;
+    png.compression = 1;
+    const ChainFile centres = palette_chain(a, a.flags->params({{"palettes", "centers"}, {"colors", Value()}}), png);
+    Job job(centres, a.input, centres.context);
+    write_file_atomic(a.centres, job.encode(png).front().bytes);
+  }
+  if (a.profile) {
+    for (const auto& line : strategies) std::cerr << fmt::format("{}: {}\n", a.input, line);
     std::cerr << monitor.report_text();
   }
   return 0;
 }
 
 int run_extract(const ExtractArgs& a) {
-  const auto colours = extract_palette(load(a.input), a.k, preset_or_default(a.preset));
+  ChainFile file;
+  file.context.quality = preset_or_default(a.preset);
+  Job job(file, a.input, file.context);
+  const auto colours = extract_palette(job.load(), a.k, file.context.quality);
   if (a.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& c : colours)
@@ -136,16 +118,13 @@ int run_extract(const ExtractArgs& a) {
 
 void add_palette_commands(CLI::App& app, std::function<int()>& run) {
   auto p = std::make_shared<PaletteArgs>();
-  auto* palette = app.add_subcommand("palette", "Cluster an image's colours once and write one recoloured file per palette");
+  auto* palette = app.add_subcommand(
+      "palette",
+      "Cluster an image's colours once and write one recoloured file per palette (the palette operation's "
+      "parameters as flags: imgpipe ops palette)");
   palette->add_option("input", p->input, "Input image")->required();
-  palette->add_option("--palettes", p->palettes, "Palette file: JSON, YAML, GIMP .gpl or hex lines")->required();
   palette->add_option("-o,--output", p->output_dir, "Output folder (one <palette name>.<format> each)")->required();
-  palette->add_option("--k", p->k, "Colour clusters (0 = choose from the image)")->check(CLI::Range(0, 254));
-  palette->add_option("--mask", p->mask, "Mask image: black pixels are left out");
-  palette->add_option("--masked", p->masked, "Left-out pixels: keep, transparent, fill")
-      ->check(CLI::IsMember({"keep", "transparent", "fill"}));
-  palette->add_option("--mapping", p->mapping, "lightness (rank) or nearest (Lab)")->check(CLI::IsMember({"lightness", "nearest"}));
-  palette->add_flag("--preserve-shading", p->preserve_shading, "Keep the original's luminance detail");
+  p->flags = std::make_unique<OperationFlags>(*palette, Registry::global().at("palette"));
   palette->add_option("--format", p->format, "png or webp (lossless)")->check(CLI::IsMember({"png", "webp"}));
   palette->add_option("--preset", p->preset, "Quality preset: ultra, high, balanced, fast, draft");
   palette->add_flag("--profile", p->profile, "Print where the time goes");

@@ -19,7 +19,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "../../core/channels.hpp"
-#include "../builtin.hpp"
+#include "../register.hpp"
 #include "strategy.hpp"
 
 namespace imgpipe::ops {
@@ -106,7 +106,7 @@ class Complexity final : public Operation {
 
 }  // namespace
 
-void register_complexity(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(complexity) {
   registry.add(OpDescriptor{
       .name = "complexity",
       .family = "analysis",

@@ -12,8 +12,8 @@
 
 #include <imgpipe/kernels/colour.hpp>
 
-#include "../builtin.hpp"
 #include "../point_program.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::ops {
@@ -85,7 +85,6 @@ class AdjustColors final : public Operation {
                  .saturation = p.number("saturation"),
                  .hue = p.number("hue")} {}
 
-  bool tileable() const override { return true; }  // each pixel on its own
 
   bool append_point_stages(PointProgram& program, int, int) const override {
     append_stages(program, options_);
@@ -104,7 +103,7 @@ class AdjustColors final : public Operation {
 
 }  // namespace
 
-void register_adjust_colors(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(adjust_colors) {
   registry.add(OpDescriptor{
       .name = "adjust_colors",
       .family = "colour",
@@ -117,6 +116,12 @@ void register_adjust_colors(Registry& registry) {
               spec::number("gamma", 1.0, 0.01, 10, "Gamma correction: v^(1/gamma); above 1 lightens the midtones."),
               spec::number("saturation", 1.0, 0, 10, "Colour intensity; 0 is grey, 1 leaves it, 2 doubles it."),
               spec::number("hue", 0.0, -360, 360, "Hue rotation in degrees."),
+          },
+      .examples =
+          {
+              {{"brightness", 1.05}, {"contrast", 1.1}, {"saturation", 1.1}},
+              {{"gamma", 1.4}},
+              {{"saturation", 1.3}, {"hue", -25.0}},
           },
       .create = [](const Params& p) { return std::make_unique<AdjustColors>(p); },
   });

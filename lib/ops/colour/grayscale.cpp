@@ -9,8 +9,8 @@
 
 #include <imgpipe/kernels/colour.hpp>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -57,7 +57,6 @@ class Grayscale final : public Operation {
     options_.keep_channels = p.boolean("keep_channels");
   }
 
-  bool tileable() const override { return true; }  // each pixel on its own
 
   Image apply(const Image& input, const Context&) const override {
     if (input.colour_channels() == 1) return input;
@@ -72,7 +71,7 @@ class Grayscale final : public Operation {
 
 }  // namespace
 
-void register_grayscale(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(grayscale) {
   registry.add(OpDescriptor{
       .name = "grayscale",
       .family = "colour",
@@ -84,6 +83,7 @@ void register_grayscale(Registry& registry) {
                            "Luma weights: Rec. 709 (sRGB primaries), Rec. 601 (as OpenCV's COLOR_RGB2GRAY), or the plain mean."),
               spec::boolean("keep_channels", false, "Write the grey to three RGB channels instead of one."),
           },
+      .examples = {{{"weights", "rec709"}}, {{"weights", "rec601"}, {"keep_channels", true}}},
       .create = [](const Params& p) { return std::make_unique<Grayscale>(p); },
   });
 }

@@ -3,8 +3,8 @@
 #include <imgpipe/kernels/compose.hpp>
 #include <opencv2/core.hpp>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -61,7 +61,7 @@ class Border final : public Operation {
 
 }  // namespace
 
-void register_border(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(border) {
   registry.add(OpDescriptor{
       .name = "border",
       .family = "compose",
@@ -78,6 +78,12 @@ void register_border(Registry& registry) {
               spec::choice("mode", "colour", {"colour", "replicate", "mirror"},
                            "colour fills with the colour; replicate repeats the edge pixels; mirror reflects "
                            "the image."),
+          },
+      .examples =
+          {
+              {{"size", 20}, {"colour", "white"}},
+              {{"size", 8}, {"mode", "mirror"}},
+              {{"size", 0}, {"bottom", 48}, {"colour", "#202020"}},
           },
       .create = [](const Params& p) { return std::make_unique<Border>(p); },
   });

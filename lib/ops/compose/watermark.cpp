@@ -16,9 +16,9 @@
 #include <opencv2/core.hpp>
 #include <vector>
 
-#include "../../io/vips_util.hpp"
-#include "../builtin.hpp"
+#include "../../vips/vips.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -155,7 +155,7 @@ class Watermark final : public Operation {
 
 }  // namespace
 
-void register_watermark(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(watermark) {
   registry.add(OpDescriptor{
       .name = "watermark",
       .family = "compose",
@@ -173,6 +173,15 @@ void register_watermark(Registry& registry) {
               spec::choice("position", "bottom-right", kPositions, "Where to place the watermark."),
               spec::integer("margin", 16, 0, 10000, "Distance from the edges in pixels."),
               spec::number("scale", 0.2, 0.001, 1, "Image watermark width as a fraction of the image width."),
+          },
+      .examples =
+          {
+              {{"text", "© imgpipe"}, {"opacity", 0.6}, {"position", "bottom-right"}},
+              {{"text", "PROOF"},
+               {"size", 48},
+               {"colour", "#ff0000"},
+               {"opacity", 0.3},
+               {"position", "centre"}},
           },
       .create = [](const Params& p) { return std::make_unique<Watermark>(p); },
       .check = [](const Params& p) -> std::string {

@@ -28,9 +28,9 @@
 #include <thread>
 #include <vector>
 
-#include "../builtin.hpp"
 #include "../palette/lab.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -512,7 +512,7 @@ class Dither final : public Operation {
 
 }  // namespace
 
-void register_dither(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(dither) {
   registry.add(OpDescriptor{
       .name = "dither",
       .family = "effects",
@@ -538,6 +538,12 @@ void register_dither(Registry& registry) {
               spec::boolean("serpentine", true, "Error diffusion: scan odd rows right to left."),
               spec::boolean("linear", false,
                             "Measure and diffuse the error in linear light; decisions stay in sRGB."),
+          },
+      .examples =
+          {
+              {{"method", "floyd_steinberg"}, {"levels", 2}},
+              {{"method", "atkinson"}, {"palette", "#000,#f00,#0f0,#00f,#fff"}},
+              {{"method", "bayer8"}, {"levels", 4}},
           },
       .create = [](const Params& p) { return std::make_unique<Dither>(p); },
       .check = [](const Params& p) -> std::string {

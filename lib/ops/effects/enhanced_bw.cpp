@@ -12,8 +12,8 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -142,7 +142,7 @@ class EnhancedBw final : public Operation {
 
 }  // namespace
 
-void register_enhanced_bw(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(enhanced_bw) {
   registry.add(OpDescriptor{
       .name = "enhanced_bw",
       .family = "effects",
@@ -173,6 +173,11 @@ void register_enhanced_bw(Registry& registry) {
                            "Film grain: Gaussian noise with sigma = grain * 10 % of full scale; 0 is none."),
               spec::integer("seed", 1, 0, 2147483647,
                             "Seed of the grain; the same seed gives the same grain."),
+          },
+      .examples =
+          {
+              {{"filter", "red"}, {"clahe", 2.0}, {"curve", 0.3}, {"grain", 0.05}},
+              {{"filter", "neutral"}, {"clahe", 0.0}, {"curve", 0.5}},
           },
       .create = [](const Params& p) { return std::make_unique<EnhancedBw>(p); },
       .check = [](const Params& p) -> std::string {

@@ -16,8 +16,8 @@
 #include <tuple>
 #include <vector>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -212,7 +212,7 @@ class PopArt final : public Operation {
 
 }  // namespace
 
-void register_pop_art(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(pop_art) {
   registry.add(OpDescriptor{
       .name = "pop_art",
       .family = "effects",
@@ -248,6 +248,12 @@ void register_pop_art(Registry& registry) {
                            "Halftone background (its alpha is ignored: the image's alpha is kept)."),
               spec::integer("seed", 12345, 0, 2147483647,
                             "Seed of the k-means++ initialisation; the same seed gives the same output."),
+          },
+      .examples =
+          {
+              {{"palette", "warhol"}},
+              {{"palette", "pop"}, {"grid", "2x2"}},
+              {{"palette", "neon"}, {"halftone", true}, {"dot_size", 6}},
           },
       .create = [](const Params& p) { return std::make_unique<PopArt>(p); },
       .check = [](const Params& p) -> std::string {

@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "../analysis/strategy.hpp"
-#include "../builtin.hpp"
 #include "../../core/channels.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -561,7 +561,7 @@ std::unique_ptr<Analysis> RemoveBackground::analyse(const Image& analysis_image,
 
 }  // namespace
 
-void register_remove_background(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(remove_background) {
   registry.add(OpDescriptor{
       .name = "remove_background",
       .family = "effects",
@@ -604,6 +604,11 @@ void register_remove_background(Registry& registry) {
               strategy_spec("scaled, then the pixels near the mask's edge decided again at full resolution, by "
                             "grabCut on tiles along that edge"),
               analysis_size_spec(),
+          },
+      .examples =
+          {
+              {{"mode", "classical"}, {"output", "rgba"}},
+              {{"mode", "classical"}, {"output", "blur"}, {"blur", 8.0}},
           },
       .create = [](const Params& p) { return std::make_unique<RemoveBackground>(p); },
       .check = check_params,

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "../builtin.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -283,7 +283,8 @@ cv::Mat region_labels(const Clustering& clustering, int min_area) {
   return labels;
 }
 
-std::string vectorize(const Clustering& clustering, const VectorizeOptions& options) {
+// The SVG of a clustering whose region labels (region_labels) are known already.
+std::string trace_svg(const Clustering& clustering, const cv::Mat& labels, const VectorizeOptions& options) {
   if (options.tolerance < 0 || !std::isfinite(options.tolerance))
     throw Error(ErrorCategory::config,
                 fmt::format("vectorize.tolerance: expected a number >= 0, got {}", options.tolerance));
@@ -291,7 +292,6 @@ std::string vectorize(const Clustering& clustering, const VectorizeOptions& opti
     throw Error(
         ErrorCategory::config,
         fmt::format("vectorize.max_nodes: expected 0 (no budget) or more, got {}", options.max_nodes));
-  const cv::Mat labels = region_labels(clustering, options.min_area);
   const int width = labels.cols, height = labels.rows;
   std::vector<Region> regions = trace(labels, clustering.k());
 
@@ -376,6 +376,10 @@ std::string vectorize(const Clustering& clustering, const VectorizeOptions& opti
   return svg;
 }
 
+std::string vectorize(const Clustering& clustering, const VectorizeOptions& options) {
+  return trace_svg(clustering, region_labels(clustering, options.min_area), options);
+}
+
 std::string vectorize(const Image& image, const VectorizeOptions& options) {
   if (options.colors < 0 || options.colors > 254)
     throw Error(ErrorCategory::config,
@@ -430,31 +434,53 @@ cv::Mat region_raster(const Image& input, const Clustering& clustering, const cv
   return out;
 }
 
-class Vectorize final : public Operation {
+// The traced regions of one clustering, written as SVG only when an output asks for it.
+class TracedRegions final : public VectorGraphics {
  public:
-  explicit Vectorize(const Params& p)
-      : colors_(static_cast<int>(p.integer("colors"))),
-        min_area_(static_cast<int>(p.integer("min_area"))),
-        seed_(static_cast<std::uint64_t>(p.integer("seed"))) {}
-
-  Image apply(const Image& input, const Context& context) const override {
-    ClusterOptions c;
-    c.k = colors_;
-    c.seed = seed_;
-    c.quality = context.quality;
-    c.monitor = context.monitor;
-    const Clustering clustering = cluster(input, c);
-    return input.with_pixels(region_raster(input, clustering, kernels::region_labels(clustering, min_area_)));
-  }
+  TracedRegions(std::shared_ptr<const Clustering> clustering, cv::Mat labels, const kernels::VectorizeOptions& options)
+      : clustering_(std::move(clustering)), labels_(std::move(labels)), options_(options) {}
+  std::string svg() const override { return kernels::trace_svg(*clustering_, labels_, options_); }
 
  private:
-  int colors_, min_area_;
-  std::uint64_t seed_;
+  std::shared_ptr<const Clustering> clustering_;
+  cv::Mat labels_;
+  kernels::VectorizeOptions options_;
+};
+
+class Vectorize final : public Operation {
+ public:
+  explicit Vectorize(const Params& p) {
+    options_.colors = static_cast<int>(p.integer("colors"));
+    options_.min_area = static_cast<int>(p.integer("min_area"));
+    options_.seed = static_cast<std::uint64_t>(p.integer("seed"));
+    options_.tolerance = p.number("tolerance");
+    options_.smooth = p.boolean("smooth");
+    options_.max_nodes = static_cast<int>(p.integer("max_nodes"));
+  }
+
+  // The pixels are the regions' colours; the SVG output format writes their outlines.
+  Image apply(const Image& input, const Context& context) const override {
+    ClusterOptions c;
+    c.k = options_.colors;
+    c.seed = options_.seed;
+    c.quality = context.quality;
+    c.monitor = context.monitor;
+    auto clustering = std::make_shared<const Clustering>(cluster(input, c));
+    cv::Mat labels = kernels::region_labels(*clustering, options_.min_area);
+    Image out = input.with_pixels(region_raster(input, *clustering, labels));
+    out.vector = std::make_shared<TracedRegions>(std::move(clustering), std::move(labels), options_);
+    return out;
+  }
+
+  bool makes_vector_graphics() const override { return true; }
+
+ private:
+  kernels::VectorizeOptions options_;
 };
 
 }  // namespace
 
-void register_vectorize(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(vectorize) {
   registry.add(OpDescriptor{
       .name = "vectorize",
       .family = "effects",
@@ -470,7 +496,13 @@ void register_vectorize(Registry& registry) {
                   "Regions smaller than this many pixels take the colour of the nearest larger region."),
               spec::integer("seed", 12345, 0, 2147483647,
                             "Seed of the k-means++ initialisation; the same seed gives the same output."),
+              spec::number("tolerance", 1.0, 0.0, 1.0e6,
+                           "SVG output: outline simplification distance in pixels (0 keeps every corner)."),
+              spec::boolean("smooth", false, "SVG output: curves (cubic Béziers) instead of straight segments."),
+              spec::integer("max_nodes", 0, 0, 2147483647,
+                            "SVG output: most outline points in the file (0 = no limit)."),
           },
+      .examples = {{{"colors", 8}}, {{"colors", 16}, {"min_area", 20}}},
       .create = [](const Params& p) { return std::make_unique<Vectorize>(p); },
   });
 }

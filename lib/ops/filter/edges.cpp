@@ -9,8 +9,8 @@
 
 #include <imgpipe/kernels/filter.hpp>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -80,15 +80,13 @@ class Edges final : public Operation {
             .scale = p.number("scale")} {}
 
   // Sobel's aperture 1 is a 3-tap derivative without smoothing, so it still reads one pixel
-  // either side.
+  // either side. Canny's hysteresis follows edges across the whole image: a weak edge pixel
+  // is kept when a chain of weak pixels links it to a strong one however far away, so a part
+  // of the image cannot be computed from a window around it.
   int halo() const override {
-    return std::max(1, options_.aperture / 2) + (options_.method == kernels::EdgeMethod::canny ? 1 : 0);
+    if (options_.method == kernels::EdgeMethod::canny) return kUnboundedHalo;
+    return std::max(1, options_.aperture / 2);
   }
-
-  // Canny's hysteresis follows edges across the whole image: a weak edge pixel is kept when
-  // a chain of weak pixels links it to a strong one however far away, so a part of the
-  // image cannot be computed from a window around it. The Sobel magnitude can.
-  bool tileable() const override { return options_.method == kernels::EdgeMethod::sobel; }
 
   Image apply(const Image& input, const Context&) const override {
     cv::Mat out;
@@ -102,7 +100,7 @@ class Edges final : public Operation {
 
 }  // namespace
 
-void register_edges(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(edges) {
   registry.add(OpDescriptor{
       .name = "edges",
       .family = "filter",
@@ -115,6 +113,11 @@ void register_edges(Registry& registry) {
               spec::number("high", 0.3, 0, 1, "Canny: upper hysteresis threshold, fraction of full scale."),
               spec::integer("aperture", 3, 1, 7, "Sobel kernel size: 1, 3, 5 or 7 (Canny: 3, 5 or 7)."),
               spec::number("scale", 1.0, 0.01, 100, "Sobel: multiplier on the normalised gradient magnitude."),
+          },
+      .examples =
+          {
+              {{"method", "canny"}, {"low", 0.1}, {"high", 0.3}},
+              {{"method", "sobel"}, {"aperture", 3}, {"scale", 2.0}},
           },
       .create = [](const Params& p) { return std::make_unique<Edges>(p); },
       .check =

@@ -8,8 +8,8 @@
 
 #include <imgpipe/kernels/filter.hpp>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 #include "gaussian.hpp"
 
@@ -58,13 +58,14 @@ class GaussianBlur final : public Operation {
 
 }  // namespace
 
-void register_gaussian_blur(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(gaussian_blur) {
   registry.add(OpDescriptor{
       .name = "gaussian_blur",
       .family = "filter",
       .summary = "Gaussian blur of standard deviation sigma (kernel radius ceil(3 sigma)).",
       .footprint = Footprint::neighbourhood,
       .params = {spec::number("sigma", 2.0, 0.1, 1000, "Standard deviation in pixels.")},
+      .examples = {{{"sigma", 2.0}}, {{"sigma", 0.7}}},
       .create = [](const Params& p) { return std::make_unique<GaussianBlur>(p); },
   });
 }

@@ -7,8 +7,8 @@
 
 #include <imgpipe/kernels/filter.hpp>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 #include "gaussian.hpp"
 
@@ -66,7 +66,7 @@ class Sharpen final : public Operation {
 
 }  // namespace
 
-void register_sharpen(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(sharpen) {
   registry.add(OpDescriptor{
       .name = "sharpen",
       .family = "filter",
@@ -77,6 +77,11 @@ void register_sharpen(Registry& registry) {
               spec::number("amount", 1.0, 0, 10, "Strength: 0 does nothing, 1 adds the detail once."),
               spec::number("radius", 1.0, 0.1, 100, "Sigma of the Gaussian that separates detail from the rest, in pixels."),
               spec::number("threshold", 0.0, 0, 1, "Leave detail smaller than this fraction of full scale alone (avoids sharpening noise)."),
+          },
+      .examples =
+          {
+              {{"amount", 0.3}, {"radius", 1.0}},
+              {{"amount", 1.5}, {"radius", 2.0}, {"threshold", 0.02}},
           },
       .create = [](const Params& p) { return std::make_unique<Sharpen>(p); },
   });

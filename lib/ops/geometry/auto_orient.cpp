@@ -7,7 +7,8 @@
 #include <imgpipe/kernels/geometry.hpp>
 
 #include "../../core/orientation.hpp"
-#include "../builtin.hpp"
+#include "../region_maps.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -34,11 +35,14 @@ class AutoOrient final : public Operation {
     out.orientation = 1;
     return out;
   }
+
+  // Schedules that work on regions get images that their loader has made upright already.
+  RegionMapping region_map(cv::Size input, QualityPreset) const override { return {identity_map(input), {}}; }
 };
 
 }  // namespace
 
-void register_auto_orient(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(auto_orient) {
   registry.add(OpDescriptor{
       .name = "auto_orient",
       .family = "geometry",

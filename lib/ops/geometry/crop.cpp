@@ -5,21 +5,37 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/kernels/geometry.hpp>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../region_maps.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
-namespace imgpipe::kernels {
+namespace imgpipe::ops {
 
-void crop(cv::InputArray src, cv::OutputArray dst, const CropOptions& options) {
-  const cv::Size image = src.size(), size = options.size;
+namespace {
+
+// The rectangle a crop takes from an image of `image`, or "" and the reason it does not fit.
+cv::Rect crop_rect(cv::Size image, const kernels::CropOptions& options, std::string& why) {
+  const cv::Size size = options.size;
   const cv::Rect region(options.left.value_or((image.width - size.width) / 2),
                         options.top.value_or((image.height - size.height) / 2), size.width, size.height);
   if (region.x < 0 || region.y < 0 || size.width <= 0 || size.height <= 0 ||
       region.x + size.width > image.width || region.y + size.height > image.height)
-    throw Error(ErrorCategory::config,
-                fmt::format("crop: region {}x{} at ({}, {}) does not fit in the {}x{} image", size.width,
-                            size.height, region.x, region.y, image.width, image.height));
+    why = fmt::format("region {}x{} at ({}, {}) does not fit in the {}x{} image", size.width, size.height,
+                      region.x, region.y, image.width, image.height);
+  return region;
+}
+
+}  // namespace
+
+}  // namespace imgpipe::ops
+
+namespace imgpipe::kernels {
+
+void crop(cv::InputArray src, cv::OutputArray dst, const CropOptions& options) {
+  std::string why;
+  const cv::Rect region = ops::crop_rect(src.size(), options, why);
+  if (!why.empty()) throw Error(ErrorCategory::config, "crop: " + why);
   ops::copy_region(src, dst, region);
 }
 
@@ -47,13 +63,20 @@ class Crop final : public Operation {
     return input.with_pixels(out);
   }
 
+  RegionMapping region_map(cv::Size input, QualityPreset) const override {
+    std::string why;
+    const cv::Rect rect = crop_rect(input, options_, why);
+    if (!why.empty()) return {nullptr, why};
+    return {crop_map(rect), {}};
+  }
+
  private:
   kernels::CropOptions options_;
 };
 
 }  // namespace
 
-void register_crop(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(crop) {
   registry.add(OpDescriptor{
       .name = "crop",
       .family = "geometry",
@@ -65,6 +88,11 @@ void register_crop(Registry& registry) {
               spec::integer("top", {}, 0, 65535, "Top edge in pixels; unset centres vertically."),
               spec::integer("width", 1, 1, 65535, "Width of the rectangle in pixels."),
               spec::integer("height", 1, 1, 65535, "Height of the rectangle in pixels."),
+          },
+      .examples =
+          {
+              {{"width", 96}, {"height", 96}},
+              {{"left", 0}, {"top", 0}, {"width", 64}, {"height", 40}},
           },
       .create = [](const Params& p) { return std::make_unique<Crop>(p); },
   });

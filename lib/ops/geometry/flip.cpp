@@ -3,7 +3,7 @@
 #include <imgpipe/kernels/geometry.hpp>
 #include <opencv2/core.hpp>
 
-#include "../builtin.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -22,6 +22,27 @@ namespace imgpipe::ops {
 
 namespace {
 
+// A mirror reads the mirrored rectangle and mirrors it.
+class FlipMap final : public RegionMap {
+ public:
+  FlipMap(cv::Size size, kernels::FlipDirection direction) : size_(size), direction_(direction) {}
+  cv::Size output_size() const override { return size_; }
+  cv::Rect input_rect(const cv::Rect& o) const override {
+    cv::Rect in = o;
+    if (direction_ != kernels::FlipDirection::vertical) in.x = size_.width - o.x - o.width;
+    if (direction_ != kernels::FlipDirection::horizontal) in.y = size_.height - o.y - o.height;
+    return in;
+  }
+  void compute(const cv::Mat& in, const cv::Rect&, cv::Mat& out) const override {
+    kernels::flip(in, out, {.direction = direction_});
+  }
+  bool top_to_bottom() const override { return direction_ == kernels::FlipDirection::horizontal; }
+
+ private:
+  cv::Size size_;
+  kernels::FlipDirection direction_;
+};
+
 class Flip final : public Operation {
  public:
   explicit Flip(const Params& p) {
@@ -37,13 +58,17 @@ class Flip final : public Operation {
     return input.with_pixels(out);
   }
 
+  RegionMapping region_map(cv::Size input, QualityPreset) const override {
+    return {std::make_shared<FlipMap>(input, options_.direction), {}};
+  }
+
  private:
   kernels::FlipOptions options_;
 };
 
 }  // namespace
 
-void register_flip(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(flip) {
   registry.add(OpDescriptor{
       .name = "flip",
       .family = "geometry",
@@ -51,6 +76,7 @@ void register_flip(Registry& registry) {
       .footprint = Footprint::geometry,
       .params = {spec::choice("direction", "horizontal", {"horizontal", "vertical", "both"},
                               "Which way to mirror.")},
+      .examples = {{{"direction", "horizontal"}}, {{"direction", "vertical"}}},
       .create = [](const Params& p) { return std::make_unique<Flip>(p); },
   });
 }

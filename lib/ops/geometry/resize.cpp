@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include <fmt/format.h>
 #include <imgpipe/kernels/compose.hpp>
 #include <imgpipe/kernels/geometry.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../region_maps.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -75,6 +79,102 @@ namespace {
 using kernels::Fit;
 using kernels::Interpolation;
 
+// OpenCV's INTER_AREA weights along one axis (computeResizeAreaTab in imgproc/resize.cpp):
+// each output pixel averages the input cells it covers, partial cells by their covered
+// fraction. Kept in float as OpenCV keeps them, so region results match the whole image's.
+struct AreaTable {
+  struct Tap {
+    int source;
+    float weight;
+  };
+  std::vector<Tap> taps;
+  std::vector<std::size_t> first;  // taps of output i: [first[i], first[i + 1])
+
+  AreaTable(int source_size, int target_size) {
+    const double scale = static_cast<double>(source_size) / target_size;
+    for (int d = 0; d < target_size; ++d) {
+      first.push_back(taps.size());
+      const double from = d * scale, to = from + scale;
+      const double cell = std::min(scale, source_size - from);
+      int start = static_cast<int>(std::ceil(from)), end = static_cast<int>(std::floor(to));
+      end = std::min(end, source_size - 1);
+      start = std::min(start, end);
+      if (start - from > 1e-3) taps.push_back({start - 1, static_cast<float>((start - from) / cell)});
+      for (int s = start; s < end; ++s) taps.push_back({s, static_cast<float>(1.0 / cell)});
+      if (to - end > 1e-3)
+        taps.push_back({end, static_cast<float>(std::min(std::min(to - end, 1.0), cell) / cell)});
+    }
+    first.push_back(taps.size());
+  }
+
+  // The input span [begin, end) that outputs [from, to) read.
+  std::pair<int, int> span(int from, int to) const {
+    return {taps[first[static_cast<std::size_t>(from)]].source,
+            taps[first[static_cast<std::size_t>(to)] - 1].source + 1};
+  }
+};
+
+// An area-averaging downscale from `from` to `to`, of which the output shows the rectangle
+// `shown` (all of it, or cover's centre).
+class AreaMap final : public RegionMap {
+ public:
+  AreaMap(cv::Size from, cv::Size to, cv::Rect shown)
+      : shown_(shown), columns_(from.width, to.width), rows_(from.height, to.height) {}
+
+  cv::Size output_size() const override { return shown_.size(); }
+
+  cv::Rect input_rect(const cv::Rect& output) const override {
+    const cv::Rect scaled = output + shown_.tl();
+    const auto [x0, x1] = columns_.span(scaled.x, scaled.x + scaled.width);
+    const auto [y0, y1] = rows_.span(scaled.y, scaled.y + scaled.height);
+    return {x0, y0, x1 - x0, y1 - y0};
+  }
+
+  // Premultiplied like the in-memory resize; the filter writes straight into `out`.
+  void compute(const cv::Mat& in, const cv::Rect& output, cv::Mat& out) const override {
+    const cv::Rect from = input_rect(output);
+    const cv::Rect scaled = output + shown_.tl();
+    filter_premultiplied(in, out, [&](cv::InputArray source, cv::OutputArray result) {
+      result.create(output.height, output.width, CV_32FC(source.channels()));
+      cv::Mat resampled = result.getMat();
+      resample(source.getMat(), resampled, scaled, from.tl());
+    });
+  }
+
+ private:
+  // Outputs `want` (in the full downscale's coordinates) from a float source whose origin is
+  // input `origin`, in OpenCV's order: each input row resampled across, then rows weighted
+  // and summed.
+  void resample(const cv::Mat& source, cv::Mat& out, const cv::Rect& want, cv::Point origin) const {
+    const int cn = source.channels();
+    const auto width = static_cast<std::size_t>(want.width * cn);
+    std::vector<float> across(width), sum(width);
+    for (int y = 0; y < want.height; ++y) {
+      std::fill(sum.begin(), sum.end(), 0.0f);
+      const auto oy = static_cast<std::size_t>(want.y + y);
+      for (std::size_t t = rows_.first[oy]; t < rows_.first[oy + 1]; ++t) {
+        const float* row = source.ptr<float>(rows_.taps[t].source - origin.y);
+        std::fill(across.begin(), across.end(), 0.0f);
+        for (int x = 0; x < want.width; ++x) {
+          const auto ox = static_cast<std::size_t>(want.x + x);
+          float* a = &across[static_cast<std::size_t>(x * cn)];
+          for (std::size_t k = columns_.first[ox]; k < columns_.first[ox + 1]; ++k) {
+            const float* s = row + (columns_.taps[k].source - origin.x) * cn;
+            const float w = columns_.taps[k].weight;
+            for (int c = 0; c < cn; ++c) a[c] += s[c] * w;
+          }
+        }
+        const float beta = rows_.taps[t].weight;
+        for (std::size_t i = 0; i < width; ++i) sum[i] += beta * across[i];
+      }
+      std::copy(sum.begin(), sum.end(), out.ptr<float>(y));
+    }
+  }
+
+  cv::Rect shown_;
+  AreaTable columns_, rows_;
+};
+
 class Resize final : public Operation {
  public:
   explicit Resize(const Params& p)
@@ -102,6 +202,33 @@ class Resize final : public Operation {
     cv::Mat out;
     kernels::resize(input.pixels, out, options);
     return input.with_pixels(out);
+  }
+
+  // Downscales with area averaging (kernel area, or auto at the balanced and fast presets)
+  // and cover's crop have a region form. The other kernels have none that gives the whole
+  // image's pixels, and enlarging would read the input ahead of the output.
+  RegionMapping region_map(cv::Size input, QualityPreset quality) const override {
+    const cv::Size content = content_size(input);
+    if (content.width > input.width || content.height > input.height)
+      return {nullptr, fmt::format("it enlarges {}x{} to {}x{}; only downscales have a region form", input.width,
+                                   input.height, content.width, content.height)};
+    const bool resamples = content != input;
+    if (resamples && interpolation(true, quality) != Interpolation::area)
+      return {nullptr, fmt::format("kernel {} at the {} preset has no region form; area downscales do (kernel: "
+                                   "area, or auto at the balanced and fast presets)",
+                                   kernel_, to_string(quality))};
+    cv::Rect shown(cv::Point(0, 0), content);
+    if (fit_ == Fit::fill && width_ && height_ && (content.width < *width_ || content.height < *height_))
+      return {nullptr, "fit: fill pads the image, which has no region form"};
+    if (fit_ == Fit::cover && width_ && height_) {
+      // The same centred rectangle as the whole-image kernel.
+      const cv::Size box(static_cast<int>(*width_), static_cast<int>(*height_));
+      shown = cv::Rect(std::max(0, (content.width - box.width) / 2), std::max(0, (content.height - box.height) / 2),
+                       std::min(box.width, content.width), std::min(box.height, content.height));
+    }
+    if (resamples) return {std::make_shared<AreaMap>(input, content, shown), {}};
+    if (shown.size() == input) return {identity_map(input), {}};
+    return {crop_map(shown), {}};
   }
 
  private:
@@ -176,7 +303,7 @@ class Resize final : public Operation {
 
 }  // namespace
 
-void register_resize(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(resize) {
   registry.add(OpDescriptor{
       .name = "resize",
       .family = "geometry",
@@ -201,6 +328,12 @@ void register_resize(Registry& registry) {
               spec::boolean("enlarge", true,
                             "Allow making the image larger; false keeps smaller images as they are."),
               spec::colour("background", "black", "Padding colour for fit: fill (may be transparent)."),
+          },
+      .examples =
+          {
+              {{"width", 1200}, {"height", 800}, {"fit", "inside"}, {"enlarge", false}},
+              {{"max_side", 512}},
+              {{"width", 256}, {"height", 256}, {"fit", "cover"}},
           },
       .create = [](const Params& p) { return std::make_unique<Resize>(p); },
       .check = [](const Params& p) -> std::string {

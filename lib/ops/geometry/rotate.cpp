@@ -6,8 +6,8 @@
 #include <imgpipe/kernels/geometry.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "../builtin.hpp"
 #include "../pixels.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::kernels {
@@ -96,7 +96,7 @@ class Rotate final : public Operation {
 
 }  // namespace
 
-void register_rotate(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(rotate) {
   registry.add(OpDescriptor{
       .name = "rotate",
       .family = "geometry",
@@ -111,6 +111,12 @@ void register_rotate(Registry& registry) {
                            "transparent)."),
               spec::boolean("expand", true,
                             "Grow the canvas so the whole rotated image fits; false keeps the input size."),
+          },
+      .examples =
+          {
+              {{"angle", 90.0}},
+              {{"angle", -2.5}, {"expand", false}},
+              {{"angle", 30.0}, {"background", "transparent"}},
           },
       .create = [](const Params& p) { return std::make_unique<Rotate>(p); },
   });

@@ -17,7 +17,7 @@
 #include <imgpipe/palette.hpp>
 
 #include "../analysis/strategy.hpp"
-#include "../builtin.hpp"
+#include "../register.hpp"
 #include "../spec.hpp"
 
 namespace imgpipe::ops {
@@ -153,7 +153,7 @@ bool PaletteAnalysis::pointwise() const { return op_.streams_analysis(); }
 
 }  // namespace
 
-void register_palette(Registry& registry) {
+IMGPIPE_REGISTER_OPERATION(palette) {
   registry.add(OpDescriptor{
       .name = "palette",
       .family = "palette",
@@ -174,6 +174,11 @@ void register_palette(Registry& registry) {
               spec::integer("seed", 12345, 0, 2147483647, "Seed of the k-means++ initialisation; the same seed gives the same output."),
               strategy_spec("here the same as scaled: every pixel is assigned its cluster from its own colour at full resolution, so none is uncertain"),
               analysis_size_spec(),
+          },
+      .examples =
+          {
+              {{"colors", "#1d3557,#457b9d,#a8dadc,#f1faee"}, {"name", "sea"}, {"k", 4}},
+              {{"palettes", "centers"}, {"k", 8}},
           },
       .create = [](const Params& p) { return std::make_unique<PaletteOp>(p); },
       .check =

@@ -1,4 +1,4 @@
-#include "vips_util.hpp"
+#include "vips.hpp"
 
 #include <mutex>
 

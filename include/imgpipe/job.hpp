@@ -1,0 +1,124 @@
+#pragma once
+// The job runner: one input through one chain to its outputs. Every front end — `imgpipe run`,
+// `batch`, `palette`, `extract-palette`, `vectorize` — hands its input, chain and Context here.
+//
+//   imgpipe::Job job(chain_file, "photo.jpg", context);          // opens and probes once
+//   imgpipe::JobResult result = job.run("photo.webp", save_options);
+//
+// A Job opens its input once for the header, then decides by one policy how the chain runs:
+// in memory (tiled where an image is larger than a tile), or streamed through libvips when
+// asked to (JobOptions::stream) or when the in-memory working set, estimated from the header,
+// is over the memory budget and the chain can stream. The file is opened once (ImageFile): in
+// memory its bytes are read once through that descriptor and decoded from memory; streamed,
+// libvips decodes it top to bottom from the same descriptor (an analysis step that streams
+// opens it once more, for its shrink-on-load thumbnail). Outputs are written through io's
+// one write path (atomic).
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/types.hpp>
+
+#include <imgpipe/chain.hpp>
+#include <imgpipe/context.hpp>
+#include <imgpipe/io.hpp>
+
+namespace imgpipe {
+
+enum class Schedule { in_memory, streamed };
+std::string_view to_string(Schedule schedule) noexcept;
+
+struct JobOptions {
+  bool stream = false;  // stream whatever the budget; Error(unsupported) when the chain cannot
+};
+
+// One encoded variant of the job's output.
+struct EncodedOutput {
+  std::string variant;  // "" for a chain without variants
+  std::vector<std::uint8_t> bytes;
+  cv::Size size;        // of the image encoded ({} for a streamed output)
+};
+
+struct WrittenOutput {
+  std::string variant;
+  std::filesystem::path path;
+  std::uint64_t bytes = 0;
+  cv::Size size;  // {} for a streamed output
+};
+
+struct JobResult {
+  Schedule schedule = Schedule::in_memory;
+  cv::Size decoded;  // the decoded size (after shrink-on-load); {} when streamed
+  std::vector<WrittenOutput> outputs;
+  // The planner's choice for each analysis step ("step 1: palette: scaled 512x341, k 10").
+  std::vector<std::string> strategies;
+};
+
+// The working set of one input, in bytes, estimated from its header before decoding: the
+// encoded file, the decoded image (after shrink-on-load), each step's input, output and
+// scratch, and every variant's image and encoded bytes.
+std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info);
+
+class Job {
+ public:
+  // A file: checked and its header read (one open). Throws Error (io, decode, limit,
+  // unsupported) naming the file; with options.stream, Error(unsupported) when the chain
+  // cannot stream this input.
+  Job(const ChainFile& file, const std::filesystem::path& input, const Context& context, JobOptions options = {});
+  // Bytes already in memory (stdin, an upload), named `name` in messages; never streamed.
+  Job(const ChainFile& file, std::vector<std::uint8_t> bytes, std::string name, const Context& context);
+
+  const ImageInfo& info() const { return info_; }
+  Schedule schedule() const { return schedule_; }
+  // Why the job streams ("--stream", "about 900 MB in memory is over the budget of 512 MB"),
+  // or, for a job in memory that is over the budget, why it cannot stream; else "".
+  const std::string& reason() const { return reason_; }
+  // In memory over the memory budget, because the chain cannot stream.
+  bool over_budget() const { return over_budget_; }
+  std::uint64_t working_set() const { return working_set_; }
+  // The context the job runs with (a copy of the one given); a batch sets the deadline when
+  // the job starts.
+  Context& context() { return context_; }
+  // The planner's choices of the last run or encode().
+  const std::vector<std::string>& strategies() const { return result_.strategies; }
+
+  // The input's bytes, read once (in-memory jobs decode from them; a batch hashes them).
+  std::span<const std::uint8_t> bytes();
+
+  // Decodes the input in memory, as the chain would get it (shrink-on-load included), for
+  // front ends that analyse an image rather than run a chain (extract-palette).
+  Image load();
+
+  // In memory: decodes, runs the chain and encodes every variant with `save`, the variants
+  // in parallel.
+  std::vector<EncodedOutput> encode(const SaveOptions& save);
+
+  // Runs and writes: the unnamed variant to `output`, each named one to variant_path(output,
+  // name), atomically. A streamed job writes one output, file to file.
+  JobResult run(const std::filesystem::path& output, const SaveOptions& save);
+
+ private:
+  void choose_schedule(const JobOptions& options);
+  const ChainFile& file_;
+  Context context_;
+  std::optional<ImageFile> input_;  // a file input, opened once
+  std::string name_;
+  std::vector<std::uint8_t> bytes_;
+  bool bytes_read_ = false;
+  ImageInfo info_;
+  Schedule schedule_ = Schedule::in_memory;
+  std::string reason_;
+  bool over_budget_ = false;
+  std::uint64_t working_set_ = 0;
+  JobResult result_;
+};
+
+// The one output-format check before any work: the format `save` names must be one the chain
+// can make (svg only from a chain that ends in a step that traces vector graphics).
+void check_output_format(const Chain& chain, Format format);
+
+}  // namespace imgpipe

@@ -1,0 +1,102 @@
+// Streamed input and output: the lazy libvips forms of load() and save().
+
+#include <fmt/format.h>
+
+#include <imgpipe/error.hpp>
+
+#include "atomic_file.hpp"
+#include "encoders.hpp"
+#include "vips_io.hpp"
+
+namespace imgpipe::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail(ErrorCategory category, const fs::path& file, const std::string& what) {
+  throw Error(category, fmt::format("{}: {}", file.string(), what));
+}
+
+VipsRef to_8bit_lazy(VipsRef image) {
+  if (!image || image.get()->BandFmt == VIPS_FORMAT_UCHAR) return image;
+  VipsRef out;
+  if (vips_linear1(image.get(), out.out(), 1.0 / 257.0, 0.0, "uchar", TRUE, nullptr)) return {};
+  return out;
+}
+
+}  // namespace
+
+cv::Mat thumbnail(const fs::path& path, cv::Size size, int type) {
+  VipsRef shrunk;
+  if (vips_thumbnail(path.c_str(), shrunk.out(), size.width, "height", size.height, "size", VIPS_SIZE_FORCE,
+                     nullptr))
+    fail(ErrorCategory::decode, path, take_vips_error("cannot make the analysis thumbnail"));
+  VipsRef image = to_srgb(std::move(shrunk), path.string());
+  const bool sixteen = vips_image_get_format(image.get()) == VIPS_FORMAT_USHORT;
+  if (CV_MAT_DEPTH(type) == CV_8U && sixteen) {
+    image = to_8bit_lazy(std::move(image));
+  } else if (CV_MAT_DEPTH(type) == CV_16U && !sixteen) {
+    VipsRef scaled, wide;
+    if (vips_linear1(image.get(), scaled.out(), 257.0, 0.0, nullptr) ||
+        vips_cast_ushort(scaled.get(), wide.out(), nullptr))
+      wide = VipsRef();
+    image = std::move(wide);
+  }
+  if (!image) fail(ErrorCategory::decode, path, take_vips_error("analysis thumbnail"));
+  if (vips_image_get_bands(image.get()) != CV_MAT_CN(type))
+    fail(ErrorCategory::internal, path,
+         fmt::format("the analysis thumbnail has {} bands where the image has {}", vips_image_get_bands(image.get()),
+                     CV_MAT_CN(type)));
+  std::size_t bytes = 0;
+  void* data = vips_image_write_to_memory(image.get(), &bytes);
+  if (!data) fail(ErrorCategory::decode, path, take_vips_error("analysis thumbnail"));
+  const cv::Mat wrapped(vips_image_get_height(image.get()), vips_image_get_width(image.get()), type, data);
+  cv::Mat pixels = bytes == wrapped.total() * wrapped.elemSize() ? wrapped.clone() : cv::Mat();
+  g_free(data);
+  if (pixels.empty()) fail(ErrorCategory::internal, path, "the analysis thumbnail has an unexpected size");
+  return pixels;
+}
+
+namespace {
+
+// The blob `field` of a libvips image, or nothing.
+std::vector<std::uint8_t> blob(VipsImage* image, const char* field) {
+  const void* data = nullptr;
+  std::size_t size = 0;
+  if (!vips_image_get_typeof(image, field) || vips_image_get_blob(image, field, &data, &size)) return {};
+  const auto* bytes = static_cast<const std::uint8_t*>(data);
+  return {bytes, bytes + size};
+}
+
+// The whole lazy image computed into memory, with the metadata save() would write.
+Image materialise(VipsImage* image, const fs::path& output) {
+  std::size_t bytes = 0;
+  void* data = vips_image_write_to_memory(image, &bytes);
+  if (!data) fail(ErrorCategory::io, output, take_vips_error("the pipeline failed"));
+  const int type = CV_MAKETYPE(image->BandFmt == VIPS_FORMAT_USHORT ? CV_16U : CV_8U, image->Bands);
+  Image out(cv::Mat(image->Ysize, image->Xsize, type, data).clone());
+  g_free(data);
+  out.exif = blob(image, VIPS_META_EXIF_NAME);
+  out.icc = blob(image, VIPS_META_ICC_NAME);
+  return out;
+}
+
+}  // namespace
+
+void save_streamed(VipsImage* image, const fs::path& output, const SaveOptions& options, QualityPreset preset) {
+  AtomicFile file(output);
+  if (options.format == Format::webp) {
+    file.write(encode_webp(materialise(image, output), options, preset));
+  } else if (options.format == Format::svg) {
+    fail(ErrorCategory::unsupported, output, "SVG output needs the whole image (vectorize); it cannot stream");
+  } else {
+    GRef<VipsTarget> target(vips_target_new_to_descriptor(file.fd()));
+    if (!target) fail(ErrorCategory::io, output, take_vips_error("cannot write"));
+    if (save_to_target(image, target.get(), options, false) || vips_target_end(target.get()))
+      fail(ErrorCategory::io, output, take_vips_error("the encoder failed"));
+  }
+  file.commit(options.fsync);
+}
+
+}  // namespace imgpipe::detail

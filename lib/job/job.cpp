@@ -1,0 +1,191 @@
+#include <imgpipe/error.hpp>
+#include <imgpipe/job.hpp>
+#include <imgpipe/monitor.hpp>
+#include <imgpipe/stream.hpp>
+
+#include <algorithm>
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <fmt/format.h>
+
+namespace imgpipe {
+
+namespace fs = std::filesystem;
+
+std::string_view to_string(Schedule schedule) noexcept {
+  return schedule == Schedule::streamed ? "streamed" : "in-memory";
+}
+
+namespace {
+
+// Scratch a step needs beyond its input and output, in multiples of its input's bytes: what
+// the operation declares, else the usual for its footprint. The defaults are measured peaks
+// (3000×2000 RGB, --profile) with a margin: neighbourhood filters keep strips of float rows
+// (blur and sharpen ≈ 0.8×), global analyses labels, tables and masks (palette ≈ 0.3×, dither,
+// edges and pop_art ≤ 1×).
+double scratch_factor(const Step& step) {
+  if (const double declared = step.operation->scratch_factor(); declared >= 0) return declared;
+  switch (step.descriptor->footprint) {
+    case Footprint::point: return 0.0;
+    case Footprint::neighbourhood: return 1.5;
+    case Footprint::geometry: return 0.5;
+    case Footprint::global: return 2.0;
+  }
+  return 2.0;
+}
+
+// JPEG and WebP decode at 1/2, 1/4 or 1/8 when the chain allows it (shrink-on-load).
+cv::Size decoded_size(const ChainFile& file, const ImageInfo& info) {
+  const cv::Size upright(info.oriented_width(), info.oriented_height());
+  if (info.format != "jpeg" && info.format != "webp") return upright;
+  const cv::Size least = file.chain.min_decode_size(upright, file.context.quality);
+  if (least.width <= 0 || least.height <= 0) return upright;
+  int shrink = 1;
+  while (shrink < 8 && upright.width / (shrink * 2) >= least.width && upright.height / (shrink * 2) >= least.height)
+    shrink *= 2;
+  return {(upright.width + shrink - 1) / shrink, (upright.height + shrink - 1) / shrink};
+}
+
+}  // namespace
+
+std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info) {
+  const double sample = info.bit_depth > 8 ? 2.0 : 1.0;
+  const double channels = std::min(info.bands, 4);
+  auto bytes_of = [&](cv::Size s) { return static_cast<double>(s.width) * s.height * channels * sample; };
+
+  // The largest of the phases: decoding (the file's bytes and the image), each step (its input,
+  // output and scratch, for every variant alive), and encoding (every variant's image, one
+  // encoder's working copies — libwebp converts to YUV and keeps candidates — and the bytes).
+  cv::Size size = decoded_size(file, info);
+  double variants = 1;
+  double peak = static_cast<double>(info.file_bytes) + bytes_of(size);
+  for (const Step& step : file.chain.steps()) {
+    const double in = bytes_of(size) * variants;
+    if (auto resampled = step.operation->resampled_size(size)) size = *resampled;
+    variants *= static_cast<double>(step.operation->variant_count());
+    const double out = bytes_of(size) * variants;
+    peak = std::max(peak, in + out + bytes_of(size) * scratch_factor(step));
+  }
+  peak = std::max(peak, bytes_of(size) * (variants + 2.0));
+  return static_cast<std::uint64_t>(peak);
+}
+
+
+void check_output_format(const Chain& chain, Format format) {
+  if (format != Format::svg) return;
+  if (chain.empty() || !chain.steps().back().operation->makes_vector_graphics())
+    throw Error(ErrorCategory::config,
+                "svg output: the chain must end with a step that traces vector graphics (vectorize); "
+                "steps after it make pixels again");
+}
+
+namespace {
+
+std::string megabytes(std::uint64_t bytes) { return fmt::format("{:.0f} MB", static_cast<double>(bytes) / 1e6); }
+
+}  // namespace
+
+Job::Job(const ChainFile& file, const fs::path& input, const Context& context, JobOptions options)
+    : file_(file), context_(context), input_(std::in_place, input, context.limits), name_(input.string()) {
+  // The pixel limit applies to streamed inputs too.
+  info_ = input_->probe(context_.limits);
+  choose_schedule(options);
+}
+
+Job::Job(const ChainFile& file, std::vector<std::uint8_t> bytes, std::string name, const Context& context)
+    : file_(file), context_(context), name_(std::move(name)), bytes_(std::move(bytes)), bytes_read_(true) {
+  info_ = probe_buffer(bytes_, name_, context_.limits);
+  choose_schedule({});
+}
+
+void Job::choose_schedule(const JobOptions& options) {
+  working_set_ = estimate_working_set(file_, info_);
+  const std::uint64_t budget = context_.max_memory;
+  if (!options.stream && (budget == 0 || working_set_ <= budget)) return;
+  std::string why;
+  const bool streams = input_ && can_stream(file_.chain, info_, context_.quality, &why);
+  if (options.stream) {
+    if (!input_) throw Error(ErrorCategory::config, fmt::format("{}: only files stream", name_));
+    if (!streams) throw Error(ErrorCategory::unsupported, "--stream: " + why);
+    schedule_ = Schedule::streamed;
+    reason_ = "--stream";
+    return;
+  }
+  if (streams) {
+    schedule_ = Schedule::streamed;
+    reason_ = fmt::format("about {} in memory is over the budget of {}", megabytes(working_set_), megabytes(budget));
+    return;
+  }
+  over_budget_ = true;
+  reason_ = input_ ? why : "it is not a file";
+}
+
+std::span<const std::uint8_t> Job::bytes() {
+  if (!bytes_read_) {
+    bytes_ = input_->read();
+    bytes_read_ = true;
+  }
+  return bytes_;
+}
+
+Image Job::load() {
+  MaybeScope scope(context_.monitor, "decode");
+  bytes();
+  Image image = load_buffer(bytes_, name_, file_.load_options(), context_.limits);
+  // The bytes are not needed once decoded, unless a caller asked for them.
+  result_.decoded = image.pixels.size();
+  return image;
+}
+
+std::vector<EncodedOutput> Job::encode(const SaveOptions& save) {
+  if (schedule_ == Schedule::streamed)
+    throw Error(ErrorCategory::internal, fmt::format("{}: a streamed job writes its file; it has no bytes", name_));
+  check_output_format(file_.chain, save.format);
+  Context context = context_;
+  result_.strategies.clear();
+  context.strategies = &result_.strategies;
+  std::vector<Variant> variants = file_.chain.run_variants(load(), context);
+  MaybeScope scope(context_.monitor, "encode");
+  std::vector<EncodedOutput> out(variants.size());
+  // Variants encode in parallel (each encoder is mostly single-threaded); the context's
+  // arena bounds the threads as it does for the chain.
+  auto encode_all = [&] {
+    tbb::parallel_for(std::size_t{0}, variants.size(), [&](std::size_t i) {
+      out[i] = {variants[i].name, imgpipe::encode(variants[i].image, save, context_.quality),
+                variants[i].image.pixels.size()};
+      variants[i].image = {};
+    });
+  };
+  if (context_.threads > 0)
+    tbb::task_arena(context_.threads).execute(encode_all);
+  else
+    encode_all();
+  return out;
+}
+
+JobResult Job::run(const fs::path& output, const SaveOptions& save) {
+  check_output_format(file_.chain, save.format);
+  result_.schedule = schedule_;
+  result_.outputs.clear();
+  if (schedule_ == Schedule::streamed) {
+    ChainFile streamed = file_;
+    streamed.output = save;
+    Context context = context_;
+    result_.strategies.clear();
+    context.strategies = &result_.strategies;
+    stream_file(streamed, *input_, output, context);
+    result_.outputs.push_back({"", output, fs::file_size(output), {}});
+    return result_;
+  }
+  std::vector<EncodedOutput> encoded = encode(save);
+  for (const EncodedOutput& e : encoded) {
+    const fs::path target = variant_path(output, e.variant);
+    write_file_atomic(target, e.bytes, save.fsync);
+    result_.outputs.push_back({e.variant, target, e.bytes.size(), e.size});
+  }
+  return result_;
+}
+
+}  // namespace imgpipe
