@@ -1,14 +1,13 @@
 // Per-operation and per-codec timings at 512, 1024 and 2048 px (long side) on a real photo,
 // through the public API exactly as a chain runs them: every example of every operation.
 //   build/benchmarks/bench_ops --benchmark_filter=resize
-#include <map>
-#include <memory>
-#include <string>
-
 #include <benchmark/benchmark.h>
-#include <opencv2/imgproc.hpp>
 
 #include <imgpipe/imgpipe.hpp>
+#include <map>
+#include <memory>
+#include <opencv2/imgproc.hpp>
+#include <string>
 
 namespace {
 
@@ -76,9 +75,15 @@ void BM_encode(benchmark::State& state, imgpipe::Format format) {
   options.format = format;
   for (auto _ : state) benchmark::DoNotOptimize(imgpipe::encode(input, options));
 }
-BENCHMARK_CAPTURE(BM_encode, jpeg, imgpipe::Format::jpeg)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_encode, jpeg, imgpipe::Format::jpeg)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_encode, png, imgpipe::Format::png)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_encode, webp, imgpipe::Format::webp)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_encode, webp, imgpipe::Format::webp)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_decode_jpeg(benchmark::State& state) {
   const imgpipe::Image& input = photo(static_cast<int>(state.range(0)));

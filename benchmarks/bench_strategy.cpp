@@ -10,23 +10,22 @@
 // predicts more than --direct-limit seconds (grabCut on every pixel is slow and needs several
 // GB at 8192 px).
 //   build/benchmarks/bench_strategy [--sizes 1024,2048,4096,8192] [--direct-limit 60] [--runs 3]
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <imgpipe/imgpipe.hpp>
 #include <map>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
-
-#include <imgpipe/imgpipe.hpp>
 
 namespace {
 
@@ -105,7 +104,8 @@ Timed run(const Chain& chain, const Image& input, int runs) {
   for (int i = 0; i < runs; ++i) {
     const auto start = std::chrono::steady_clock::now();
     out.image = chain.run(input, Context{});
-    out.ms = std::min(out.ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    out.ms = std::min(
+        out.ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   return out;
 }
@@ -127,20 +127,26 @@ int main(int argc, char** argv) {
   int runs = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--sizes") sizes = parse_sizes(argv[i + 1]);
-    else if (flag == "--direct-limit") direct_limit_s = std::stod(argv[i + 1]);
-    else if (flag == "--runs") runs = std::stoi(argv[i + 1]);
+    if (flag == "--sizes")
+      sizes = parse_sizes(argv[i + 1]);
+    else if (flag == "--direct-limit")
+      direct_limit_s = std::stod(argv[i + 1]);
+    else if (flag == "--runs")
+      runs = std::stoi(argv[i + 1]);
   }
   const std::string images = IMGPIPE_SHARED_IMAGES;
 
   std::printf("palette {palettes: centers, k: 10} on shell-5120x2880.jpg; ms = best of %d\n\n", runs);
-  std::printf("| long side | strategy | ms | mean ΔE to the original | mean ΔE to direct's output |\n|---|---|---|---|---|\n");
+  std::printf(
+      "| long side | strategy | ms | mean ΔE to the original | mean ΔE to direct's output "
+      "|\n|---|---|---|---|---|\n");
   for (const int side : sizes) {
     const Image input = photo_at(images + "/shell-5120x2880.jpg", side);
     const cv::Mat original = lab_of(input.pixels);
     cv::Mat direct_lab;
     for (const char* strategy : kStrategies) {
-      const Chain chain = Chain().then("palette", {{"palettes", "centers"}, {"k", 10}, {"strategy", strategy}});
+      const Chain chain =
+          Chain().then("palette", {{"palettes", "centers"}, {"k", 10}, {"strategy", strategy}});
       const Timed t = run(chain, input, runs);
       const cv::Mat lab = lab_of(t.image.pixels);
       if (direct_lab.empty()) direct_lab = lab;
@@ -165,8 +171,8 @@ int main(int argc, char** argv) {
       for (const char* strategy : kStrategies) {
         const bool direct = std::string(strategy) == "direct";
         if (direct && direct_ms_per_px && *direct_ms_per_px * pixels > direct_limit_s * 1000) {
-          std::printf("| %dx%d | direct | not run: about %.0f s predicted | — |%s\n", input.width(), input.height(),
-                      *direct_ms_per_px * pixels / 1000, synthetic ? " — |" : "");
+          std::printf("| %dx%d | direct | not run: about %.0f s predicted | — |%s\n", input.width(),
+                      input.height(), *direct_ms_per_px * pixels / 1000, synthetic ? " — |" : "");
           continue;
         }
         const Chain chain = Chain().then("remove_background", {{"strategy", strategy}});
@@ -176,8 +182,10 @@ int main(int argc, char** argv) {
           direct_alpha = alpha;
           direct_ms_per_px = t.ms / pixels;
         }
-        const std::string with_direct = direct_alpha.empty() ? "—" : fmt::format("{:.4f}", iou(alpha, direct_alpha));
-        std::printf("| %dx%d | %s | %.0f | %s |%s\n", input.width(), input.height(), strategy, t.ms, with_direct.c_str(),
+        const std::string with_direct =
+            direct_alpha.empty() ? "—" : fmt::format("{:.4f}", iou(alpha, direct_alpha));
+        std::printf("| %dx%d | %s | %.0f | %s |%s\n", input.width(), input.height(), strategy, t.ms,
+                    with_direct.c_str(),
                     synthetic ? fmt::format(" {:.4f} |", iou(alpha, truth)).c_str() : "");
         std::fflush(stdout);
       }

@@ -1,7 +1,6 @@
 // Builds a chain in C++, runs it on one image and writes WebP.
 //   chain_example INPUT OUTPUT.webp
 #include <cstdio>
-
 #include <imgpipe/imgpipe.hpp>
 
 int main(int argc, char** argv) {

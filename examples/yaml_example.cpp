@@ -1,9 +1,8 @@
 // Runs a YAML chain file on one image, the way `imgpipe run` does.
 //   yaml_example CHAIN.yaml INPUT OUTPUT
 #include <cstdio>
-#include <optional>
-
 #include <imgpipe/imgpipe.hpp>
+#include <optional>
 
 int main(int argc, char** argv) {
   if (argc != 4) {

@@ -16,6 +16,7 @@ packages=(
   libvips-tools imagemagick hyperfine python3 python3-opencv python3-numpy python3-onnx
   time  # GNU time: peak RSS of whole commands in the benchmark scripts
   strace  # the CLI test that counts how often an input is opened
+  clang-format  # the test that keeps the sources formatted (.clang-format)
   # OpenCL on the CPU (PoCL): the opencl.ops.* tests run the kernels' cv::UMat cases through it
   pocl-opencl-icd ocl-icd-opencl-dev
 )

@@ -18,15 +18,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <imgpipe/chain.hpp>
+#include <imgpipe/error.hpp>
 #include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <imgpipe/chain.hpp>
-#include <imgpipe/error.hpp>
 
 namespace imgpipe {
 
@@ -55,7 +54,8 @@ struct InputFile {
 // order and sorts each folder's files by relpath (byte order). A file reached twice (two
 // roots, or a link to a file already taken) is listed once. Throws Error(io) for a root that
 // does not exist or a folder that cannot be read, naming it.
-std::vector<InputFile> find_inputs(const std::vector<std::filesystem::path>& roots, const WalkOptions& options);
+std::vector<InputFile> find_inputs(const std::vector<std::filesystem::path>& roots,
+                                   const WalkOptions& options);
 
 // The glob rules of WalkOptions, for a relative path with '/' separators.
 bool glob_match(std::string_view pattern, std::string_view path) noexcept;
@@ -97,7 +97,8 @@ struct Shard {
 // SLURM_ARRAY_TASK_STEP (IDs need not start at 0; they are mapped to 0..COUNT-1). nullopt when
 // nothing says: one worker does everything. Malformed or inconsistent values are
 // Error(config) naming their origin. `getenv` is injectable for tests.
-std::optional<Shard> resolve_shard(const std::optional<std::string>& flag, std::optional<int> count = std::nullopt,
+std::optional<Shard> resolve_shard(const std::optional<std::string>& flag,
+                                   std::optional<int> count = std::nullopt,
                                    const std::function<const char*(const char*)>& getenv = nullptr);
 
 // Stable assignment: a hash of the relative path (with '/' separators) modulo the count, so
@@ -153,7 +154,7 @@ struct BatchOptions {
   int jobs = 0;     // images in flight; 0 = the chain file's parallel_images, else automatic
   int threads = 0;  // worker threads in all; 0 = the chain file's, else all cores
   bool resume = false;
-  std::chrono::milliseconds timeout{0};  // per image; 0 = none
+  std::chrono::milliseconds timeout{0};            // per image; 0 = none
   std::optional<std::filesystem::path> cache_dir;  // nullopt = no on-disk cache
   std::uint64_t cache_max_bytes = ResultCache::kDefaultMaxBytes;
   // Stop admitting new inputs when requested (in-flight inputs finish).
@@ -179,7 +180,8 @@ struct BatchPlan {
 // Maps every input to its output and keeps this shard's. Refuses, before any work: a template
 // that leaves the output root, two inputs mapping to one output, an output that is an input,
 // and an output root that cannot be created or written (Error(config) or Error(io)).
-BatchPlan plan_batch(const ChainFile& file, const std::vector<InputFile>& inputs, const BatchOptions& options);
+BatchPlan plan_batch(const ChainFile& file, const std::vector<InputFile>& inputs,
+                     const BatchOptions& options);
 
 enum class BatchStatus { ok, failed, skipped, cancelled };
 std::string_view to_string(BatchStatus status) noexcept;
@@ -190,7 +192,7 @@ struct BatchRecord {
   std::vector<std::string> outputs;  // paths written (or already present, when skipped)
   int width = 0, height = 0;         // of the input, upright
   std::uint64_t input_bytes = 0, output_bytes = 0;
-  double ms = 0;                  // wall time for this input
+  double ms = 0;  // wall time for this input
   // How it ran: "in-memory", "streamed", "cache" or "resume"; an in-memory run adds the
   // planner's choice for each analysis step ("in-memory; step 1: palette: scaled 512x341, k 10").
   std::string strategy;

@@ -11,17 +11,16 @@
 // operations run fused in one pass over the pixels.
 
 #include <filesystem>
+#include <imgpipe/context.hpp>
+#include <imgpipe/image.hpp>
+#include <imgpipe/io.hpp>
+#include <imgpipe/operation.hpp>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <imgpipe/context.hpp>
-#include <imgpipe/image.hpp>
-#include <imgpipe/io.hpp>
-#include <imgpipe/operation.hpp>
 
 namespace imgpipe {
 
@@ -54,7 +53,8 @@ class Chain {
   // `fuse_point_ops` is false (the unfused path exists to prove fusion changes nothing).
   // run() is for chains with one output; a chain that fans out throws Error(config).
   Image run(const Image& input, const Context& context, bool fuse_point_ops = true) const;
-  std::vector<Variant> run_variants(const Image& input, const Context& context, bool fuse_point_ops = true) const;
+  std::vector<Variant> run_variants(const Image& input, const Context& context,
+                                    bool fuse_point_ops = true) const;
 
   // A stable text form of the steps and every parameter (defaults included) — the same
   // for equal chains however they were built; used for cache keys and `--verbose`.

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <stop_token>
+#include <string>
 #include <string_view>
 #include <vector>
 

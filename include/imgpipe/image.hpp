@@ -11,10 +11,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 namespace imgpipe {
 
@@ -25,9 +24,9 @@ struct IndexedEncodeCache;  // internal: compressed index data shared between va
 // and the variants of one clustering — same indices, other tables — share one compressed
 // index stream, so seven palettes cost one compression, not seven.
 struct IndexedPixels {
-  cv::Mat indices;                                  // CV_8UC1, values < table.size()
-  std::vector<std::array<std::uint8_t, 4>> table;   // RGBA
-  std::shared_ptr<IndexedEncodeCache> cache;        // shared by images with the same indices
+  cv::Mat indices;                                 // CV_8UC1, values < table.size()
+  std::vector<std::array<std::uint8_t, 4>> table;  // RGBA
+  std::shared_ptr<IndexedEncodeCache> cache;       // shared by images with the same indices
 };
 
 // An image's content as vector graphics, rendered on demand (vectorize attaches one; only the

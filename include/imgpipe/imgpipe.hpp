@@ -8,13 +8,13 @@
 #include <imgpipe/image.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/job.hpp>
+#include <imgpipe/kernels/colour.hpp>
 #include <imgpipe/kernels/compose.hpp>
 #include <imgpipe/kernels/dither.hpp>
 #include <imgpipe/kernels/enhanced_bw.hpp>
+#include <imgpipe/kernels/filter.hpp>
 #include <imgpipe/kernels/geometry.hpp>
 #include <imgpipe/kernels/pop_art.hpp>
-#include <imgpipe/kernels/colour.hpp>
-#include <imgpipe/kernels/filter.hpp>
 #include <imgpipe/kernels/remove_background.hpp>
 #include <imgpipe/kernels/vectorize.hpp>
 #include <imgpipe/monitor.hpp>

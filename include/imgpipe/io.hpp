@@ -5,16 +5,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <imgpipe/context.hpp>
+#include <imgpipe/image.hpp>
 #include <memory>
+#include <opencv2/core/types.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/types.hpp>
-
-#include <imgpipe/context.hpp>
-#include <imgpipe/image.hpp>
 
 namespace imgpipe {
 
@@ -29,7 +27,7 @@ struct ImageInfo {
   int orientation = 1;         // EXIF orientation 1..8
   bool has_alpha = false;
   bool has_icc = false;
-  int pages = 1;               // frames of an animation or pages of a TIFF
+  int pages = 1;  // frames of an animation or pages of a TIFF
   std::uint64_t file_bytes = 0;
 
   int oriented_width() const noexcept { return orientation >= 5 ? height : width; }
@@ -86,8 +84,7 @@ class ImageFile {
 
 // Decodes to 8- or 16-bit sRGB (grey stays grey), alpha kept, orientation applied.
 // Multi-frame inputs (GIF, multi-page TIFF) give their first frame.
-Image load(const std::filesystem::path& path, const LoadOptions& options = {},
-           const Limits& limits = {});
+Image load(const std::filesystem::path& path, const LoadOptions& options = {}, const Limits& limits = {});
 Image load_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
                   const LoadOptions& options = {}, const Limits& limits = {});
 
@@ -110,20 +107,20 @@ Format resolve_output_format(const std::filesystem::path& target, std::optional<
 
 struct SaveOptions {
   Format format = Format::png;
-  int quality = 0;         // JPEG/WebP 1..100; 0 = the format's default (JPEG 85, WebP 80)
-  bool progressive = false;        // JPEG
-  bool keep_metadata = false;      // EXIF and ICC; stripped by default
-  int compression = 6;             // PNG zlib level 0..9
-  bool allow_indexed = true;       // PNG/WebP: an image with <= 256 colours is written indexed
-  bool lossless = false;           // WebP
-  int near_lossless = 100;         // WebP 0..100, 100 = off
-  int alpha_quality = 100;         // WebP 0..100
-  int method = -1;                 // WebP effort 0..6; -1 = from the quality preset
-  std::uint64_t target_size = 0;   // WebP: aim for this many bytes; 0 = off
+  int quality = 0;                           // JPEG/WebP 1..100; 0 = the format's default (JPEG 85, WebP 80)
+  bool progressive = false;                  // JPEG
+  bool keep_metadata = false;                // EXIF and ICC; stripped by default
+  int compression = 6;                       // PNG zlib level 0..9
+  bool allow_indexed = true;                 // PNG/WebP: an image with <= 256 colours is written indexed
+  bool lossless = false;                     // WebP
+  int near_lossless = 100;                   // WebP 0..100, 100 = off
+  int alpha_quality = 100;                   // WebP 0..100
+  int method = -1;                           // WebP effort 0..6; -1 = from the quality preset
+  std::uint64_t target_size = 0;             // WebP: aim for this many bytes; 0 = off
   std::string tiff_compression = "deflate";  // none, deflate, lzw, jpeg
   // Where an output format has no alpha (JPEG), alpha is flattened onto this colour.
   std::uint8_t background[3] = {255, 255, 255};
-  bool fsync = false;              // flush to disk before the rename
+  bool fsync = false;  // flush to disk before the rename
 };
 
 // Encodes in memory. Throws Error(unsupported) for what the format cannot hold (svg: an image

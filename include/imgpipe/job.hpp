@@ -16,16 +16,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <imgpipe/chain.hpp>
+#include <imgpipe/context.hpp>
+#include <imgpipe/io.hpp>
+#include <opencv2/core/types.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/types.hpp>
-
-#include <imgpipe/chain.hpp>
-#include <imgpipe/context.hpp>
-#include <imgpipe/io.hpp>
 
 namespace imgpipe {
 
@@ -40,7 +38,7 @@ struct JobOptions {
 struct EncodedOutput {
   std::string variant;  // "" for a chain without variants
   std::vector<std::uint8_t> bytes;
-  cv::Size size;        // of the image encoded ({} for a streamed output)
+  cv::Size size;  // of the image encoded ({} for a streamed output)
 };
 
 struct WrittenOutput {
@@ -68,7 +66,8 @@ class Job {
   // A file: checked and its header read (one open). Throws Error (io, decode, limit,
   // unsupported) naming the file; with options.stream, Error(unsupported) when the chain
   // cannot stream this input.
-  Job(const ChainFile& file, const std::filesystem::path& input, const Context& context, JobOptions options = {});
+  Job(const ChainFile& file, const std::filesystem::path& input, const Context& context,
+      JobOptions options = {});
   // Bytes already in memory (stdin, an upload), named `name` in messages; never streamed.
   Job(const ChainFile& file, std::vector<std::uint8_t> bytes, std::string name, const Context& context);
 

@@ -7,19 +7,17 @@
 // come from it, so there is no per-operation code anywhere else.
 
 #include <functional>
+#include <imgpipe/context.hpp>
+#include <imgpipe/image.hpp>
+#include <imgpipe/params.hpp>
 #include <map>
 #include <memory>
+#include <opencv2/core/types.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <opencv2/core/types.hpp>
-
-#include <imgpipe/context.hpp>
-#include <imgpipe/image.hpp>
-#include <imgpipe/params.hpp>
 
 namespace imgpipe {
 
@@ -131,8 +129,7 @@ class Operation {
   // Point operations: append this operation's per-pixel stages for an image with the given
   // channel count and depth, so that consecutive point operations run in one pass.
   // Returns false when this operation cannot be expressed as stages for that image.
-  virtual bool append_point_stages(PointProgram& /*program*/, int /*channels*/,
-                                   int /*depth*/) const {
+  virtual bool append_point_stages(PointProgram& /*program*/, int /*channels*/, int /*depth*/) const {
     return false;
   }
 

@@ -17,18 +17,16 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include <opencv2/core/mat.hpp>
-
 #include <imgpipe/context.hpp>
 #include <imgpipe/image.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/params.hpp>
+#include <memory>
+#include <mutex>
+#include <opencv2/core/mat.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace imgpipe {
 
@@ -78,7 +76,7 @@ struct ClusterOptions {
   // Pixels to leave out: where the mask is 0 (CV_8UC1, image size). Empty = use alpha when
   // the image has it (alpha < 128 is left out), else every pixel.
   cv::Mat mask;
-  int threads = 0;  // 0 = the caller's TBB arena / all cores
+  int threads = 0;                        // 0 = the caller's TBB arena / all cores
   PerformanceMonitor* monitor = nullptr;  // optional: times histogram, k-means, assignment
 };
 
@@ -121,7 +119,8 @@ class Clustering {
   // The same result as apply() as indices + colour table, without making RGB pixels: what
   // a palette PNG needs. nullptr when the result is not a table look-up (preserve_shading,
   // source alpha, or left-out pixels kept as they were).
-  std::shared_ptr<const IndexedPixels> apply_indexed(const Palette& palette, const ApplyOptions& options = {}) const;
+  std::shared_ptr<const IndexedPixels> apply_indexed(const Palette& palette,
+                                                     const ApplyOptions& options = {}) const;
   // Each pixel recoloured with its own cluster centre: plain colour quantisation.
   Image apply_centres(const ApplyOptions& options = {}) const;
 
@@ -143,8 +142,8 @@ class Clustering {
 };
 
 // Clusters the colours of an 8- or 16-bit RGB(A) or grey image (16-bit is clustered on its
-// high byte). An image with fewer distinct colours than k gets fewer clusters. k = 0 picks k from the data: the smallest k in 2..16 after which one more
-// cluster lowers the error by less than 10 %.
+// high byte). An image with fewer distinct colours than k gets fewer clusters. k = 0 picks k from the data:
+// the smallest k in 2..16 after which one more cluster lowers the error by less than 10 %.
 Clustering cluster(const Image& image, const ClusterOptions& options = {});
 
 // The centres of `clustering` given to the pixels of `image`, each pixel its nearest centre

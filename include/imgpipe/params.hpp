@@ -53,9 +53,7 @@ class Value {
 
   bool as_bool() const { return std::get<bool>(v_); }
   std::int64_t as_int() const { return std::get<std::int64_t>(v_); }
-  double as_number() const {
-    return is_int() ? static_cast<double>(as_int()) : std::get<double>(v_);
-  }
+  double as_number() const { return is_int() ? static_cast<double>(as_int()) : std::get<double>(v_); }
   const std::string& as_string() const { return std::get<std::string>(v_); }
   Colour as_colour() const { return std::get<Colour>(v_); }
 
@@ -71,8 +69,8 @@ class Value {
 struct ParamSpec {
   std::string name;
   ParamType type = ParamType::number;
-  Value default_value;  // unset = optional parameter with no default
-  double min = 0, max = 0;  // inclusive range for integer and number; ignored when min == max
+  Value default_value;               // unset = optional parameter with no default
+  double min = 0, max = 0;           // inclusive range for integer and number; ignored when min == max
   std::vector<std::string> choices;  // for choice
   std::string doc;
 
@@ -107,7 +105,6 @@ class Params {
 };
 
 // Levenshtein-closest candidate within a sensible distance, for "did you mean" hints.
-std::optional<std::string> closest_name(std::string_view given,
-                                        const std::vector<std::string>& candidates);
+std::optional<std::string> closest_name(std::string_view given, const std::vector<std::string>& candidates);
 
 }  // namespace imgpipe

@@ -6,26 +6,24 @@
 // processes sharing the folder only ever see complete entries; the per-output hashes catch
 // everything else (a disk error, a hand-edited file), and a damaged entry is a miss.
 
-#include <imgpipe/batch.hpp>
-#include <imgpipe/context.hpp>
-#include <imgpipe/io.hpp>
-#include <imgpipe/version.hpp>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <imgpipe/batch.hpp>
+#include <imgpipe/context.hpp>
+#include <imgpipe/io.hpp>
+#include <imgpipe/version.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <system_error>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <xxhash.h>
+#include <system_error>
 
 namespace imgpipe {
 

@@ -11,11 +11,14 @@
 // flight. Each input is one Job (job.hpp): opened and probed at admission, then decoded, run
 // and encoded (or streamed) by the job runner every front end uses.
 
-#include <imgpipe/batch.hpp>
-#include <imgpipe/error.hpp>
-#include <imgpipe/monitor.hpp>
-#include <imgpipe/job.hpp>
-#include <imgpipe/version.hpp>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,22 +28,16 @@
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <imgpipe/batch.hpp>
+#include <imgpipe/error.hpp>
+#include <imgpipe/job.hpp>
+#include <imgpipe/monitor.hpp>
+#include <imgpipe/version.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <tbb/info.h>
-#include <tbb/parallel_pipeline.h>
-#include <tbb/task_arena.h>
-#include <xxhash.h>
-
+#include <set>
 
 namespace imgpipe {
 
@@ -60,11 +57,16 @@ std::string_view to_string(BatchStatus status) noexcept {
 // ---- Report ------------------------------------------------------------------------------
 
 std::string to_json_line(const BatchRecord& r) {
-  nlohmann::json j = {{"type", "input"},     {"input", r.input},
-                      {"status", to_string(r.status)}, {"outputs", r.outputs},
-                      {"width", r.width},    {"height", r.height},
-                      {"input_bytes", r.input_bytes}, {"output_bytes", r.output_bytes},
-                      {"ms", std::round(r.ms * 10) / 10}, {"strategy", r.strategy},
+  nlohmann::json j = {{"type", "input"},
+                      {"input", r.input},
+                      {"status", to_string(r.status)},
+                      {"outputs", r.outputs},
+                      {"width", r.width},
+                      {"height", r.height},
+                      {"input_bytes", r.input_bytes},
+                      {"output_bytes", r.output_bytes},
+                      {"ms", std::round(r.ms * 10) / 10},
+                      {"strategy", r.strategy},
                       {"cache_hit", r.cache_hit}};
   if (r.error_category) {
     j["error_category"] = to_string(*r.error_category);
@@ -74,14 +76,21 @@ std::string to_json_line(const BatchRecord& r) {
 }
 
 std::string to_json_line(const BatchSummary& s) {
-  const nlohmann::json j = {{"type", "summary"},      {"inputs", s.inputs},
-                            {"ok", s.ok},             {"failed", s.failed},
-                            {"skipped", s.skipped},   {"cancelled", s.cancelled},
-                            {"cache_hits", s.cache_hits}, {"wall_ms", std::round(s.wall_ms)},
+  const nlohmann::json j = {{"type", "summary"},
+                            {"inputs", s.inputs},
+                            {"ok", s.ok},
+                            {"failed", s.failed},
+                            {"skipped", s.skipped},
+                            {"cancelled", s.cancelled},
+                            {"cache_hits", s.cache_hits},
+                            {"wall_ms", std::round(s.wall_ms)},
                             {"ms_per_image", std::round(s.ms_per_image * 10) / 10},
-                            {"peak_rss_bytes", s.peak_rss}, {"memory_budget_bytes", s.memory_budget},
-                            {"jobs", s.jobs},         {"threads", s.threads},
-                            {"stopped", s.stopped},   {"version", version()}};
+                            {"peak_rss_bytes", s.peak_rss},
+                            {"memory_budget_bytes", s.memory_budget},
+                            {"jobs", s.jobs},
+                            {"threads", s.threads},
+                            {"stopped", s.stopped},
+                            {"version", version()}};
   return j.dump();
 }
 
@@ -96,13 +105,16 @@ std::string journal_name(const std::optional<Shard>& shard) {
                                    : std::string(".imgpipe-journal.jsonl");
 }
 
-std::string hex64(std::uint64_t v) { return fmt::format("{:016x}", v); }
+std::string hex64(std::uint64_t v) {
+  return fmt::format("{:016x}", v);
+}
 
 // What an input's outputs depend on besides its bytes: the chain, the output settings, the
 // template and the library. An input whose stamp or settings changed is done again.
 std::string settings_hash(const ChainFile& file, const BatchPlan& plan) {
-  const std::string text = file.chain.canonical() + '\n' + canonical_output_settings(file.output, file.context.quality) +
-                           '\n' + plan.output_template + '\n' + version();
+  const std::string text = file.chain.canonical() + '\n' +
+                           canonical_output_settings(file.output, file.context.quality) + '\n' +
+                           plan.output_template + '\n' + version();
   return hex64(XXH3_64bits(text.data(), text.size()));
 }
 
@@ -125,7 +137,8 @@ std::map<std::string, JournalEntry> read_journal(const fs::path& root) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(".imgpipe-journal", 0) == 0 && entry.path().extension() == ".jsonl") journals.push_back(entry.path());
+    if (name.rfind(".imgpipe-journal", 0) == 0 && entry.path().extension() == ".jsonl")
+      journals.push_back(entry.path());
   }
   std::sort(journals.begin(), journals.end());
   std::map<std::string, JournalEntry> entries;
@@ -133,17 +146,18 @@ std::map<std::string, JournalEntry> read_journal(const fs::path& root) {
   for (const auto& journal : journals) {
     std::ifstream in(journal);
     while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("input") || !j.contains("outputs")) continue;
-    try {
-      JournalEntry e;
-      e.stamp = j.at("stamp").get<std::string>();
-      e.settings = j.at("settings").get<std::string>();
-      for (const auto& o : j.at("outputs")) e.outputs.emplace_back(o.at("path").get<std::string>(), o.at("bytes").get<std::uint64_t>());
-      entries[j.at("input").get<std::string>()] = std::move(e);
-    } catch (const nlohmann::json::exception&) {
-      continue;
-    }
+      const auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("input") || !j.contains("outputs")) continue;
+      try {
+        JournalEntry e;
+        e.stamp = j.at("stamp").get<std::string>();
+        e.settings = j.at("settings").get<std::string>();
+        for (const auto& o : j.at("outputs"))
+          e.outputs.emplace_back(o.at("path").get<std::string>(), o.at("bytes").get<std::uint64_t>());
+        entries[j.at("input").get<std::string>()] = std::move(e);
+      } catch (const nlohmann::json::exception&) {
+        continue;
+      }
     }
   }
   return entries;
@@ -154,7 +168,8 @@ class Journal {
   Journal(fs::path path, bool fsync) : path_(std::move(path)), fsync_(fsync) {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (fd_ < 0)
-      throw Error(ErrorCategory::io, fmt::format("{}: cannot open the journal: {}", path_.string(), std::strerror(errno)));
+      throw Error(ErrorCategory::io,
+                  fmt::format("{}: cannot open the journal: {}", path_.string(), std::strerror(errno)));
   }
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -166,10 +181,12 @@ class Journal {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& [path, bytes] : outputs) list.push_back({{"path", path}, {"bytes", bytes}});
     const std::string line =
-        nlohmann::json{{"input", input}, {"stamp", stamp}, {"settings", settings}, {"outputs", list}}.dump() + "\n";
+        nlohmann::json{{"input", input}, {"stamp", stamp}, {"settings", settings}, {"outputs", list}}.dump() +
+        "\n";
     std::lock_guard lock(mutex_);
     if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-      throw Error(ErrorCategory::io, fmt::format("{}: cannot append to the journal: {}", path_.string(), std::strerror(errno)));
+      throw Error(ErrorCategory::io,
+                  fmt::format("{}: cannot append to the journal: {}", path_.string(), std::strerror(errno)));
     if (fsync_) ::fdatasync(fd_);
   }
 
@@ -235,7 +252,7 @@ class MemoryGovernor {
 struct Work {
   const BatchItem* item = nullptr;
   BatchRecord record;
-  Clock::time_point begun;  // work started: the time limit and the reported time count from here
+  Clock::time_point begun;     // work started: the time limit and the reported time count from here
   std::uint64_t admitted = 0;  // bytes held in the governor
   std::string stamp;
   std::unique_ptr<Job> job;  // opened and probed at admission
@@ -322,7 +339,9 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
   context.monitor = nullptr;
   context.cancel = options.abort;
 
-  auto stop_requested = [&] { return options.stop.stop_requested() || options.abort.stop_requested() || halt.stop_requested(); };
+  auto stop_requested = [&] {
+    return options.stop.stop_requested() || options.abort.stop_requested() || halt.stop_requested();
+  };
 
   auto admit = [&](tbb::flow_control& fc) -> Work* {
     if (next >= plan.items.size() || stop_requested()) {
@@ -338,12 +357,13 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
     guarded(*w, [&] {
       w->stamp = stamp_of(w->item->input.path);
       const std::string key = w->item->input.relpath.generic_string();
-      if (auto it = finished.find(key); options.resume && it != finished.end() && it->second.stamp == w->stamp &&
-                                        it->second.settings == settings) {
-        const bool complete = std::all_of(it->second.outputs.begin(), it->second.outputs.end(), [&](const auto& o) {
-          std::error_code ec;
-          return fs::file_size(root / o.first, ec) == o.second && !ec;
-        });
+      if (auto it = finished.find(key); options.resume && it != finished.end() &&
+                                        it->second.stamp == w->stamp && it->second.settings == settings) {
+        const bool complete =
+            std::all_of(it->second.outputs.begin(), it->second.outputs.end(), [&](const auto& o) {
+              std::error_code ec;
+              return fs::file_size(root / o.first, ec) == o.second && !ec;
+            });
         if (complete) {
           w->record.status = BatchStatus::skipped;
           w->record.strategy = "resume";
@@ -362,17 +382,19 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       std::uint64_t need = w->job->working_set();
       // Too large for the budget on its own: the job streams it, alone, if the chain allows.
       if (w->job->over_budget())
-        throw Error(ErrorCategory::limit,
-                    fmt::format("{}: needs about {} MB to process, over the memory budget of {} MB (max_memory), "
-                                "and the chain cannot stream ({})",
-                                w->record.input, need >> 20, summary.memory_budget >> 20, w->job->reason()));
+        throw Error(
+            ErrorCategory::limit,
+            fmt::format("{}: needs about {} MB to process, over the memory budget of {} MB (max_memory), "
+                        "and the chain cannot stream ({})",
+                        w->record.input, need >> 20, summary.memory_budget >> 20, w->job->reason()));
       if (w->job->schedule() == Schedule::streamed) {
         w->streamed = true;
         w->record.strategy = "streamed";
         need = summary.memory_budget;
       }
       if (!governor.admit(need, options.stop))
-        throw Error(ErrorCategory::cancelled, fmt::format("{}: not started: the batch was stopped", w->record.input));
+        throw Error(ErrorCategory::cancelled,
+                    fmt::format("{}: not started: the batch was stopped", w->record.input));
       w->admitted = need;
     });
     return w.release();
@@ -383,8 +405,9 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       w->begun = Clock::now();
       if (options.timeout.count() > 0) w->job->context().deadline = w->begun + options.timeout;
       if (w->streamed || !cache) return;
-      w->cache_key = ResultCache::key(w->job->bytes(), chain_text,
-                                      canonical_output_settings(save_options(*w->item), file.context.quality));
+      w->cache_key =
+          ResultCache::key(w->job->bytes(), chain_text,
+                           canonical_output_settings(save_options(*w->item), file.context.quality));
       if (auto hit = cache->get(w->cache_key)) {
         w->encoded = std::move(*hit);
         w->record.cache_hit = true;
@@ -407,8 +430,8 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       for (const auto& line : w->job->strategies()) w->record.strategy += "; " + line;
       if (w->streamed) return;
       if (options.timeout.count() > 0 && Clock::now() > w->begun + options.timeout)
-        throw Error(ErrorCategory::timeout,
-                    fmt::format("{}: over the time limit of {} s", w->record.input, options.timeout.count() / 1000.0));
+        throw Error(ErrorCategory::timeout, fmt::format("{}: over the time limit of {} s", w->record.input,
+                                                        options.timeout.count() / 1000.0));
       if (cache) {
         try {
           cache->put(w->cache_key, w->encoded);
@@ -436,9 +459,10 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
         {
           std::lock_guard lock(written_mutex);
           if (!written.insert(target).second)
-            throw Error(ErrorCategory::config,
-                        fmt::format("{}: another input's output already went to {}; change the output template",
-                                    w->record.input, target.string()));
+            throw Error(
+                ErrorCategory::config,
+                fmt::format("{}: another input's output already went to {}; change the output template",
+                            w->record.input, target.string()));
         }
         std::error_code ec;
         fs::create_directories(target.parent_path(), ec);

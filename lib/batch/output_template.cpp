@@ -1,13 +1,12 @@
 // Output templates: where each input's output goes below the output root.
 
-#include <imgpipe/batch.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
+#include <imgpipe/batch.hpp>
 #include <string>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace imgpipe {
 

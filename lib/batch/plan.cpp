@@ -2,17 +2,16 @@
 // that must fail before any work starts (paths leaving the output root, collisions, an output
 // folder that cannot be written).
 
-#include <imgpipe/batch.hpp>
-#include <imgpipe/error.hpp>
-#include <imgpipe/job.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <imgpipe/batch.hpp>
+#include <imgpipe/error.hpp>
+#include <imgpipe/job.hpp>
 #include <map>
 #include <string>
-
-#include <fmt/format.h>
-#include <unistd.h>
 
 namespace imgpipe {
 
@@ -35,7 +34,8 @@ Format output_format(const ChainFile& file, std::string_view output_template, co
     try {
       return resolve_output_format(expanded_without_ext, set);
     } catch (const Error& e) {
-      throw Error(ErrorCategory::config, fmt::format("output template \"{}\": {}", output_template, e.what()));
+      throw Error(ErrorCategory::config,
+                  fmt::format("output template \"{}\": {}", output_template, e.what()));
     }
   }
   if (set) return *set;
@@ -49,19 +49,21 @@ void check_writable(const fs::path& root) {
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec)
-    throw Error(ErrorCategory::io, fmt::format("{}: cannot create the output folder: {}", root.string(), ec.message()));
+    throw Error(ErrorCategory::io,
+                fmt::format("{}: cannot create the output folder: {}", root.string(), ec.message()));
   std::string probe = (root / ".imgpipe-write-test-XXXXXX").string();
   const int fd = mkstemp(probe.data());
   if (fd < 0)
-    throw Error(ErrorCategory::io,
-                fmt::format("{}: cannot write in the output folder: {}", root.string(), std::strerror(errno)));
+    throw Error(ErrorCategory::io, fmt::format("{}: cannot write in the output folder: {}", root.string(),
+                                               std::strerror(errno)));
   ::close(fd);
   ::unlink(probe.c_str());
 }
 
 }  // namespace
 
-BatchPlan plan_batch(const ChainFile& file, const std::vector<InputFile>& inputs, const BatchOptions& options) {
+BatchPlan plan_batch(const ChainFile& file, const std::vector<InputFile>& inputs,
+                     const BatchOptions& options) {
   if (options.output_root.empty()) throw Error(ErrorCategory::config, "batch: no output folder given");
   BatchPlan plan;
   plan.output_template = !options.output_template.empty() ? options.output_template

@@ -1,13 +1,12 @@
 // Sharding: which worker of a distributed batch this is, and which inputs are its own.
 
-#include <imgpipe/batch.hpp>
+#include <fmt/format.h>
+#include <xxhash.h>
 
 #include <charconv>
 #include <cstdlib>
+#include <imgpipe/batch.hpp>
 #include <string>
-
-#include <fmt/format.h>
-#include <xxhash.h>
 
 namespace imgpipe {
 

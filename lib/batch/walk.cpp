@@ -1,19 +1,17 @@
 // Finding a batch's inputs: walking the roots, filtering by glob, and the glob rules.
 
-#include <imgpipe/batch.hpp>
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <imgpipe/batch.hpp>
 #include <set>
 #include <system_error>
 #include <utility>
-
-#include <sys/stat.h>
-
-#include <fmt/format.h>
 
 namespace imgpipe {
 

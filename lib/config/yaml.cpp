@@ -76,7 +76,8 @@ const std::vector<Setting>& settings() {
          [](ChainFile& f, const Value& v) { f.context.plan.direct_below = to_int(v); }},
         {"performance", int_spec("analysis_pyramid_above", 0, 1e6), "IMGPIPE_ANALYSIS_PYRAMID_ABOVE",
          [](ChainFile& f, const Value& v) { f.context.plan.pyramid_above = to_int(v); }},
-        {"output", choice_spec("format", {"jpeg", "jpg", "png", "webp", "tiff", "tif", "svg"}), "IMGPIPE_FORMAT",
+        {"output", choice_spec("format", {"jpeg", "jpg", "png", "webp", "tiff", "tif", "svg"}),
+         "IMGPIPE_FORMAT",
          [](ChainFile& f, const Value& v) {
            f.output.format = *parse_format(v.as_string());
            f.output_format_set = true;

@@ -1,7 +1,6 @@
+#include <array>
 #include <imgpipe/context.hpp>
 #include <imgpipe/version.hpp>
-
-#include <array>
 #include <utility>
 
 namespace imgpipe {
@@ -37,8 +36,12 @@ auto key_of(const Table& table, std::string_view text)
 }
 }  // namespace
 
-std::string_view to_string(QualityPreset preset) noexcept { return name_of(kPresets, preset); }
-std::string_view to_string(Device device) noexcept { return name_of(kDevices, device); }
+std::string_view to_string(QualityPreset preset) noexcept {
+  return name_of(kPresets, preset);
+}
+std::string_view to_string(Device device) noexcept {
+  return name_of(kDevices, device);
+}
 std::optional<QualityPreset> parse_quality_preset(std::string_view text) noexcept {
   return key_of(kPresets, text);
 }
@@ -46,6 +49,8 @@ std::optional<Device> parse_device(std::string_view text) noexcept {
   return key_of(kDevices, text);
 }
 
-const char* version() noexcept { return IMGPIPE_VERSION_STRING; }
+const char* version() noexcept {
+  return IMGPIPE_VERSION_STRING;
+}
 
 }  // namespace imgpipe

@@ -1,13 +1,12 @@
-#include <imgpipe/error.hpp>
-#include <imgpipe/params.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
+#include <imgpipe/error.hpp>
+#include <imgpipe/params.hpp>
 
 namespace imgpipe {
 
@@ -18,14 +17,22 @@ struct NamedColour {
   Colour colour;
 };
 constexpr std::array<NamedColour, 17> kNamedColours{{
-    {"black", {0, 0, 0, 255}},       {"white", {255, 255, 255, 255}},
-    {"red", {255, 0, 0, 255}},       {"green", {0, 128, 0, 255}},
-    {"lime", {0, 255, 0, 255}},      {"blue", {0, 0, 255, 255}},
-    {"yellow", {255, 255, 0, 255}},  {"cyan", {0, 255, 255, 255}},
-    {"magenta", {255, 0, 255, 255}}, {"gray", {128, 128, 128, 255}},
-    {"grey", {128, 128, 128, 255}},  {"silver", {192, 192, 192, 255}},
-    {"maroon", {128, 0, 0, 255}},    {"navy", {0, 0, 128, 255}},
-    {"orange", {255, 165, 0, 255}},  {"purple", {128, 0, 128, 255}},
+    {"black", {0, 0, 0, 255}},
+    {"white", {255, 255, 255, 255}},
+    {"red", {255, 0, 0, 255}},
+    {"green", {0, 128, 0, 255}},
+    {"lime", {0, 255, 0, 255}},
+    {"blue", {0, 0, 255, 255}},
+    {"yellow", {255, 255, 0, 255}},
+    {"cyan", {0, 255, 255, 255}},
+    {"magenta", {255, 0, 255, 255}},
+    {"gray", {128, 128, 128, 255}},
+    {"grey", {128, 128, 128, 255}},
+    {"silver", {192, 192, 192, 255}},
+    {"maroon", {128, 0, 0, 255}},
+    {"navy", {0, 0, 128, 255}},
+    {"orange", {255, 165, 0, 255}},
+    {"purple", {128, 0, 128, 255}},
     {"transparent", {0, 0, 0, 0}},
 }};
 
@@ -120,11 +127,9 @@ std::string ParamSpec::expected() const {
   switch (type) {
     case ParamType::boolean: return "true or false";
     case ParamType::integer:
-      return ranged ? fmt::format("integer {}..{}", format_number(min), format_number(max))
-                    : "integer";
+      return ranged ? fmt::format("integer {}..{}", format_number(min), format_number(max)) : "integer";
     case ParamType::number:
-      return ranged ? fmt::format("number {}..{}", format_number(min), format_number(max))
-                    : "number";
+      return ranged ? fmt::format("number {}..{}", format_number(min), format_number(max)) : "number";
     case ParamType::text: return "text";
     case ParamType::choice: return fmt::format("one of {}", fmt::join(choices, ", "));
     case ParamType::colour: return "colour (#rgb, #rrggbb, #rrggbbaa, rgb(), rgba() or a name)";
@@ -141,8 +146,7 @@ std::variant<Value, std::string> ParamSpec::check(const Value& given) const {
       return given;
     case ParamType::integer:
       if (!given.is_int()) return refuse();
-      if (ranged && (static_cast<double>(given.as_int()) < min ||
-                     static_cast<double>(given.as_int()) > max))
+      if (ranged && (static_cast<double>(given.as_int()) < min || static_cast<double>(given.as_int()) > max))
         return refuse();
       return given;
     case ParamType::number: {
@@ -175,8 +179,7 @@ std::variant<Value, std::string> ParamSpec::check(const Value& given) const {
 
 const Value& Params::get(std::string_view name) const {
   auto it = values_.find(name);
-  if (it == values_.end())
-    throw Error(ErrorCategory::internal, fmt::format("no parameter named '{}'", name));
+  if (it == values_.end()) throw Error(ErrorCategory::internal, fmt::format("no parameter named '{}'", name));
   return it->second;
 }
 
@@ -190,8 +193,7 @@ std::optional<double> Params::optional_number(std::string_view name) const {
   return v.is_set() ? std::optional(v.as_number()) : std::nullopt;
 }
 
-std::optional<std::string> closest_name(std::string_view given,
-                                        const std::vector<std::string>& candidates) {
+std::optional<std::string> closest_name(std::string_view given, const std::vector<std::string>& candidates) {
   auto distance = [](std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;

@@ -4,16 +4,15 @@
 // (lib/plan/), each step or run timed under the context's monitor, all inside a TBB arena of
 // the context's threads.
 
+#include <fmt/format.h>
+#include <tbb/task_arena.h>
+
 #include <imgpipe/chain.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
-
-#include <span>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
-#include <tbb/task_arena.h>
+#include <span>
 
 #include "../ops/value_json.hpp"
 #include "../plan/planner.hpp"
@@ -162,7 +161,8 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
       // Each variant runs the rest of the chain; names join with '-' ("sunset", "sunset-2x2").
       std::vector<Variant> out;
       for (auto& [variant, image] : fanned) {
-        auto rest = run_from(i + 1, image, name.empty() ? variant : name + "-" + variant, context, fuse_point_ops);
+        auto rest =
+            run_from(i + 1, image, name.empty() ? variant : name + "-" + variant, context, fuse_point_ops);
         for (auto& v : rest) out.push_back(std::move(v));
       }
       return out;
@@ -171,7 +171,8 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
   return {Variant{name, std::move(current)}};
 }
 
-std::vector<Variant> Chain::run_variants(const Image& input, const Context& context, bool fuse_point_ops) const {
+std::vector<Variant> Chain::run_variants(const Image& input, const Context& context,
+                                         bool fuse_point_ops) const {
   if (input.empty()) throw Error(ErrorCategory::internal, "chain: the input image is empty");
   check_device(context.device);
   auto body = [&] { return run_from(0, input, "", context, fuse_point_ops); };
@@ -208,7 +209,8 @@ std::filesystem::path variant_path(const std::filesystem::path& output, const st
   if (variant.empty()) return output;
   std::string name = output.filename().string();
   const std::string marker = "{variant}";
-  if (auto at = name.find(marker); at != std::string::npos) return output.parent_path() / name.replace(at, marker.size(), variant);
+  if (auto at = name.find(marker); at != std::string::npos)
+    return output.parent_path() / name.replace(at, marker.size(), variant);
   return output.parent_path() / (output.stem().string() + "-" + variant + output.extension().string());
 }
 
@@ -217,6 +219,5 @@ LoadOptions ChainFile::load_options() const {
   options.min_size = [this](cv::Size upright) { return chain.min_decode_size(upright, context.quality); };
   return options;
 }
-
 
 }  // namespace imgpipe

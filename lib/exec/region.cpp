@@ -112,7 +112,8 @@ void compute_region(const LocalRun& run, const cv::Mat& source, cv::Rect source_
     Image part = Image(pixels);
     part.source = metadata.source;
     part.orientation = metadata.orientation;
-    pixels = piece.analysis ? piece.analysis->apply(part, context).pixels : piece.step->operation->apply(part, context).pixels;
+    pixels = piece.analysis ? piece.analysis->apply(part, context).pixels
+                            : piece.step->operation->apply(part, context).pixels;
     if (pixels.size() != region.size())
       throw Error(ErrorCategory::internal,
                   fmt::format("{}: {} changed the size of a region ({}x{} to {}x{})", metadata.source,

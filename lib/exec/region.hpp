@@ -10,16 +10,14 @@
 // region form (Operation::region_map); whole-image steps run on whole images.
 
 #include <cstddef>
-#include <memory>
-#include <span>
-#include <string>
-#include <vector>
-
-#include <opencv2/core/mat.hpp>
-
 #include <imgpipe/context.hpp>
 #include <imgpipe/image.hpp>
 #include <imgpipe/operation.hpp>
+#include <memory>
+#include <opencv2/core/mat.hpp>
+#include <span>
+#include <string>
+#include <vector>
 
 namespace imgpipe {
 class PointProgram;

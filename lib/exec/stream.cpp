@@ -11,14 +11,13 @@
 #include <fmt/format.h>
 #include <tbb/task_arena.h>
 
+#include <imgpipe/error.hpp>
+#include <imgpipe/monitor.hpp>
+#include <imgpipe/stream.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
-
-#include <imgpipe/error.hpp>
-#include <imgpipe/monitor.hpp>
-#include <imgpipe/stream.hpp>
 
 #include "../io/vips_io.hpp"
 #include "../plan/planner.hpp"
@@ -104,7 +103,8 @@ Plan plan_chain(const Chain& chain, cv::Size size, PixelLayout layout, const Con
       LocalRun run = exec::plan_local_run(steps.subspan(i), layout, context, mixed.empty());
       if (run.steps > 0) {
         for (const Step& in_run : steps.subspan(i, run.steps))
-          if (mixed.empty() && in_run.descriptor->footprint != Footprint::point && !plan::is_analysis_step(in_run))
+          if (mixed.empty() && in_run.descriptor->footprint != Footprint::point &&
+              !plan::is_analysis_step(in_run))
             mixed = in_run.label;
         i += run.steps;
         layout = run.out;
@@ -215,8 +215,12 @@ cv::Mat wrap(VipsRegion* region, const VipsRect& rect, const PixelLayout& layout
                  static_cast<std::size_t>(VIPS_REGION_LSKIP(region)));
 }
 
-cv::Rect to_rect(const VipsRect& r) { return {r.left, r.top, r.width, r.height}; }
-VipsRect to_vips(const cv::Rect& r) { return {r.x, r.y, r.width, r.height}; }
+cv::Rect to_rect(const VipsRect& r) {
+  return {r.left, r.top, r.width, r.height};
+}
+VipsRect to_vips(const cv::Rect& r) {
+  return {r.x, r.y, r.width, r.height};
+}
 
 // One per worker thread and stage: the input region, and an arena of one thread so that
 // OpenCV's TBB loops inside a kernel stay on this libvips worker instead of
@@ -270,9 +274,11 @@ int generate_stage(VipsRegion* out, void* seq, void*, void* b, gboolean*) {
       if (map)
         map->compute(source, want, target);
       else
-        exec::compute_region(run, source, need, want, kernel.input_size, kernel.metadata, kernel.context, target);
+        exec::compute_region(run, source, need, want, kernel.input_size, kernel.metadata, kernel.context,
+                             target);
     });
-    if (target.data != before) throw Error(ErrorCategory::internal, "a streamed stage wrote outside its tile");
+    if (target.data != before)
+      throw Error(ErrorCategory::internal, "a streamed stage wrote outside its tile");
   });
 }
 
@@ -290,6 +296,9 @@ struct Pipeline {
   std::vector<std::unique_ptr<StageKernel>> kernels;
   std::vector<std::unique_ptr<Analysis>> analyses;
 };
+
+// libvips's SMALLTILE side: the tiles a sink asks each stage for.
+constexpr int kTileSide = 128;
 
 // A new lazy image computed from `in` by `generate` with `kernel`, of the given size and
 // layout. SMALLTILE (128x128 tiles) rather than strips keeps the halo's share of the work
@@ -316,12 +325,24 @@ VipsRef build_stage(const Stage& stage, VipsImage* in, Pipeline& pipeline, const
   const cv::Size size(in->Xsize, in->Ysize);
   Image metadata;
   metadata.source = pipeline.control.source;
-  pipeline.kernels.push_back(
-      std::make_unique<StageKernel>(StageKernel{stage, context, &pipeline.control, size, std::move(metadata)}));
+  pipeline.kernels.push_back(std::make_unique<StageKernel>(
+      StageKernel{stage, context, &pipeline.control, size, std::move(metadata)}));
   StageKernel* kernel = pipeline.kernels.back().get();
-  if (const RegionMap* map = kernel->stage.map.get())
-    return generated(in, map->output_size(), kernel->stage.layout, generate_stage, kernel);
-  return generated(in, size, kernel->stage.run.out, generate_stage, kernel);
+  const RegionMap* map = kernel->stage.map.get();
+  const cv::Size out_size = map ? map->output_size() : size;
+  // The input rows one row of output tiles reads. Workers computing neighbouring tiles ask for
+  // them out of order and, with a halo or a downscale, more than once; a line cache in front,
+  // as libvips's own filters and shrinks keep, holds them, so that the decoder below is read
+  // top to bottom once whatever the number of workers.
+  const int band = std::min(out_size.height, kTileSide);
+  const int rows =
+      map ? map->input_rect({0, 0, out_size.width, band}).height : band + 2 * kernel->stage.run.halo;
+  VipsRef cached;
+  if (vips_linecache(in, cached.out(), "tile_height", rows, "access", VIPS_ACCESS_SEQUENTIAL, "threaded",
+                     TRUE, nullptr))
+    return {};
+  return generated(cached.get(), out_size, map ? kernel->stage.layout : kernel->stage.run.out, generate_stage,
+                   kernel);
 }
 
 // ---- analysis on a thumbnail
@@ -332,7 +353,8 @@ VipsRef build_stage(const Stage& stage, VipsImage* in, Pipeline& pipeline, const
 // pixel. The thumbnail is resampled by libvips rather than with INTER_AREA, so the measure
 // can differ slightly from the in-memory run's.
 std::unique_ptr<Analysis> analyse_thumbnail(const Chain& chain, std::size_t index, const fs::path& input,
-                                            cv::Size size, const PixelLayout& layout, const Context& context) {
+                                            cv::Size size, const PixelLayout& layout,
+                                            const Context& context) {
   const Step& step = chain.steps()[index];
   AnalysisPlan plan = plan::plan_step(step, size, context.quality, context.plan);
   // Streaming exists because the image does not fit in memory, so a plan to analyse the
@@ -365,8 +387,8 @@ std::unique_ptr<Analysis> analyse_thumbnail(const Chain& chain, std::size_t inde
 }
 
 // Analyses every analysis step of the plan's runs and hands the result to its piece.
-void analyse_steps(Plan& plan, const Chain& chain, const fs::path& input, cv::Size size, const PixelLayout& layout,
-                   Pipeline& pipeline, const Context& context) {
+void analyse_steps(Plan& plan, const Chain& chain, const fs::path& input, cv::Size size,
+                   const PixelLayout& layout, Pipeline& pipeline, const Context& context) {
   for (Stage& stage : plan.stages) {
     if (stage.map) continue;
     for (exec::Piece& piece : stage.run.pieces) {

@@ -1,9 +1,8 @@
 #include "tiled.hpp"
 
-#include <algorithm>
-
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <imgpipe/error.hpp>
 
 namespace imgpipe::exec {
@@ -16,7 +15,8 @@ int tile_side(const LocalRun& run, cv::Size size, const Context& context) {
 }
 
 Image run_tiled(const LocalRun& run, const Image& input, int tile, const Context& context) {
-  if (run.pieces.empty() || tile <= 0) throw Error(ErrorCategory::internal, "tiled run: no steps or no tile size");
+  if (run.pieces.empty() || tile <= 0)
+    throw Error(ErrorCategory::internal, "tiled run: no steps or no tile size");
   // Adjustments that change nothing leave the image as it is, as the whole-image run does
   // (which keeps, for instance, a palette image's indices for its encoder).
   if (run.changes_nothing()) return input;

@@ -7,10 +7,9 @@
 // whole-image run). A tile's intermediate images stay in cache, which is what makes a blur
 // followed by a sharpen cheaper than two passes over the whole image.
 
-#include <opencv2/core/types.hpp>
-
 #include <imgpipe/context.hpp>
 #include <imgpipe/image.hpp>
+#include <opencv2/core/types.hpp>
 
 #include "region.hpp"
 

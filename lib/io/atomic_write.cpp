@@ -1,21 +1,19 @@
-#include <imgpipe/error.hpp>
-#include <imgpipe/io.hpp>
-
-#include "atomic_file.hpp"
-#include "encoders.hpp"
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <imgpipe/error.hpp>
+#include <imgpipe/io.hpp>
 #include <string>
 #include <utility>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fmt/format.h>
+#include "atomic_file.hpp"
+#include "encoders.hpp"
 
 namespace imgpipe {
 
@@ -90,8 +88,7 @@ void AtomicFile::commit(bool fsync) {
 
 }  // namespace detail
 
-void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
-                       bool fsync) {
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes, bool fsync) {
   detail::AtomicFile file(path);
   file.write(bytes);
   file.commit(fsync);

@@ -1,16 +1,15 @@
 #pragma once
 // Encoders shared inside the io layer.
 
+#include <sys/types.h>
+
 #include <array>
 #include <cstdint>
+#include <imgpipe/io.hpp>
+#include <opencv2/core/mat.hpp>
 #include <optional>
 #include <span>
 #include <vector>
-
-#include <imgpipe/io.hpp>
-#include <opencv2/core/mat.hpp>
-
-#include <sys/types.h>
 
 namespace imgpipe::detail {
 
@@ -25,8 +24,7 @@ cv::Mat to_8bit(const cv::Mat& pixels);
 
 // Palette PNG when an 8-bit RGB or RGBA image has at most 256 distinct pixel values;
 // nullopt otherwise (the caller then writes a truecolour PNG).
-std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image,
-                                                            const SaveOptions& options);
+std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image, const SaveOptions& options);
 
 // What a palette PNG carries besides pixels; empty spans are left out.
 struct PngMetadata {
@@ -43,7 +41,6 @@ std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
 // cache, so images sharing indices (variants of one clustering) compress it once.
 std::vector<std::uint8_t> encode_png_from_indices(const IndexedPixels& indexed, const SaveOptions& options);
 
-std::vector<std::uint8_t> encode_webp(const Image& image, const SaveOptions& options,
-                                      QualityPreset preset);
+std::vector<std::uint8_t> encode_webp(const Image& image, const SaveOptions& options, QualityPreset preset);
 
 }  // namespace imgpipe::detail

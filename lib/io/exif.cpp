@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-
 #include <imgpipe/image.hpp>
 
 namespace imgpipe::detail {

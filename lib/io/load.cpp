@@ -1,25 +1,23 @@
 // Decoding through libvips: header checks before pixels, shrink-on-load, ICC/CMYK to sRGB,
 // EXIF orientation, failure on truncated or corrupt data.
 
-#include <imgpipe/error.hpp>
-#include <imgpipe/io.hpp>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
-
-#include <fcntl.h>
-#include <unistd.h>
+#include <imgpipe/error.hpp>
+#include <imgpipe/io.hpp>
 #include <iterator>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <system_error>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
-#include <opencv2/core.hpp>
 
 #include "../core/orientation.hpp"
 #include "exif.hpp"
@@ -61,8 +59,7 @@ std::uint64_t check_file(const Source& source, const Limits& limits) {
     if (source.bytes.empty()) fail(ErrorCategory::decode, source, "no data (0 bytes)");
     if (limits.max_file_bytes && source.bytes.size() > limits.max_file_bytes)
       fail(ErrorCategory::limit, source,
-           fmt::format("{} bytes is over the limit of {} bytes", source.bytes.size(),
-                       limits.max_file_bytes));
+           fmt::format("{} bytes is over the limit of {} bytes", source.bytes.size(), limits.max_file_bytes));
     return source.bytes.size();
   }
   return detail::check_image_file(*source.path, source.name, limits);
@@ -173,8 +170,7 @@ int bits_of(VipsBandFormat format) {
   return static_cast<int>(vips_format_sizeof(format)) * 8;
 }
 
-ImageInfo info_of(VipsImage* image, const Source& source, const Loader& loader,
-                  std::uint64_t file_bytes) {
+ImageInfo info_of(VipsImage* image, const Source& source, const Loader& loader, std::uint64_t file_bytes) {
   ImageInfo info;
   info.source = source.name;
   info.format = format_of_loader(loader.name);
@@ -182,8 +178,7 @@ ImageInfo info_of(VipsImage* image, const Source& source, const Loader& loader,
   info.height = vips_image_get_height(image);
   info.bands = vips_image_get_bands(image);
   info.bit_depth = bits_of(vips_image_get_format(image));
-  info.interpretation =
-      vips_enum_nick(VIPS_TYPE_INTERPRETATION, vips_image_get_interpretation(image));
+  info.interpretation = vips_enum_nick(VIPS_TYPE_INTERPRETATION, vips_image_get_interpretation(image));
   info.orientation = std::clamp(get_int(image, VIPS_META_ORIENTATION, 1), 1, 8);
   info.has_alpha = vips_image_hasalpha(image);
   info.has_icc = vips_image_get_typeof(image, VIPS_META_ICC_NAME) != 0;
@@ -294,14 +289,30 @@ VipsRef shrink_on_load(VipsRef image, const Source& source, const Loader& loader
     }
   } else if (loader.name.starts_with("webpload")) {
     // libwebp rounds the scaled size; a hair of margin keeps it at or above the minimum.
-    const double scale = std::max(static_cast<double>(min_w) / info.width,
-                                  static_cast<double>(min_h) / info.height) * 1.0001;
+    const double scale =
+        std::max(static_cast<double>(min_w) / info.width, static_cast<double>(min_h) / info.height) * 1.0001;
     if (scale < 1.0) {
       image = VipsRef();
       return open(source, loader, options.fail_on, 1, scale);
     }
   }
   return image;
+}
+
+// What load() works on: 8- or 16-bit sRGB or grey, alpha kept (lazy libvips operations).
+VipsRef to_working_space(VipsRef image, const Source& source) {
+  const int bands = vips_image_get_bands(image.get());
+  const auto format = vips_image_get_format(image.get());
+  if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT &&
+      vips_image_get_interpretation(image.get()) != VIPS_INTERPRETATION_scRGB)
+    fail(ErrorCategory::unsupported, source,
+         fmt::format("{}-bit {} samples are not supported (8- and 16-bit unsigned only)", bits_of(format),
+                     vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format)));
+  VipsRef converted = detail::to_srgb(std::move(image), source.name);
+  if (vips_image_get_bands(converted.get()) > 4 || vips_image_get_bands(converted.get()) < 1)
+    fail(ErrorCategory::unsupported, source,
+         fmt::format("{} bands are not supported (grey, grey+alpha, RGB or RGBA)", bands));
+  return converted;
 }
 
 Image decode(const Source& source, const LoadOptions& options, const Limits& limits) {
@@ -312,26 +323,15 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
   check_pixels(info, source, limits);
 
-  image = shrink_on_load(std::move(image), source, loader, info, options);
-  const int bands = vips_image_get_bands(image.get());
-  const auto format = vips_image_get_format(image.get());
-  if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT &&
-      vips_image_get_interpretation(image.get()) != VIPS_INTERPRETATION_scRGB)
-    fail(ErrorCategory::unsupported, source,
-         fmt::format("{}-bit {} samples are not supported (8- and 16-bit unsigned only)",
-                     bits_of(format), vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format)));
-  image = detail::to_srgb(std::move(image), source.name);
+  image = to_working_space(shrink_on_load(std::move(image), source, loader, info, options), source);
   VipsImage* ready = image.get();
-  if (vips_image_get_bands(ready) > 4 || vips_image_get_bands(ready) < 1)
-    fail(ErrorCategory::unsupported, source,
-         fmt::format("{} bands are not supported (grey, grey+alpha, RGB or RGBA)", bands));
 
   // libvips decodes straight into the Mat's buffer: no second copy of the pixels.
   const bool sixteen = vips_image_get_format(ready) == VIPS_FORMAT_USHORT;
   cv::Mat decoded(vips_image_get_height(ready), vips_image_get_width(ready),
                   CV_MAKETYPE(sixteen ? CV_16U : CV_8U, vips_image_get_bands(ready)));
-  detail::VipsRef target(vips_image_new_from_memory(decoded.data, decoded.total() * decoded.elemSize(), decoded.cols,
-                                                    decoded.rows, decoded.channels(),
+  detail::VipsRef target(vips_image_new_from_memory(decoded.data, decoded.total() * decoded.elemSize(),
+                                                    decoded.cols, decoded.rows, decoded.channels(),
                                                     sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR));
   if (!target || vips_image_write(ready, target.get()))
     fail(ErrorCategory::decode, source, detail::take_vips_error());
@@ -348,7 +348,8 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
   out.yres = vips_image_get_yres(ready);
   if (options.auto_orient && info.orientation >= 5) std::swap(out.xres, out.yres);
   const char* unit = nullptr;
-  if (vips_image_get_typeof(ready, "resolution-unit") && !vips_image_get_string(ready, "resolution-unit", &unit))
+  if (vips_image_get_typeof(ready, "resolution-unit") &&
+      !vips_image_get_string(ready, "resolution-unit", &unit))
     out.resolution_unit = unit;
   return out;
 }
@@ -392,7 +393,8 @@ std::vector<std::uint8_t> ImageFile::read() const {
   std::vector<std::uint8_t> bytes(size_);
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::pread(descriptor_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+    const ssize_t n =
+        ::pread(descriptor_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
       throw Error(ErrorCategory::io, fmt::format("{}: read failed: {}", path_.string(),
@@ -402,10 +404,11 @@ std::vector<std::uint8_t> ImageFile::read() const {
   return bytes;
 }
 
-ImageInfo probe(const fs::path& path, const Limits& limits) { return ImageFile(path, limits).probe(limits); }
+ImageInfo probe(const fs::path& path, const Limits& limits) {
+  return ImageFile(path, limits).probe(limits);
+}
 
-ImageInfo probe_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
-                       const Limits& limits) {
+ImageInfo probe_buffer(std::span<const std::uint8_t> bytes, const std::string& name, const Limits& limits) {
   return probe_source(Source{name, nullptr, bytes}, limits);
 }
 
@@ -413,8 +416,8 @@ Image load(const fs::path& path, const LoadOptions& options, const Limits& limit
   return decode(Source{path.string(), &path, {}}, options, limits);
 }
 
-Image load_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
-                  const LoadOptions& options, const Limits& limits) {
+Image load_buffer(std::span<const std::uint8_t> bytes, const std::string& name, const LoadOptions& options,
+                  const Limits& limits) {
   return decode(Source{name, nullptr, bytes}, options, limits);
 }
 
@@ -453,8 +456,8 @@ VipsRef to_srgb(VipsRef image, const std::string& name) {
   VipsRef out;
   if (interpretation == VIPS_INTERPRETATION_CMYK) {
     // Embedded profile if any, else libvips's built-in CMYK profile.
-    if (vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "input_profile", "cmyk",
-                           "depth", depth, "intent", VIPS_INTENT_RELATIVE, nullptr))
+    if (vips_icc_transform(in, out.out(), "srgb", "embedded", TRUE, "input_profile", "cmyk", "depth", depth,
+                           "intent", VIPS_INTENT_RELATIVE, nullptr))
       fail_named(ErrorCategory::decode, name, "CMYK to sRGB: " + detail::take_vips_error());
     return out;
   }
@@ -476,8 +479,7 @@ VipsRef to_srgb(VipsRef image, const std::string& name) {
                            nullptr))
         fail_named(ErrorCategory::decode, name, "to sRGB: " + detail::take_vips_error());
       return out;
-    default:
-      return image;
+    default: return image;
   }
 }
 
@@ -487,18 +489,8 @@ VipsRef open_sequential(const ImageFile& file, const LoadOptions& options) {
   const Loader loader = find_loader(source);
   VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
   const ImageInfo info = info_of(image.get(), source, loader, 0);
-  image = shrink_on_load(std::move(image), source, loader, info, options);
-  const auto format = vips_image_get_format(image.get());
-  if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT &&
-      vips_image_get_interpretation(image.get()) != VIPS_INTERPRETATION_scRGB)
-    fail(ErrorCategory::unsupported, source,
-         fmt::format("{}-bit {} samples are not supported (8- and 16-bit unsigned only)", bits_of(format),
-                     vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format)));
-  VipsRef converted = to_srgb(std::move(image), source.name);
-  const int bands = vips_image_get_bands(converted.get());
-  if (bands < 1 || bands > 4)
-    fail(ErrorCategory::unsupported, source,
-         fmt::format("{} bands are not supported (grey, grey+alpha, RGB or RGBA)", bands));
+  VipsRef converted =
+      to_working_space(shrink_on_load(std::move(image), source, loader, info, options), source);
   // EXIF orientation 2 is a mirror, which streams; the others need the last rows first.
   if (info.orientation <= 1 || !options.auto_orient) return converted;
   if (info.orientation != 2)

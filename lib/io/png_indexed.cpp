@@ -1,12 +1,11 @@
 // Indexed (palette) PNG through libpng: for images with at most 256 distinct colours this is
 // both smaller and much faster to compress than truecolour.
 
-#include <imgpipe/error.hpp>
+#include <png.h>
 
 #include <array>
 #include <cstring>
-
-#include <png.h>
+#include <imgpipe/error.hpp>
 
 #include "encoders.hpp"
 #include "exif.hpp"
@@ -74,9 +73,9 @@ std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
     png_set_write_fn(png, &out, write_to_vector, nullptr);
     const std::size_t n = table.size();
     const int bit_depth = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
-    png_set_IHDR(png, info, static_cast<png_uint_32>(indices.cols),
-                 static_cast<png_uint_32>(indices.rows), bit_depth, PNG_COLOR_TYPE_PALETTE,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, static_cast<png_uint_32>(indices.cols), static_cast<png_uint_32>(indices.rows),
+                 bit_depth, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
     std::vector<png_color> palette(n);
     std::vector<png_byte> alpha(n);
     int last_translucent = -1;
@@ -113,8 +112,7 @@ std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
   return out;
 }
 
-std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image,
-                                                            const SaveOptions& options) {
+std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image, const SaveOptions& options) {
   const cv::Mat& px = image.pixels;
   const int cn = px.channels();
   // 16-bit would lose precision. Grey and grey + alpha stay as they are: a palette PNG
@@ -142,8 +140,10 @@ std::optional<std::vector<std::uint8_t>> encode_png_indexed(const Image& image,
   for (std::uint32_t key : table.colours()) {
     std::array<std::uint8_t, 4> b{};
     std::memcpy(b.data(), &key, 4);
-    if (cn == 3) colours.push_back({b[0], b[1], b[2], 255});
-    else colours.push_back(b);
+    if (cn == 3)
+      colours.push_back({b[0], b[1], b[2], 255});
+    else
+      colours.push_back(b);
   }
   if (!options.keep_metadata) return write_png_palette(indices, colours, options.compression);
   const auto exif = exif_for_output(image);

@@ -6,14 +6,13 @@
 // full flush, joined into one zlib stream with a combined Adler-32 (the method of pigz). The
 // strips are fixed in size, so the bytes are the same for any number of threads.
 
-#include <imgpipe/error.hpp>
-#include <imgpipe/image.hpp>
-
-#include <map>
-#include <mutex>
-
 #include <tbb/parallel_for.h>
 #include <zlib.h>
+
+#include <imgpipe/error.hpp>
+#include <imgpipe/image.hpp>
+#include <map>
+#include <mutex>
 
 #include "encoders.hpp"
 
@@ -24,7 +23,9 @@ struct IndexedEncodeCache {
   std::map<std::pair<int, int>, std::shared_ptr<const std::vector<std::uint8_t>>> idat;  // (bits, level)
 };
 
-std::shared_ptr<IndexedEncodeCache> new_encode_cache() { return std::make_shared<IndexedEncodeCache>(); }
+std::shared_ptr<IndexedEncodeCache> new_encode_cache() {
+  return std::make_shared<IndexedEncodeCache>();
+}
 
 std::vector<std::uint8_t> encode_indexed_png(const IndexedPixels& indexed, int compression) {
   SaveOptions options;
@@ -38,7 +39,9 @@ namespace {
 
 constexpr int kStripRows = 128;
 
-int bits_for(std::size_t colours) { return colours <= 2 ? 1 : colours <= 4 ? 2 : colours <= 16 ? 4 : 8; }
+int bits_for(std::size_t colours) {
+  return colours <= 2 ? 1 : colours <= 4 ? 2 : colours <= 16 ? 4 : 8;
+}
 
 // Filter byte 0 and the row's indices packed at `bits` per pixel, most significant first.
 void pack_row(const std::uint8_t* indices, int width, int bits, std::uint8_t* out) {
@@ -60,7 +63,8 @@ void pack_row(const std::uint8_t* indices, int width, int bits, std::uint8_t* ou
 
 std::vector<std::uint8_t> compress_indices(const cv::Mat& indices, int bits, int level) {
   const int width = indices.cols, height = indices.rows;
-  const std::size_t row_bytes = 1 + (static_cast<std::size_t>(width) * static_cast<std::size_t>(bits) + 7) / 8;
+  const std::size_t row_bytes =
+      1 + (static_cast<std::size_t>(width) * static_cast<std::size_t>(bits) + 7) / 8;
   const int strips = (height + kStripRows - 1) / kStripRows;
   std::vector<std::vector<std::uint8_t>> compressed(static_cast<std::size_t>(strips));
   std::vector<uLong> adlers(static_cast<std::size_t>(strips));
@@ -72,7 +76,8 @@ std::vector<std::uint8_t> compress_indices(const cv::Mat& indices, int bits, int
     const int y0 = strip * kStripRows, y1 = std::min(height, y0 + kStripRows);
     std::vector<std::uint8_t> raw(row_bytes * static_cast<std::size_t>(y1 - y0));
     for (int y = y0; y < y1; ++y)
-      pack_row(indices.ptr<std::uint8_t>(y), width, bits, raw.data() + row_bytes * static_cast<std::size_t>(y - y0));
+      pack_row(indices.ptr<std::uint8_t>(y), width, bits,
+               raw.data() + row_bytes * static_cast<std::size_t>(y - y0));
     z_stream z{};
     if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, strategy) != Z_OK)
       throw Error(ErrorCategory::internal, "zlib could not start");
@@ -86,7 +91,8 @@ std::vector<std::uint8_t> compress_indices(const cv::Mat& indices, int bits, int
     deflate(&z, last ? Z_FINISH : Z_FULL_FLUSH);
     out.resize(out.size() - z.avail_out);
     deflateEnd(&z);
-    adlers[static_cast<std::size_t>(strip)] = adler32(adler32(0, nullptr, 0), raw.data(), static_cast<uInt>(raw.size()));
+    adlers[static_cast<std::size_t>(strip)] =
+        adler32(adler32(0, nullptr, 0), raw.data(), static_cast<uInt>(raw.size()));
     lengths[static_cast<std::size_t>(strip)] = static_cast<uLong>(raw.size());
   });
   std::vector<std::uint8_t> stream = {0x78, 0x01};  // zlib header: deflate, 32K window
@@ -94,7 +100,8 @@ std::vector<std::uint8_t> compress_indices(const cv::Mat& indices, int bits, int
   for (int s = 0; s < strips; ++s) {
     const auto& part = compressed[static_cast<std::size_t>(s)];
     stream.insert(stream.end(), part.begin(), part.end());
-    adler = adler32_combine(adler, adlers[static_cast<std::size_t>(s)], static_cast<z_off_t>(lengths[static_cast<std::size_t>(s)]));
+    adler = adler32_combine(adler, adlers[static_cast<std::size_t>(s)],
+                            static_cast<z_off_t>(lengths[static_cast<std::size_t>(s)]));
   }
   for (int shift = 24; shift >= 0; shift -= 8) stream.push_back(static_cast<std::uint8_t>(adler >> shift));
   return stream;
@@ -124,7 +131,8 @@ std::vector<std::uint8_t> encode_png_from_indices(const IndexedPixels& indexed, 
   if (indexed.cache) {
     std::lock_guard lock(indexed.cache->mutex);  // variants wait for the one compression
     auto& slot = indexed.cache->idat[{bits, level}];
-    if (!slot) slot = std::make_shared<const std::vector<std::uint8_t>>(compress_indices(indices, bits, level));
+    if (!slot)
+      slot = std::make_shared<const std::vector<std::uint8_t>>(compress_indices(indices, bits, level));
     idat = slot;
   } else {
     idat = std::make_shared<const std::vector<std::uint8_t>>(compress_indices(indices, bits, level));

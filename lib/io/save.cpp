@@ -4,18 +4,17 @@
 // atomic file's descriptor); WebP through libwebp, palette PNG through libpng, SVG from the
 // image's vector graphics. Every file is written through detail::AtomicFile.
 
-#include <imgpipe/error.hpp>
-#include <imgpipe/io.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
-#include <set>
-
-#include <fmt/format.h>
+#include <imgpipe/error.hpp>
+#include <imgpipe/io.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
 
 #include "encoders.hpp"
 #include "exif.hpp"
@@ -51,9 +50,9 @@ namespace {
 // (".img", ".out") takes the format set.
 bool names_image_format(std::string extension) {
   static const std::set<std::string, std::less<>> known = {
-      ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".svg", ".svgz", ".gif", ".bmp", ".dib",
-      ".avif", ".heic", ".heif", ".jxl", ".jp2", ".j2k", ".ico", ".ppm", ".pgm", ".pbm", ".pnm", ".pam", ".pfm",
-      ".hdr", ".exr", ".psd", ".tga", ".dng", ".pdf", ".eps"};
+      ".jpg", ".jpeg", ".jpe",  ".jfif", ".png",  ".webp", ".tif", ".tiff", ".svg", ".svgz", ".gif",
+      ".bmp", ".dib",  ".avif", ".heic", ".heif", ".jxl",  ".jp2", ".j2k",  ".ico", ".ppm",  ".pgm",
+      ".pbm", ".pnm",  ".pam",  ".pfm",  ".hdr",  ".exr",  ".psd", ".tga",  ".dng", ".pdf",  ".eps"};
   for (auto& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return known.count(extension) > 0;
 }
@@ -112,9 +111,9 @@ cv::Mat to_8bit(const cv::Mat& pixels) {
 VipsRef wrap_for_vips(const cv::Mat& continuous) {
   ensure_vips();
   const bool sixteen = continuous.depth() == CV_16U;
-  VipsRef image(vips_image_new_from_memory(
-      continuous.data, continuous.total() * continuous.elemSize(), continuous.cols,
-      continuous.rows, continuous.channels(), sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR));
+  VipsRef image(vips_image_new_from_memory(continuous.data, continuous.total() * continuous.elemSize(),
+                                           continuous.cols, continuous.rows, continuous.channels(),
+                                           sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR));
   if (!image) throw Error(ErrorCategory::internal, take_vips_error());
   const int colour = continuous.channels() >= 3 ? 3 : 1;
   auto interpretation = colour == 3 ? (sixteen ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB)
@@ -152,7 +151,9 @@ void attach_metadata(VipsImage* image, const Image& source, bool keep) {
   vips_image_set_int(image, VIPS_META_ORIENTATION, std::clamp(source.orientation, 1, 8));
 }
 
-bool has_alpha(VipsImage* image) { return image->Bands == 2 || image->Bands == 4; }
+bool has_alpha(VipsImage* image) {
+  return image->Bands == 2 || image->Bands == 4;
+}
 
 // JPEG and WebP hold 8-bit samples: v / 257, rounded.
 VipsRef to_8bit(VipsRef image) {
@@ -191,17 +192,17 @@ int save_to_target(VipsImage* image, VipsTarget* target, const SaveOptions& opti
       // Optimised Huffman tables need statistics over the whole image's DCT coefficients (2
       // bytes a sample held at once), which a streamed output must not hold: its file comes
       // out a few per cent larger, with the same pixels.
-      return vips_jpegsave_target(flat.get(), target, "Q", options.quality ? options.quality : 85, "interlace",
-                                  options.progressive ? TRUE : FALSE, "strip", strip, "optimize_coding",
-                                  whole ? TRUE : FALSE, nullptr);
+      return vips_jpegsave_target(flat.get(), target, "Q", options.quality ? options.quality : 85,
+                                  "interlace", options.progressive ? TRUE : FALSE, "strip", strip,
+                                  "optimize_coding", whole ? TRUE : FALSE, nullptr);
     }
     case Format::png:
-      return vips_pngsave_target(image, target, "compression", options.compression, "strip", strip, "bitdepth",
-                                 image->BandFmt == VIPS_FORMAT_USHORT ? 16 : 8, nullptr);
+      return vips_pngsave_target(image, target, "compression", options.compression, "strip", strip,
+                                 "bitdepth", image->BandFmt == VIPS_FORMAT_USHORT ? 16 : 8, nullptr);
     case Format::tiff:
       return vips_tiffsave_target(image, target, "compression",
-                                  tiff_compression(options, image->BandFmt == VIPS_FORMAT_USHORT), "strip", strip,
-                                  nullptr);
+                                  tiff_compression(options, image->BandFmt == VIPS_FORMAT_USHORT), "strip",
+                                  strip, nullptr);
     case Format::webp:
     case Format::svg: break;
   }
@@ -230,7 +231,8 @@ std::vector<std::uint8_t> save_with_vips(const Image& image, const SaveOptions& 
   // read them).
   VipsBlob* blob = nullptr;
   g_object_get(target.get(), "blob", &blob, nullptr);
-  if (!blob) throw Error(ErrorCategory::internal, fmt::format("{} encode gave no bytes", to_string(options.format)));
+  if (!blob)
+    throw Error(ErrorCategory::internal, fmt::format("{} encode gave no bytes", to_string(options.format)));
   std::size_t size = 0;
   const auto* data = static_cast<const std::uint8_t*>(vips_blob_get(blob, &size));
   std::vector<std::uint8_t> bytes(data, data + size);
@@ -270,8 +272,7 @@ void check_settings(const SaveOptions& options) {
 
 }  // namespace
 
-std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options,
-                                 QualityPreset preset) {
+std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options, QualityPreset preset) {
   if (image.empty()) throw Error(ErrorCategory::internal, "encode: the image is empty");
   check_settings(options);
   switch (options.format) {

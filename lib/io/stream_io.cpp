@@ -46,8 +46,8 @@ cv::Mat thumbnail(const fs::path& path, cv::Size size, int type) {
   if (!image) fail(ErrorCategory::decode, path, take_vips_error("analysis thumbnail"));
   if (vips_image_get_bands(image.get()) != CV_MAT_CN(type))
     fail(ErrorCategory::internal, path,
-         fmt::format("the analysis thumbnail has {} bands where the image has {}", vips_image_get_bands(image.get()),
-                     CV_MAT_CN(type)));
+         fmt::format("the analysis thumbnail has {} bands where the image has {}",
+                     vips_image_get_bands(image.get()), CV_MAT_CN(type)));
   std::size_t bytes = 0;
   void* data = vips_image_write_to_memory(image.get(), &bytes);
   if (!data) fail(ErrorCategory::decode, path, take_vips_error("analysis thumbnail"));
@@ -84,12 +84,14 @@ Image materialise(VipsImage* image, const fs::path& output) {
 
 }  // namespace
 
-void save_streamed(VipsImage* image, const fs::path& output, const SaveOptions& options, QualityPreset preset) {
+void save_streamed(VipsImage* image, const fs::path& output, const SaveOptions& options,
+                   QualityPreset preset) {
   AtomicFile file(output);
   if (options.format == Format::webp) {
     file.write(encode_webp(materialise(image, output), options, preset));
   } else if (options.format == Format::svg) {
-    fail(ErrorCategory::unsupported, output, "SVG output needs the whole image (vectorize); it cannot stream");
+    fail(ErrorCategory::unsupported, output,
+         "SVG output needs the whole image (vectorize); it cannot stream");
   } else {
     GRef<VipsTarget> target(vips_target_new_to_descriptor(file.fd()));
     if (!target) fail(ErrorCategory::io, output, take_vips_error("cannot write"));

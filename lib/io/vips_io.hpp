@@ -4,12 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <string>
-
-#include <opencv2/core/mat.hpp>
-
 #include <imgpipe/context.hpp>
 #include <imgpipe/io.hpp>
+#include <opencv2/core/mat.hpp>
+#include <string>
 
 #include "../vips/vips.hpp"
 
@@ -21,12 +19,12 @@ VipsForeignTiffCompression tiff_compression(const SaveOptions& options, bool six
 
 // The checks load() makes of an input file before opening it (exists, not a folder, not empty,
 // within Limits::max_file_bytes); its size. Errors name the file as `name`.
-std::uint64_t check_image_file(const std::filesystem::path& path, const std::string& name, const Limits& limits);
+std::uint64_t check_image_file(const std::filesystem::path& path, const std::string& name,
+                               const Limits& limits);
 
 // Whatever was decoded as 8- or 16-bit sRGB or grey, alpha kept (ICC and CMYK through the
 // embedded or built-in profile, other colour spaces converted), as lazy libvips operations.
 VipsRef to_srgb(VipsRef image, const std::string& name);
-
 
 // The input opened for one pass top to bottom, decoded as load() decodes it (shrink-on-load by
 // `options`, 8- or 16-bit sRGB or grey, alpha kept, failing on options.fail_on) and upright

@@ -1,12 +1,12 @@
 // WebP through libwebp directly: every encoder knob (method, near-lossless, alpha quality,
 // target size) is available, and metadata goes in through libwebpmux.
 
-#include <imgpipe/error.hpp>
-
 #include <fmt/format.h>
-#include <opencv2/imgproc.hpp>
 #include <webp/encode.h>
 #include <webp/mux.h>
+
+#include <imgpipe/error.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "../core/channels.hpp"
 #include "encoders.hpp"
@@ -25,9 +25,7 @@ int default_webp_method(QualityPreset preset) {
   return 4;
 }
 
-
 namespace {
-
 
 const char* describe(WebPEncodingError error) {
   switch (error) {
@@ -68,8 +66,7 @@ std::vector<std::uint8_t> add_metadata(std::vector<std::uint8_t> webp, const Ima
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_webp(const Image& image, const SaveOptions& options,
-                                      QualityPreset preset) {
+std::vector<std::uint8_t> encode_webp(const Image& image, const SaveOptions& options, QualityPreset preset) {
   cv::Mat pixels = to_8bit(image.pixels);
   pixels = grey_to_rgb(pixels);  // libwebp takes RGB(A) only
   WebPConfig config;

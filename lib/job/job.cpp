@@ -1,14 +1,12 @@
+#include <fmt/format.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
 #include <imgpipe/error.hpp>
 #include <imgpipe/job.hpp>
 #include <imgpipe/monitor.hpp>
 #include <imgpipe/stream.hpp>
-
-#include <algorithm>
-
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
-#include <fmt/format.h>
 
 namespace imgpipe {
 
@@ -43,7 +41,8 @@ cv::Size decoded_size(const ChainFile& file, const ImageInfo& info) {
   const cv::Size least = file.chain.min_decode_size(upright, file.context.quality);
   if (least.width <= 0 || least.height <= 0) return upright;
   int shrink = 1;
-  while (shrink < 8 && upright.width / (shrink * 2) >= least.width && upright.height / (shrink * 2) >= least.height)
+  while (shrink < 8 && upright.width / (shrink * 2) >= least.width &&
+         upright.height / (shrink * 2) >= least.height)
     shrink *= 2;
   return {(upright.width + shrink - 1) / shrink, (upright.height + shrink - 1) / shrink};
 }
@@ -72,7 +71,6 @@ std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info)
   return static_cast<std::uint64_t>(peak);
 }
 
-
 void check_output_format(const Chain& chain, Format format) {
   if (format != Format::svg) return;
   if (chain.empty() || !chain.steps().back().operation->makes_vector_graphics())
@@ -83,7 +81,9 @@ void check_output_format(const Chain& chain, Format format) {
 
 namespace {
 
-std::string megabytes(std::uint64_t bytes) { return fmt::format("{:.0f} MB", static_cast<double>(bytes) / 1e6); }
+std::string megabytes(std::uint64_t bytes) {
+  return fmt::format("{:.0f} MB", static_cast<double>(bytes) / 1e6);
+}
 
 }  // namespace
 
@@ -115,7 +115,8 @@ void Job::choose_schedule(const JobOptions& options) {
   }
   if (streams) {
     schedule_ = Schedule::streamed;
-    reason_ = fmt::format("about {} in memory is over the budget of {}", megabytes(working_set_), megabytes(budget));
+    reason_ = fmt::format("about {} in memory is over the budget of {}", megabytes(working_set_),
+                          megabytes(budget));
     return;
   }
   over_budget_ = true;
@@ -141,7 +142,8 @@ Image Job::load() {
 
 std::vector<EncodedOutput> Job::encode(const SaveOptions& save) {
   if (schedule_ == Schedule::streamed)
-    throw Error(ErrorCategory::internal, fmt::format("{}: a streamed job writes its file; it has no bytes", name_));
+    throw Error(ErrorCategory::internal,
+                fmt::format("{}: a streamed job writes its file; it has no bytes", name_));
   check_output_format(file_.chain, save.format);
   Context context = context_;
   result_.strategies.clear();

@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-
-#include <opencv2/core.hpp>
-
 #include <imgpipe/error.hpp>
+#include <opencv2/core.hpp>
 
 namespace imgpipe {
 

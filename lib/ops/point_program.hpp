@@ -14,9 +14,8 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <vector>
-
 #include <opencv2/core/mat.hpp>
+#include <vector>
 
 namespace imgpipe {
 

@@ -23,6 +23,8 @@ std::shared_ptr<const RegionMap> identity_map(cv::Size size) {
   return std::make_shared<CropMap>(cv::Rect(cv::Point(0, 0), size), true);
 }
 
-std::shared_ptr<const RegionMap> crop_map(cv::Rect rect) { return std::make_shared<CropMap>(rect, false); }
+std::shared_ptr<const RegionMap> crop_map(cv::Rect rect) {
+  return std::make_shared<CropMap>(rect, false);
+}
 
 }  // namespace imgpipe::ops

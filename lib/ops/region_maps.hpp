@@ -1,9 +1,8 @@
 #pragma once
 // Region forms shared by geometry operations (Operation::region_map).
 
-#include <memory>
-
 #include <imgpipe/operation.hpp>
+#include <memory>
 
 namespace imgpipe::ops {
 

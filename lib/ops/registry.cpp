@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <imgpipe/error.hpp>
 #include <imgpipe/operation.hpp>
-
-#include <fmt/format.h>
 
 #include "builtin.hpp"
 
@@ -39,8 +39,7 @@ Registry& Registry::global() {
 
 void Registry::add(OpDescriptor descriptor) {
   if (ops_.count(descriptor.name))
-    throw Error(ErrorCategory::config,
-                fmt::format("operation '{}' is already registered", descriptor.name));
+    throw Error(ErrorCategory::config, fmt::format("operation '{}' is already registered", descriptor.name));
   std::string name = descriptor.name;
   ops_.emplace(std::move(name), std::move(descriptor));
 }

@@ -1,11 +1,10 @@
 #pragma once
 // Short constructors for parameter specs, so each descriptor reads as one line a parameter.
 
+#include <imgpipe/params.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <imgpipe/params.hpp>
 
 namespace imgpipe::ops::spec {
 
@@ -20,8 +19,8 @@ inline ParamSpec boolean(std::string name, bool fallback, std::string doc) {
 }
 inline ParamSpec choice(std::string name, std::string fallback, std::vector<std::string> choices,
                         std::string doc) {
-  return {std::move(name), ParamType::choice, Value(std::move(fallback)), 0, 0, std::move(choices),
-          std::move(doc)};
+  return {std::move(name),    ParamType::choice, Value(std::move(fallback)), 0, 0,
+          std::move(choices), std::move(doc)};
 }
 inline ParamSpec colour(std::string name, Value fallback, std::string doc) {
   if (fallback.is_string()) fallback = Value(*parse_colour(fallback.as_string()));

@@ -1,9 +1,8 @@
 #pragma once
 // A parameter value as a JSON value (true, 12, 1.5, "inside", "#ff0000ff"; null when unset),
 // for machine-readable descriptions and canonical chains.
-#include <nlohmann/json.hpp>
-
 #include <imgpipe/params.hpp>
+#include <nlohmann/json.hpp>
 
 namespace imgpipe::detail {
 

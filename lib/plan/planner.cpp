@@ -1,9 +1,9 @@
 #include "planner.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "../ops/analysis/strategy.hpp"
 
@@ -11,7 +11,9 @@ namespace imgpipe::plan {
 
 namespace {
 
-int long_side(cv::Size size) { return std::max(size.width, size.height); }
+int long_side(cv::Size size) {
+  return std::max(size.width, size.height);
+}
 
 }  // namespace
 
@@ -35,7 +37,8 @@ int analysis_side(const Step& step, QualityPreset quality) {
   return 512;
 }
 
-Strategy choose_strategy(const Step& step, cv::Size image, QualityPreset quality, const PlanThresholds& thresholds) {
+Strategy choose_strategy(const Step& step, cv::Size image, QualityPreset quality,
+                         const PlanThresholds& thresholds) {
   if (!is_analysis_step(step)) return Strategy::direct;
   if (const auto forced = parse_strategy(step.params.text(ops::kStrategyParam))) return *forced;
   if (quality == QualityPreset::ultra) return Strategy::direct;
@@ -54,7 +57,8 @@ cv::Size analysis_size(const Step& step, cv::Size image, Strategy strategy, Qual
   return {scaled(image.width), scaled(image.height)};
 }
 
-AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality, const PlanThresholds& thresholds) {
+AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality,
+                       const PlanThresholds& thresholds) {
   AnalysisPlan plan;
   plan.strategy = choose_strategy(step, image, quality, thresholds);
   plan.full_size = image;
@@ -64,7 +68,8 @@ AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality, 
 
 std::string describe(const AnalysisPlan& plan) {
   if (plan.strategy == Strategy::direct) return "direct";
-  return fmt::format("{} {}x{}", to_string(plan.strategy), plan.analysis_size.width, plan.analysis_size.height);
+  return fmt::format("{} {}x{}", to_string(plan.strategy), plan.analysis_size.width,
+                     plan.analysis_size.height);
 }
 
 }  // namespace imgpipe::plan

@@ -16,19 +16,18 @@
 // fast 384, balanced 512, high 1024 — the sizes at which each preset's analyses were tuned
 // (remove_background's grabCut budget, the palette histogram's sample count).
 
-#include <string>
-
-#include <opencv2/core/types.hpp>
-
 #include <imgpipe/context.hpp>
 #include <imgpipe/operation.hpp>
+#include <opencv2/core/types.hpp>
+#include <string>
 
 namespace imgpipe::plan {
 
 // A whole-image step whose descriptor declares the `strategy` parameter.
 bool is_analysis_step(const Step& step);
 
-Strategy choose_strategy(const Step& step, cv::Size image, QualityPreset quality, const PlanThresholds& thresholds);
+Strategy choose_strategy(const Step& step, cv::Size image, QualityPreset quality,
+                         const PlanThresholds& thresholds);
 
 // The long side of the analysis copy for scaled and pyramid: the step's analysis_size, or the
 // preset's (ultra, which never scales unless forced, uses high's).
@@ -38,7 +37,8 @@ int analysis_side(const Step& step, QualityPreset quality);
 // than the image), else the image shrunk to the analysis side, aspect kept (each side >= 1).
 cv::Size analysis_size(const Step& step, cv::Size image, Strategy strategy, QualityPreset quality);
 
-AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality, const PlanThresholds& thresholds);
+AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality,
+                       const PlanThresholds& thresholds);
 
 // "direct", "scaled 512x341", "pyramid 512x288": for labels and reports.
 std::string describe(const AnalysisPlan& plan);

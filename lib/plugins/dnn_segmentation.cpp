@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "../core/channels.hpp"
-#include "../ops/pixels.hpp"
 #include "../ops/effects/segmentation_backend.hpp"
+#include "../ops/pixels.hpp"
 
 namespace imgpipe::kernels {
 

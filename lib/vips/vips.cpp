@@ -1,8 +1,7 @@
 #include "vips.hpp"
 
-#include <mutex>
-
 #include <imgpipe/error.hpp>
+#include <mutex>
 
 namespace imgpipe::detail {
 
@@ -30,8 +29,10 @@ std::string take_vips_error(const char* fallback) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   std::string joined;
   for (char c : text) {
-    if (c == '\n') joined += "; ";
-    else joined += c;
+    if (c == '\n')
+      joined += "; ";
+    else
+      joined += c;
   }
   return joined.empty() ? std::string(fallback) : joined;
 }

@@ -3,9 +3,9 @@
 // objects and its error buffer as text. (The C++ binding would add a second copy of every
 // operation's argument handling for the few calls we make.)
 
-#include <string>
-
 #include <vips/vips.h>
+
+#include <string>
 
 namespace imgpipe::detail {
 

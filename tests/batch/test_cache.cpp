@@ -10,10 +10,9 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 // The reference hashes below come from xxHash's one-shot functions, compiled into the test.
 #define XXH_INLINE_ALL

@@ -1,20 +1,17 @@
 // The memory governor, measured from outside: the batch runs as a child process and its peak
 // resident memory is what the kernel reports for it (wait4), not what the batch says.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include <imgpipe/imgpipe.hpp>
-
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <imgpipe/imgpipe.hpp>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <opencv2/imgproc.hpp>
 
 #include "test_support.hpp"
 
@@ -80,7 +77,8 @@ TEST(MemoryBudget, PeakStaysUnderTheBudgetWithManyLargeInputs) {
   const cv::Size size(3000, 2000);  // 18 MB decoded; a blur needs several times that
   make_inputs(tmp / "in", 8, size);
   write_text(tmp / "chain.yaml",
-             "chain:\n  - gaussian_blur: {sigma: 2}\n  - sharpen: {amount: 0.5}\noutput: {format: jpeg, quality: 80}\n"
+             "chain:\n  - gaussian_blur: {sigma: 2}\n  - sharpen: {amount: 0.5}\noutput: {format: jpeg, "
+             "quality: 80}\n"
              "on_error: continue\n");
 
   // The process's fixed base: the same binary and chain on one tiny image.
@@ -91,9 +89,19 @@ TEST(MemoryBudget, PeakStaysUnderTheBudgetWithManyLargeInputs) {
   ASSERT_EQ(base.exit_code, 0) << text_of(tmp / "tiny.log");
 
   auto run = [&](const std::string& name, std::vector<std::string> extra) {
-    std::vector<std::string> args = {"batch", (tmp / "chain.yaml").string(), "-i", (tmp / "in").string(), "-o",
-                                     (tmp / name).string(), "--no-cache", "--jobs", "4", "--threads", "4",
-                                     "--report", (tmp / (name + ".jsonl")).string()};
+    std::vector<std::string> args = {"batch",
+                                     (tmp / "chain.yaml").string(),
+                                     "-i",
+                                     (tmp / "in").string(),
+                                     "-o",
+                                     (tmp / name).string(),
+                                     "--no-cache",
+                                     "--jobs",
+                                     "4",
+                                     "--threads",
+                                     "4",
+                                     "--report",
+                                     (tmp / (name + ".jsonl")).string()};
     args.insert(args.end(), extra.begin(), extra.end());
     const auto r = run_measured(args, tmp / (name + ".log"));
     EXPECT_EQ(r.exit_code, 0) << text_of(tmp / (name + ".log"));
@@ -103,8 +111,9 @@ TEST(MemoryBudget, PeakStaysUnderTheBudgetWithManyLargeInputs) {
   const std::uint64_t budget = 100 * kMB;
   const auto governed = run("governed", {"--max-memory", "100MiB"});
   const auto free_run = run("free", {});
-  std::cout << fmt::format("peak RSS: base {} MB, budget {} MB: {} MB, no budget: {} MB\n", base.peak_rss / kMB,
-                           budget / kMB, governed.peak_rss / kMB, free_run.peak_rss / kMB);
+  std::cout << fmt::format("peak RSS: base {} MB, budget {} MB: {} MB, no budget: {} MB\n",
+                           base.peak_rss / kMB, budget / kMB, governed.peak_rss / kMB,
+                           free_run.peak_rss / kMB);
   EXPECT_LE(governed.peak_rss, budget + base.peak_rss);
   // The budget is what kept it down: four images in flight need more.
   EXPECT_GT(free_run.peak_rss, budget + base.peak_rss);
@@ -115,10 +124,10 @@ TEST(MemoryBudget, AnImageOverTheBudgetAloneIsStreamedWhenTheChainCanStream) {
   TempDir tmp;
   make_inputs(tmp / "in", 1, cv::Size(3000, 2000));
   write_text(tmp / "chain.yaml", "chain:\n  - gaussian_blur: {sigma: 2}\noutput: {format: png}\n");
-  const auto streamed = run_measured({"batch", (tmp / "chain.yaml").string(), "-i", (tmp / "in").string(), "-o",
-                                      (tmp / "out").string(), "--no-cache", "--max-memory", "40MB", "--report",
-                                      (tmp / "report.jsonl").string()},
-                                     tmp / "streamed.log");
+  const auto streamed = run_measured(
+      {"batch", (tmp / "chain.yaml").string(), "-i", (tmp / "in").string(), "-o", (tmp / "out").string(),
+       "--no-cache", "--max-memory", "40MB", "--report", (tmp / "report.jsonl").string()},
+      tmp / "streamed.log");
   ASSERT_EQ(streamed.exit_code, 0) << text_of(tmp / "streamed.log");
   const std::string report = text_of(tmp / "report.jsonl");
   EXPECT_NE(report.find("\"strategy\":\"streamed\""), std::string::npos) << report;
@@ -147,7 +156,8 @@ TEST(MemoryBudget, AnImageOverTheBudgetAloneFailsWhenTheChainCannotStream) {
 TEST(MemoryBudget, EstimateGrowsWithTheImageAndTheChain) {
   const ChainFile blur = parse_chain("chain:\n  - gaussian_blur: {sigma: 2}\n");
   const ChainFile point = parse_chain("chain:\n  - grayscale: {}\n");
-  const ChainFile shrink = parse_chain("chain:\n  - resize: {width: 300, height: 200, fit: inside}\n  - gaussian_blur: {sigma: 2}\n");
+  const ChainFile shrink = parse_chain(
+      "chain:\n  - resize: {width: 300, height: 200, fit: inside}\n  - gaussian_blur: {sigma: 2}\n");
   ImageInfo info;
   info.format = "jpeg";
   info.width = 3000;

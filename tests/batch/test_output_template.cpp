@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <imgpipe/batch.hpp>
-
 #include <string>
 
 #include "test_support.hpp"

@@ -1,15 +1,13 @@
 // Sharding: --shard and the job schedulers' variables, and a stable split of the inputs.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include <imgpipe/batch.hpp>
 
 #include <algorithm>
 #include <cstdlib>
+#include <imgpipe/batch.hpp>
 #include <map>
 #include <random>
 #include <string>
-
-#include <fmt/format.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 

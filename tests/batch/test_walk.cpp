@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <imgpipe/batch.hpp>
-
 #include <string>
 #include <vector>
 

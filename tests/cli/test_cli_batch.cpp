@@ -979,7 +979,8 @@ TEST(CliBatch, ShardJournalsAreSeparateAndResumeReadsThemAll) {
   }
   EXPECT_FALSE(fs::exists(out / ".imgpipe-journal.jsonl"));
   const auto report_path = dir / "reports" / "nested" / "all.jsonl";
-  const auto r = run_cli(batch(chain, {in}, out, {"--no-cache", "--resume", "--report", report_path.string()}));
+  const auto r =
+      run_cli(batch(chain, {in}, out, {"--no-cache", "--resume", "--report", report_path.string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto report = read_report(report_path);
   EXPECT_EQ(report.with_status("skipped").size(), 8u);

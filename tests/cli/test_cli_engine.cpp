@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path write_chain(const test::TempDir& dir, const std::string& text, const std::string& name = "chain.yaml") {
+fs::path write_chain(const test::TempDir& dir, const std::string& text,
+                     const std::string& name = "chain.yaml") {
   const fs::path path = dir / name;
   test::write_text(path, text);
   return path;
@@ -40,24 +41,27 @@ TEST(CliEngine, RunRefusesAFormatThatDisagreesWithTheName) {
   test::TempDir dir;
   const auto chain = write_chain(dir, std::string(kChain) + "output: {format: webp}\n");
   for (const char* name : {"out.bmp", "out.png"}) {
-    const auto r = test::run_cli({"run", chain.string(), test::photo("rocket.jpg").string(), (dir / name).string()});
+    const auto r =
+        test::run_cli({"run", chain.string(), test::photo("rocket.jpg").string(), (dir / name).string()});
     EXPECT_EQ(r.exit_code, 2) << name;
     EXPECT_THAT(r.err, HasSubstr(fs::path(name).extension().string())) << name;
     EXPECT_THAT(r.err, HasSubstr("webp")) << name;
     EXPECT_FALSE(fs::exists(dir / name)) << name;
   }
   // Without a format set, the name decides; with both agreeing, the set format is used.
-  EXPECT_EQ(test::run_cli({"run", chain.string(), test::photo("rocket.jpg").string(), (dir / "ok.webp").string()})
-                .exit_code,
-            0);
+  EXPECT_EQ(
+      test::run_cli({"run", chain.string(), test::photo("rocket.jpg").string(), (dir / "ok.webp").string()})
+          .exit_code,
+      0);
   EXPECT_TRUE(fs::exists(dir / "ok.webp"));
 }
 
 TEST(CliEngine, BatchRefusesAFormatThatDisagreesWithTheTemplateBeforeAnyWork) {
   test::TempDir dir;
   const auto chain = write_chain(dir, std::string(kChain) + "output: {format: webp, path: \"{stem}.jpg\"}\n");
-  const auto r = test::run_cli({"batch", chain.string(), "-i", test::photo("rocket.jpg").string(), "-i",
-                                test::photo("fruits.jpg").string(), "-o", (dir / "out").string(), "--no-cache"});
+  const auto r =
+      test::run_cli({"batch", chain.string(), "-i", test::photo("rocket.jpg").string(), "-i",
+                     test::photo("fruits.jpg").string(), "-o", (dir / "out").string(), "--no-cache"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr(".jpg"));
   EXPECT_THAT(r.err, HasSubstr("webp"));
@@ -71,7 +75,8 @@ TEST(CliEngine, RunAndBatchWriteTheSameBytes) {
   fs::copy_file(test::photo("fruits.jpg"), dir / "in" / "fruits.jpg");
   for (const char* ext : {"png", "webp", "jpg", "tif"}) {
     const fs::path single = dir / (std::string("run.") + ext);
-    ASSERT_EQ(test::run_cli({"run", chain.string(), (dir / "in" / "fruits.jpg").string(), single.string()}).exit_code,
+    ASSERT_EQ(test::run_cli({"run", chain.string(), (dir / "in" / "fruits.jpg").string(), single.string()})
+                  .exit_code,
               0);
     const fs::path out = dir / (std::string("batch-") + ext);
     const auto r = test::run_cli({"batch", chain.string(), "-i", (dir / "in").string(), "-o", out.string(),
@@ -119,7 +124,8 @@ int opens_of(const fs::path& log, const fs::path& input) {
   std::string line;
   int count = 0;
   while (std::getline(in, line))
-    if (line.find("openat(") != std::string::npos && line.find("\"" + input.string() + "\"") != std::string::npos)
+    if (line.find("openat(") != std::string::npos &&
+        line.find("\"" + input.string() + "\"") != std::string::npos)
       ++count;
   return count;
 }
@@ -135,7 +141,8 @@ TEST(CliEngine, AnInputIsOpenedAtMostTwice) {
   const fs::path input = dir / "in" / "rocket.jpg";
   fs::copy_file(test::photo("rocket.jpg"), input);
   const auto traced = [&](std::vector<std::string> args, const std::string& log) {
-    args.insert(args.begin(), {"strace", "-f", "-qq", "-e", "trace=openat", "-o", (dir / log).string(), IMGPIPE_CLI});
+    args.insert(args.begin(),
+                {"strace", "-f", "-qq", "-e", "trace=openat", "-o", (dir / log).string(), IMGPIPE_CLI});
     std::string command;
     for (const auto& a : args) command += "'" + a + "' ";
     return std::system((command + ">/dev/null 2>&1").c_str());
@@ -143,9 +150,10 @@ TEST(CliEngine, AnInputIsOpenedAtMostTwice) {
   ASSERT_EQ(traced({"run", chain.string(), input.string(), (dir / "out.webp").string()}, "run.log"), 0);
   EXPECT_GE(opens_of(dir / "run.log", input), 1);
   EXPECT_LE(opens_of(dir / "run.log", input), 2);
-  ASSERT_EQ(traced({"run", chain.string(), input.string(), (dir / "budget.webp").string(), "--max-memory", "2GB"},
-                   "budget.log"),
-            0);
+  ASSERT_EQ(
+      traced({"run", chain.string(), input.string(), (dir / "budget.webp").string(), "--max-memory", "2GB"},
+             "budget.log"),
+      0);
   EXPECT_LE(opens_of(dir / "budget.log", input), 2);
   ASSERT_EQ(traced({"batch", chain.string(), "-i", (dir / "in").string(), "-o", (dir / "out").string(),
                     "--cache", (dir / "cache").string()},

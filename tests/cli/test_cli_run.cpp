@@ -349,8 +349,8 @@ TEST(CliRun, ProfileTreeOnStderr) {
   EXPECT_EQ(r.out, "");
   // The run encloses decode, the steps and encode, which the report indents under it; sharpen
   // and grayscale are local steps, computed together as one run.
-  for (const char* line : {"\nrun ", "\n  decode ", "\n  step 1: resize ", "\n  step 2: sharpen + grayscale ",
-                           "\n  encode "})
+  for (const char* line :
+       {"\nrun ", "\n  decode ", "\n  step 1: resize ", "\n  step 2: sharpen + grayscale ", "\n  encode "})
     EXPECT_THAT(r.err, HasSubstr(line)) << line;
   EXPECT_LT(r.err.find("decode"), r.err.find("step 1: resize"));
   EXPECT_LT(r.err.find("step 2: sharpen + grayscale"), r.err.find("encode"));

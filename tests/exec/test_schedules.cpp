@@ -4,14 +4,13 @@
 // write the same bytes: PNG, WebP and TIFF byte for byte, JPEG with the same decoded pixels
 // (its optimised Huffman tables need statistics over the whole image, which a streamed
 // output does not hold). Whole image against TBB tiles is tests/exec/test_tiled_parity.cpp.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "test_support.hpp"
 
@@ -31,7 +30,9 @@ std::vector<fs::path> inputs() {
 // downscale of an image without alpha, which in memory is OpenCV's own 8-/16-bit INTER_AREA
 // and streamed the same weights summed in float (region.hpp cannot call OpenCV's whole-image
 // resize on a region): one level of rounding.
-double tolerance(const OpDescriptor& d) { return d.name == "resize" ? 1.0 : 0.0; }
+double tolerance(const OpDescriptor& d) {
+  return d.name == "resize" ? 1.0 : 0.0;
+}
 
 }  // namespace
 
@@ -45,11 +46,13 @@ TEST(Schedules, EveryOperationStreamsAsItRunsWhole) {
       file.output.format = Format::png;
       file.output.allow_indexed = false;
       for (const fs::path& input : inputs()) {
-        const std::string what = fmt::format("{} {} on {}", name, file.chain.canonical(), input.filename().string());
+        const std::string what =
+            fmt::format("{} {} on {}", name, file.chain.canonical(), input.filename().string());
         std::string why;
         if (!can_stream(file.chain, probe(input), file.context.quality, &why)) {
           EXPECT_FALSE(why.empty()) << what;
-          EXPECT_NE(descriptor.footprint, Footprint::point) << what << ": a point operation must stream: " << why;
+          EXPECT_NE(descriptor.footprint, Footprint::point)
+              << what << ": a point operation must stream: " << why;
           continue;
         }
         const fs::path out = dir / "streamed.png";
@@ -64,8 +67,8 @@ TEST(Schedules, EveryOperationStreamsAsItRunsWhole) {
     }
   }
   // The schedule is not vacuous: point, neighbourhood, geometry and analysis steps all stream.
-  for (const char* expected : {"adjust_colors", "grayscale", "gaussian_blur", "sharpen", "median", "crop", "flip",
-                               "resize", "auto_orient", "complexity", "palette"})
+  for (const char* expected : {"adjust_colors", "grayscale", "gaussian_blur", "sharpen", "median", "crop",
+                               "flip", "resize", "auto_orient", "complexity", "palette"})
     EXPECT_TRUE(streamed_ops.count(expected)) << expected << " never streamed";
 }
 
@@ -108,7 +111,8 @@ TEST(Schedules, StreamedAndInMemoryJobsWriteTheSameFiles) {
 
 TEST(Schedules, WebpTargetSizeWorksStreamed) {
   test::TempDir dir;
-  ChainFile file = parse_chain("chain:\n  - resize: {width: 1200}\noutput: {format: webp, target_size: 60KB}\n");
+  ChainFile file =
+      parse_chain("chain:\n  - resize: {width: 1200}\noutput: {format: webp, target_size: 60KB}\n");
   const fs::path input = test::photo("autumn-2560x1600.jpg");
   Job memory(file, input, file.context);
   memory.run(dir / "memory.webp", file.output);

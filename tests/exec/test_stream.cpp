@@ -9,14 +9,15 @@
 // area resize repeats OpenCV's float sums in its own loop, where a compiler that fuses
 // multiply-adds would move a result sitting at .5 by one rounding step.
 
-#include <cstdlib>
-#include <fstream>
-#include <imgpipe/stream.hpp>
-#include <vips/vips.h>
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vips/vips.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <imgpipe/stream.hpp>
 #include <string>
 
 #include "test_support.hpp"

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
-
 #include <opencv2/core.hpp>
 
 namespace imgpipe::test {

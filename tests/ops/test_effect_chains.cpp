@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <set>
-
 #include <opencv2/imgproc.hpp>
+#include <set>
 
 #include "test_support.hpp"
 

@@ -6,10 +6,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/imgproc.hpp>
 
 #include "test_support.hpp"
 

@@ -1,9 +1,8 @@
 // Clustering::apply and friends: palette mapping rules, masks, shading, indexed output.
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include <opencv2/imgproc.hpp>
+#include <set>
 
 #include "test_support.hpp"
 
@@ -39,7 +38,7 @@ const Palette kGreys{"greys", {{250, 250, 250, 255}, {10, 10, 10, 255}, {130, 13
 TEST(ApplyPalette, LightnessRanksMatchDarkestToLightest) {
   const Clustering c = cluster(Image(bands(3)), k_of(3));
   const Image out = c.apply(kGreys);
-  EXPECT_EQ(at(out, 5, 5), (Colour{10, 10, 10, 255}));     // darkest band → darkest colour
+  EXPECT_EQ(at(out, 5, 5), (Colour{10, 10, 10, 255}));  // darkest band → darkest colour
   EXPECT_EQ(at(out, 25, 5), (Colour{130, 130, 130, 255}));
   EXPECT_EQ(at(out, 45, 5), (Colour{250, 250, 250, 255}));  // lightest band → lightest colour
 }
@@ -73,7 +72,8 @@ TEST(ApplyPalette, NearestAndExplicitMappings) {
     double best = 1e30;
     Colour best_colour;
     for (const auto& colour : hues.colours)
-      if (lab_distance2(centre, srgb_to_lab(colour)) < best) best = lab_distance2(centre, srgb_to_lab(colour)), best_colour = colour;
+      if (lab_distance2(centre, srgb_to_lab(colour)) < best)
+        best = lab_distance2(centre, srgb_to_lab(colour)), best_colour = colour;
     EXPECT_EQ(table[i], best_colour);
   }
   ApplyOptions explicit_map;
@@ -92,7 +92,13 @@ TEST(ApplyPalette, NearestAndExplicitMappings) {
 TEST(ApplyPalette, EveryPixelGetsItsClustersColour) {
   Image photo = load(test::photo("fruits.jpg"));
   const Clustering c = cluster(photo, k_of(6));
-  const Palette six{"six", {{0, 0, 0, 255}, {50, 0, 0, 255}, {100, 50, 0, 255}, {150, 100, 50, 255}, {200, 150, 100, 255}, {255, 255, 255, 255}}};
+  const Palette six{"six",
+                    {{0, 0, 0, 255},
+                     {50, 0, 0, 255},
+                     {100, 50, 0, 255},
+                     {150, 100, 50, 255},
+                     {200, 150, 100, 255},
+                     {255, 255, 255, 255}}};
   const auto table = c.colour_table(six);
   const Image out = c.apply(six);
   for (int y = 0; y < out.height(); y += 3)
@@ -176,7 +182,8 @@ TEST(ApplyPalette, CentresRecolourWithOwnCentre) {
 TEST(ApplyPalette, IndexedPngDecodesToTheSamePixelsAndSharesItsIndexStream) {
   Image photo = load(test::photo("coffee.png"));
   const Clustering c = cluster(photo, k_of(10));
-  const Palette warm{"warm", {{40, 10, 5, 255}, {120, 60, 20, 255}, {200, 150, 90, 255}, {250, 230, 200, 255}}};
+  const Palette warm{"warm",
+                     {{40, 10, 5, 255}, {120, 60, 20, 255}, {200, 150, 90, 255}, {250, 230, 200, 255}}};
   for (const Palette* p : {&kGreys, &warm}) {
     const Image rgb = c.apply(*p);
     ASSERT_NE(rgb.indexed, nullptr);

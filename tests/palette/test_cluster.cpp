@@ -2,9 +2,8 @@
 // every pixel, exact vs table assignment, masks, determinism across thread counts.
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include <opencv2/imgproc.hpp>
+#include <random>
 
 #include "ops/palette/lab.hpp"
 #include "test_support.hpp"
@@ -61,7 +60,8 @@ int misassigned(const Image& image, const Clustering& c, int step, double tie, i
       for (std::size_t i = 1; i < centres.size(); ++i)
         if (lab_distance2(lab, centres[i]) < lab_distance2(lab, centres[best])) best = i;
       const std::size_t got = c.labels().at<std::uint8_t>(y, x);
-      const double gap = std::sqrt(lab_distance2(lab, centres[got])) - std::sqrt(lab_distance2(lab, centres[best]));
+      const double gap =
+          std::sqrt(lab_distance2(lab, centres[got])) - std::sqrt(lab_distance2(lab, centres[best]));
       if (got != best && gap > tie) ++wrong;
       ++*checked;
     }
@@ -97,7 +97,8 @@ TEST(LabColour, RoundTripIsExactFor8BitColours) {
   for (int r = 0; r < 256; r += 5)
     for (int g = 0; g < 256; g += 5)
       for (int b = 0; b < 256; b += 5) {
-        const Colour c{static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b), 255};
+        const Colour c{static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g),
+                       static_cast<std::uint8_t>(b), 255};
         ASSERT_EQ(lab_to_srgb(srgb_to_lab(c)), c) << r << "," << g << "," << b;
       }
 }
@@ -108,17 +109,21 @@ TEST(LabColour, FastConverterAgreesWithExactFormula) {
   for (int r = 0; r < 256; r += 3)
     for (int g = 0; g < 256; g += 3)
       for (int b = 0; b < 256; b += 3) {
-        const auto f = fast(static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b));
-        const Lab e = srgb_to_lab({static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b), 255});
-        worst = std::max({worst, std::abs(static_cast<double>(f.L) - e.L), std::abs(static_cast<double>(f.a) - e.a),
-                          std::abs(static_cast<double>(f.b) - e.b)});
+        const auto f =
+            fast(static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b));
+        const Lab e = srgb_to_lab(
+            {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b), 255});
+        worst =
+            std::max({worst, std::abs(static_cast<double>(f.L) - e.L),
+                      std::abs(static_cast<double>(f.a) - e.a), std::abs(static_cast<double>(f.b) - e.b)});
       }
   EXPECT_LT(worst, 0.01);  // the documented bound is 0.002 plus float rounding
 }
 
 TEST(Cluster, RecoversKnownClusters) {
   // Four flat colours in known proportions, with +-3 levels of noise.
-  const std::vector<Colour> truth = {{200, 30, 40, 255}, {20, 120, 60, 255}, {240, 230, 200, 255}, {30, 40, 150, 255}};
+  const std::vector<Colour> truth = {
+      {200, 30, 40, 255}, {20, 120, 60, 255}, {240, 230, 200, 255}, {30, 40, 150, 255}};
   const std::vector<double> share = {0.4, 0.3, 0.2, 0.1};
   cv::Mat px(200, 300, CV_8UC3);
   std::mt19937 rng(7);
@@ -139,14 +144,16 @@ TEST(Cluster, RecoversKnownClusters) {
     const Lab expected = srgb_to_lab(truth[t]);
     std::size_t best = 0;
     for (std::size_t i = 1; i < 4; ++i)
-      if (lab_distance2(c.centres_lab()[i], expected) < lab_distance2(c.centres_lab()[best], expected)) best = i;
+      if (lab_distance2(c.centres_lab()[i], expected) < lab_distance2(c.centres_lab()[best], expected))
+        best = i;
     // Noise of +-3 levels averages out: the centre is within 1.5 Lab units of the truth.
     EXPECT_LT(std::sqrt(lab_distance2(c.centres_lab()[best], expected)), 1.5) << "cluster " << t;
     EXPECT_NEAR(c.fractions()[best], share[t], 0.01) << "cluster " << t;
     fraction_sum += c.fractions()[best];
   }
   EXPECT_NEAR(fraction_sum, 1.0, 1e-9);
-  for (int i = 1; i < c.k(); ++i) EXPECT_LE(c.centres_lab()[i - 1].L, c.centres_lab()[i].L);  // lightness order
+  for (int i = 1; i < c.k(); ++i)
+    EXPECT_LE(c.centres_lab()[i - 1].L, c.centres_lab()[i].L);  // lightness order
 }
 
 // The histogram clustering against exact k-means (cv::kmeans, k-means++, 3 attempts) on every
@@ -178,7 +185,8 @@ TEST_P(ClusterQuality, WithinTwoPercentOfExactKMeans) {
   EXPECT_NEAR(c.mean_lab_error(), mine, mine * 0.03);
 }
 
-INSTANTIATE_TEST_SUITE_P(Photos, ClusterQuality, ::testing::Values("fruits.jpg", "chelsea.png", "baboon.jpg"));
+INSTANTIATE_TEST_SUITE_P(Photos, ClusterQuality,
+                         ::testing::Values("fruits.jpg", "chelsea.png", "baboon.jpg"));
 
 TEST(Cluster, UltraAssignsEveryPixelToItsExactNearestCentre) {
   Image image = rgb_photo("coffee.png");
@@ -206,8 +214,10 @@ TEST(Cluster, MaskedPixelsAreLeftOut) {
   for (int y = 0; y < px.rows; ++y)
     for (int x = 0; x < px.cols; ++x) {
       auto* p = px.ptr<std::uint8_t>(y) + 4 * x;
-      if (x < 64) p[0] = 255, p[1] = 0, p[2] = 0, p[3] = 0;
-      else p[0] = 10, p[1] = static_cast<std::uint8_t>(100 + y), p[2] = 20, p[3] = 255;
+      if (x < 64)
+        p[0] = 255, p[1] = 0, p[2] = 0, p[3] = 0;
+      else
+        p[0] = 10, p[1] = static_cast<std::uint8_t>(100 + y), p[2] = 20, p[3] = 255;
     }
   const Clustering c = cluster(Image(px), options(3));
   for (const auto& centre : c.centres_rgb()) EXPECT_LT(centre.r, 60) << "red leaked into a centre";
@@ -233,8 +243,10 @@ TEST(Cluster, SameResultForAnyThreadCount) {
   const Clustering two = cluster(image, options(10, QualityPreset::balanced, 2));
   ASSERT_EQ(one.k(), two.k());
   for (int i = 0; i < one.k(); ++i) {
-    EXPECT_EQ(one.centres_lab()[static_cast<std::size_t>(i)].L, two.centres_lab()[static_cast<std::size_t>(i)].L);
-    EXPECT_EQ(one.centres_lab()[static_cast<std::size_t>(i)].a, two.centres_lab()[static_cast<std::size_t>(i)].a);
+    EXPECT_EQ(one.centres_lab()[static_cast<std::size_t>(i)].L,
+              two.centres_lab()[static_cast<std::size_t>(i)].L);
+    EXPECT_EQ(one.centres_lab()[static_cast<std::size_t>(i)].a,
+              two.centres_lab()[static_cast<std::size_t>(i)].a);
   }
   EXPECT_TRUE(test::identical(one.labels(), two.labels()));
   EXPECT_EQ(one.mean_lab_error(), two.mean_lab_error());
@@ -265,7 +277,8 @@ TEST(Cluster, StrategyFollowsImageSize) {
   EXPECT_EQ(pyramid.analysis_stride(), 2);
   const auto big = cluster(Image(test::make_image(4000, 3000, 3)), options(4));
   EXPECT_EQ(big.analysis_stride(), 3);  // sqrt(12e6 / 1e6): about a million samples
-  EXPECT_EQ(cluster(Image(test::make_image(2400, 100, 3)), options(4, QualityPreset::ultra)).analysis_stride(), 1);
+  EXPECT_EQ(
+      cluster(Image(test::make_image(2400, 100, 3)), options(4, QualityPreset::ultra)).analysis_stride(), 1);
   ClusterOptions given = options(4);
   given.analysis_stride = 5;
   EXPECT_EQ(cluster(Image(test::make_image(300, 200, 3)), given).analysis_stride(), 5);

@@ -25,14 +25,12 @@ fs::path write(const test::TempDir& dir, const std::string& name, const std::str
   return path;
 }
 
-
 // "#rrggbb" lines for n distinct colours.
 std::string hex_lines(int n) {
   std::string out;
   for (int i = 0; i < n; ++i) out += fmt::format("#{:02x}{:02x}00\n", i % 256, i / 256);
   return out;
 }
-
 
 // A mask-like pattern with zeros, full values and everything between.
 cv::Mat pattern(int width, int height, int salt) {

@@ -60,8 +60,6 @@ fs::path write(const test::TempDir& dir, const std::string& name, const std::str
   return path;
 }
 
-
-
 const Image& fruits() {
   static const Image image = load(test::photo("fruits.jpg"));
   return image;

@@ -4,20 +4,17 @@
 // OpenCV's own Lab conversion as the reference), remove_background masks against direct and
 // against a known outline, the complexity measure's order and range, the strategy list and the
 // profile's labels.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <imgpipe/kernels/remove_background.hpp>
 #include <map>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <opencv2/imgproc.hpp>
-
-#include <fmt/format.h>
-
-#include <imgpipe/kernels/remove_background.hpp>
 
 #include "plan/planner.hpp"
 #include "test_support.hpp"
@@ -69,7 +66,8 @@ cv::Mat lab_of(const cv::Mat& rgb8) {
 double mean_delta_e(const cv::Mat& lab_a, const cv::Mat& lab_b) {
   double sum = 0;
   for (int y = 0; y < lab_a.rows; ++y)
-    for (int x = 0; x < lab_a.cols; ++x) sum += cv::norm(lab_a.at<cv::Vec3f>(y, x) - lab_b.at<cv::Vec3f>(y, x));
+    for (int x = 0; x < lab_a.cols; ++x)
+      sum += cv::norm(lab_a.at<cv::Vec3f>(y, x) - lab_b.at<cv::Vec3f>(y, x));
   return sum / static_cast<double>(lab_a.total());
 }
 
@@ -117,17 +115,34 @@ TEST(Planner, DecisionsAtTheThresholds) {
   const PlanThresholds thresholds;
   const std::map<QualityPreset, std::vector<Expected>> table = {
       {QualityPreset::draft,
-       {{100, Strategy::direct}, {799, Strategy::direct}, {800, Strategy::scaled}, {2000, Strategy::scaled},
-        {2001, Strategy::pyramid}, {9000, Strategy::pyramid}}},
+       {{100, Strategy::direct},
+        {799, Strategy::direct},
+        {800, Strategy::scaled},
+        {2000, Strategy::scaled},
+        {2001, Strategy::pyramid},
+        {9000, Strategy::pyramid}}},
       {QualityPreset::fast,
-       {{799, Strategy::direct}, {800, Strategy::scaled}, {2000, Strategy::scaled}, {2001, Strategy::pyramid}}},
+       {{799, Strategy::direct},
+        {800, Strategy::scaled},
+        {2000, Strategy::scaled},
+        {2001, Strategy::pyramid}}},
       {QualityPreset::balanced,
-       {{799, Strategy::direct}, {800, Strategy::scaled}, {2000, Strategy::scaled}, {2001, Strategy::pyramid}}},
+       {{799, Strategy::direct},
+        {800, Strategy::scaled},
+        {2000, Strategy::scaled},
+        {2001, Strategy::pyramid}}},
       {QualityPreset::high,
-       {{799, Strategy::direct}, {800, Strategy::direct}, {1024, Strategy::direct}, {1025, Strategy::scaled},
-        {2000, Strategy::scaled}, {2001, Strategy::pyramid}}},
+       {{799, Strategy::direct},
+        {800, Strategy::direct},
+        {1024, Strategy::direct},
+        {1025, Strategy::scaled},
+        {2000, Strategy::scaled},
+        {2001, Strategy::pyramid}}},
       {QualityPreset::ultra,
-       {{799, Strategy::direct}, {800, Strategy::direct}, {2000, Strategy::direct}, {2001, Strategy::direct},
+       {{799, Strategy::direct},
+        {800, Strategy::direct},
+        {2000, Strategy::direct},
+        {2001, Strategy::direct},
         {9000, Strategy::direct}}},
   };
   for (const auto& op : kAnalysisOps) {
@@ -147,8 +162,10 @@ TEST(Planner, DecisionsAtTheThresholds) {
 TEST(Planner, ConfiguredThresholds) {
   const Step step = step_of("complexity");
   const PlanThresholds narrow{1000, 1500};
-  for (const auto& [side, expected] : std::vector<std::pair<int, Strategy>>{
-           {999, Strategy::direct}, {1000, Strategy::scaled}, {1500, Strategy::scaled}, {1501, Strategy::pyramid}})
+  for (const auto& [side, expected] : std::vector<std::pair<int, Strategy>>{{999, Strategy::direct},
+                                                                            {1000, Strategy::scaled},
+                                                                            {1500, Strategy::scaled},
+                                                                            {1501, Strategy::pyramid}})
     EXPECT_EQ(plan::choose_strategy(step, {side, 10}, QualityPreset::balanced, narrow), expected) << side;
   // Overlapping thresholds: direct wins where both apply.
   const PlanThresholds overlapping{3000, 1000};
@@ -164,27 +181,36 @@ TEST(Planner, ForcedStrategyWins) {
     for (const Strategy forced : {Strategy::direct, Strategy::scaled, Strategy::pyramid}) {
       const Step step = step_of(op, params_for(op, {{"strategy", std::string(to_string(forced))}}));
       for (const int side : {100, 799, 800, 2000, 2001, 9000})
-        for (const QualityPreset preset : {QualityPreset::draft, QualityPreset::balanced, QualityPreset::ultra})
+        for (const QualityPreset preset :
+             {QualityPreset::draft, QualityPreset::balanced, QualityPreset::ultra})
           EXPECT_EQ(plan::choose_strategy(step, {side, side / 2}, preset, PlanThresholds{}), forced)
               << op << " " << side << " " << to_string(forced);
     }
   // A forced reduction of an image no larger than the analysis size analyses it as it is.
   const Step scaled = step_of("complexity", {{"strategy", "scaled"}});
-  EXPECT_EQ(plan::plan_step(scaled, {300, 200}, QualityPreset::balanced, {}).analysis_size, cv::Size(300, 200));
+  EXPECT_EQ(plan::plan_step(scaled, {300, 200}, QualityPreset::balanced, {}).analysis_size,
+            cv::Size(300, 200));
 }
 
 TEST(Planner, StepsThatAreNotAnalysesRunDirect) {
   // Point, neighbourhood and geometry steps, and whole-image steps without an analysis.
   const std::vector<std::pair<std::string, ParamList>> steps = {
-      {"adjust_colors", {{"brightness", 1.2}}}, {"grayscale", {}},       {"gaussian_blur", {}},
-      {"sharpen", {}},                          {"resize", {{"width", 100}}}, {"rotate", {{"angle", 10}}},
-      {"pop_art", {}},                          {"dither", {}},           {"vectorize", {}},
+      {"adjust_colors", {{"brightness", 1.2}}},
+      {"grayscale", {}},
+      {"gaussian_blur", {}},
+      {"sharpen", {}},
+      {"resize", {{"width", 100}}},
+      {"rotate", {{"angle", 10}}},
+      {"pop_art", {}},
+      {"dither", {}},
+      {"vectorize", {}},
   };
   for (const auto& [op, params] : steps) {
     const Step step = step_of(op, params);
     EXPECT_FALSE(plan::is_analysis_step(step)) << op;
     for (const int side : {799, 800, 2001, 9000})
-      EXPECT_EQ(plan::choose_strategy(step, {side, side}, QualityPreset::draft, PlanThresholds{}), Strategy::direct)
+      EXPECT_EQ(plan::choose_strategy(step, {side, side}, QualityPreset::draft, PlanThresholds{}),
+                Strategy::direct)
           << op << " " << side;
   }
 }
@@ -192,16 +218,24 @@ TEST(Planner, StepsThatAreNotAnalysesRunDirect) {
 TEST(Planner, AnalysisSizes) {
   const Step step = step_of("complexity");
   // Long side by preset, aspect kept, sides rounded.
-  EXPECT_EQ(plan::analysis_size(step, {1024, 683}, Strategy::scaled, QualityPreset::balanced), cv::Size(512, 342));
-  EXPECT_EQ(plan::analysis_size(step, {683, 1024}, Strategy::scaled, QualityPreset::balanced), cv::Size(342, 512));
-  EXPECT_EQ(plan::analysis_size(step, {4000, 3000}, Strategy::pyramid, QualityPreset::draft), cv::Size(256, 192));
-  EXPECT_EQ(plan::analysis_size(step, {4000, 3000}, Strategy::scaled, QualityPreset::fast), cv::Size(384, 288));
-  EXPECT_EQ(plan::analysis_size(step, {4000, 3000}, Strategy::scaled, QualityPreset::high), cv::Size(1024, 768));
-  EXPECT_EQ(plan::analysis_size(step, {20000, 10}, Strategy::scaled, QualityPreset::balanced), cv::Size(512, 1));
-  EXPECT_EQ(plan::analysis_size(step, {4000, 3000}, Strategy::direct, QualityPreset::balanced), cv::Size(4000, 3000));
+  EXPECT_EQ(plan::analysis_size(step, {1024, 683}, Strategy::scaled, QualityPreset::balanced),
+            cv::Size(512, 342));
+  EXPECT_EQ(plan::analysis_size(step, {683, 1024}, Strategy::scaled, QualityPreset::balanced),
+            cv::Size(342, 512));
+  EXPECT_EQ(plan::analysis_size(step, {4000, 3000}, Strategy::pyramid, QualityPreset::draft),
+            cv::Size(256, 192));
+  EXPECT_EQ(plan::analysis_size(step, {4000, 3000}, Strategy::scaled, QualityPreset::fast),
+            cv::Size(384, 288));
+  EXPECT_EQ(plan::analysis_size(step, {4000, 3000}, Strategy::scaled, QualityPreset::high),
+            cv::Size(1024, 768));
+  EXPECT_EQ(plan::analysis_size(step, {20000, 10}, Strategy::scaled, QualityPreset::balanced),
+            cv::Size(512, 1));
+  EXPECT_EQ(plan::analysis_size(step, {4000, 3000}, Strategy::direct, QualityPreset::balanced),
+            cv::Size(4000, 3000));
   // The step's own analysis_size wins over the preset's.
   const Step sized_step = step_of("remove_background", {{"analysis_size", 300}});
-  EXPECT_EQ(plan::analysis_size(sized_step, {3000, 2000}, Strategy::scaled, QualityPreset::draft), cv::Size(300, 200));
+  EXPECT_EQ(plan::analysis_size(sized_step, {3000, 2000}, Strategy::scaled, QualityPreset::draft),
+            cv::Size(300, 200));
   // And decides when a reduction is worth it: a 900 px image is not reduced to 1000 px.
   const Step large = step_of("complexity", {{"analysis_size", 1000}});
   EXPECT_EQ(plan::choose_strategy(large, {900, 600}, QualityPreset::balanced, {}), Strategy::direct);
@@ -215,11 +249,16 @@ TEST(Planner, AnalysisSizes) {
 }
 
 TEST(Planner, ParametersAreChecked) {
-  EXPECT_NE(test::config_error([] { Chain().then("complexity", {{"strategy", "sideways"}}); }).find("strategy"),
+  EXPECT_NE(test::config_error([] {
+              Chain().then("complexity", {{"strategy", "sideways"}});
+            }).find("strategy"),
             std::string::npos);
-  const std::string small = test::config_error([] { Chain().then("remove_background", {{"analysis_size", 10}}); });
-  EXPECT_NE(small.find("remove_background.analysis_size: expected 0 (from the quality preset) or 64..8192, got 10"),
-            std::string::npos)
+  const std::string small = test::config_error([] {
+    Chain().then("remove_background", {{"analysis_size", 10}});
+  });
+  EXPECT_NE(
+      small.find("remove_background.analysis_size: expected 0 (from the quality preset) or 64..8192, got 10"),
+      std::string::npos)
       << small;
   test::config_error([] { Chain().then("palette", {{"colors", "#000"}, {"analysis_size", 9000}}); });
   test::config_error([] { Chain().then("resize", {{"width", 10}, {"strategy", "direct"}}); });
@@ -236,7 +275,8 @@ TEST(Planner, ThresholdsFromChainFilesAndVariables) {
       "plan.yaml");
   EXPECT_EQ(file.context.plan.direct_below, 640);
   EXPECT_EQ(file.context.plan.pyramid_above, 4000);
-  EXPECT_EQ(plan::choose_strategy(file.chain.steps().front(), {300, 200}, QualityPreset::balanced, file.context.plan),
+  EXPECT_EQ(plan::choose_strategy(file.chain.steps().front(), {300, 200}, QualityPreset::balanced,
+                                  file.context.plan),
             Strategy::pyramid);
 
   const std::map<std::string, std::string> env = {{"IMGPIPE_ANALYSIS_DIRECT_BELOW", "1200"},
@@ -250,7 +290,8 @@ TEST(Planner, ThresholdsFromChainFilesAndVariables) {
 
   const std::string error = test::config_error(
       [] { parse_chain("performance:\n  analysis_direct_below: -5\nchain: [complexity]\n", "bad.yaml"); });
-  EXPECT_NE(error.find("bad.yaml:2:26: performance.analysis_direct_below: expected integer"), std::string::npos)
+  EXPECT_NE(error.find("bad.yaml:2:26: performance.analysis_direct_below: expected integer"),
+            std::string::npos)
       << error;
   const std::string step_error =
       test::config_error([] { parse_chain("chain:\n  - complexity: {strategy: fastest}\n", "bad.yaml"); });
@@ -278,7 +319,8 @@ TEST(Planner, StrategyListAndProfileLabels) {
         "step 1: complexity (scaled 512x480)/analyse", "step 2: palette (scaled 512x480)/apply"})
     EXPECT_NE(std::find(scopes.begin(), scopes.end(), expected), scopes.end()) << expected;
   // Other steps keep their labels.
-  EXPECT_NE(std::find_if(scopes.begin(), scopes.end(), [](const std::string& s) { return s.rfind("step 3: grayscale", 0) == 0; }),
+  EXPECT_NE(std::find_if(scopes.begin(), scopes.end(),
+                         [](const std::string& s) { return s.rfind("step 3: grayscale", 0) == 0; }),
             scopes.end());
 
   // Direct on a small image, and a forced pyramid; the measure travels through later steps.
@@ -307,19 +349,24 @@ TEST(Planner, PaletteScaledIsCloseToDirectInLab) {
   for (const int k : ks) {
     std::map<std::string, double> error;
     for (const std::string strategy : {"direct", "scaled"}) {
-      outputs[strategy] =
-          Chain().then("palette", {{"palettes", "centers"}, {"k", k}, {"strategy", strategy}}).run(photo, Context{}).pixels;
+      outputs[strategy] = Chain()
+                              .then("palette", {{"palettes", "centers"}, {"k", k}, {"strategy", strategy}})
+                              .run(photo, Context{})
+                              .pixels;
       error[strategy] = mean_delta_e(lab_of(outputs[strategy]), original);
     }
     EXPECT_GT(error["direct"], 1.0) << k;  // the measure sees the quantisation at all
-    EXPECT_LT(error["scaled"], 1.10 * error["direct"]) << "k " << k << ": " << error["scaled"] << " vs " << error["direct"];
+    EXPECT_LT(error["scaled"], 1.10 * error["direct"])
+        << "k " << k << ": " << error["scaled"] << " vs " << error["direct"];
     ratio_sum += error["scaled"] / error["direct"];
   }
   EXPECT_LT(ratio_sum / static_cast<double>(ks.size()), 1.04);
 
   // Assignment is per pixel at full resolution either way: pyramid has nothing to revisit.
-  outputs["pyramid"] =
-      Chain().then("palette", {{"palettes", "centers"}, {"k", 16}, {"strategy", "pyramid"}}).run(photo, Context{}).pixels;
+  outputs["pyramid"] = Chain()
+                           .then("palette", {{"palettes", "centers"}, {"k", 16}, {"strategy", "pyramid"}})
+                           .run(photo, Context{})
+                           .pixels;
   EXPECT_TRUE(test::identical(outputs["pyramid"], outputs["scaled"]));
 
   // Every full-resolution pixel of the scaled result is its nearest centre, by its own colour.
@@ -353,9 +400,10 @@ TEST(Planner, RemoveBackgroundPyramidRecoversDirectEdges) {
   const cv::Mat rgb = scene(1024, 768, object);
   std::map<std::string, cv::Mat> alpha;
   for (const std::string strategy : {"direct", "scaled", "pyramid"})
-    alpha[strategy] = alpha_of(Chain()
-                                   .then("remove_background", {{"strategy", strategy}, {"analysis_size", 128}})
-                                   .run(Image(rgb), Context{}));
+    alpha[strategy] =
+        alpha_of(Chain()
+                     .then("remove_background", {{"strategy", strategy}, {"analysis_size", 128}})
+                     .run(Image(rgb), Context{}));
   for (const auto& [strategy, mask] : alpha) EXPECT_GT(iou(mask, object), 0.99) << strategy;
   EXPECT_GT(iou(alpha["pyramid"], alpha["direct"]), 0.999);
   EXPECT_GE(iou(alpha["pyramid"], alpha["direct"]), iou(alpha["scaled"], alpha["direct"]));
@@ -383,11 +431,12 @@ TEST(Planner, RemoveBackgroundOnRealPhotos) {
     const Image photo = load(test::photo(c.photo));
     std::map<std::string, cv::Mat> alpha;
     for (const std::string strategy : {"direct", "scaled", "pyramid"})
-      alpha[strategy] =
-          alpha_of(Chain()
-                       .then("remove_background", {{"strategy", strategy}, {"seed", c.seed}, {"analysis_size", 200}})
-                       .run(photo, Context{}));
-    const double scaled = iou(alpha["scaled"], alpha["direct"]), pyramid = iou(alpha["pyramid"], alpha["direct"]);
+      alpha[strategy] = alpha_of(
+          Chain()
+              .then("remove_background", {{"strategy", strategy}, {"seed", c.seed}, {"analysis_size", 200}})
+              .run(photo, Context{}));
+    const double scaled = iou(alpha["scaled"], alpha["direct"]),
+                 pyramid = iou(alpha["pyramid"], alpha["direct"]);
     EXPECT_GT(scaled, c.bound) << c.photo;
     EXPECT_GT(pyramid, c.bound) << c.photo;
     EXPECT_GE(pyramid, scaled) << c.photo;
@@ -401,8 +450,8 @@ TEST(Planner, ComplexityOrderAndRange) {
   cv::Mat noise(h, w, CV_8UC3);
   cv::randu(noise, 0, 256);
   const cv::Mat photo = resized(load(test::photo("fruits.jpg")), 256).pixels;
-  const double c_flat = complexity_of(flat), c_gradient = complexity_of(gradient), c_noise = complexity_of(noise),
-               c_photo = complexity_of(photo);
+  const double c_flat = complexity_of(flat), c_gradient = complexity_of(gradient),
+               c_noise = complexity_of(noise), c_photo = complexity_of(photo);
   EXPECT_EQ(c_flat, 0.0);
   EXPECT_LT(c_flat, c_gradient);
   EXPECT_LT(c_gradient, c_photo);
@@ -429,8 +478,9 @@ TEST(Planner, ComplexityOrderAndRange) {
   // scaled measures the area-averaged copy the chain makes.
   const Image big = resized(load(test::photo("fruits.jpg")), 1600);
   cv::Mat reduced;
-  cv::resize(big.pixels, reduced, plan::analysis_size(step_of("complexity"), big.pixels.size(), Strategy::scaled,
-                                                      QualityPreset::balanced),
+  cv::resize(big.pixels, reduced,
+             plan::analysis_size(step_of("complexity"), big.pixels.size(), Strategy::scaled,
+                                 QualityPreset::balanced),
              0, 0, cv::INTER_AREA);
   EXPECT_NEAR(complexity_of(big.pixels, {}), complexity_of(reduced), 1e-12);
 }

@@ -1,15 +1,15 @@
-#include "test_support.hpp"
-
-#include <atomic>
-#include <cmath>
-#include <limits>
-#include <fstream>
-#include <random>
-#include <sstream>
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+
+#include "test_support.hpp"
 
 namespace imgpipe::test {
 
@@ -19,7 +19,9 @@ fs::path photo(const std::string& name) {
   return p;
 }
 
-fs::path source_dir() { return IMGPIPE_SOURCE_DIR; }
+fs::path source_dir() {
+  return IMGPIPE_SOURCE_DIR;
+}
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};
@@ -46,8 +48,10 @@ cv::Mat make_image(int width, int height, int channels, int depth, std::uint32_t
                       : (c % 3 == 1) ? static_cast<double>(y) / std::max(1, height - 1)
                                      : 0.5 + 0.5 * std::sin((x + y) * 0.05);
         double v = std::clamp(base + noise(rng), 0.0, 1.0) * max;
-        if (depth == CV_16U) out.ptr<std::uint16_t>(y)[x * channels + c] = static_cast<std::uint16_t>(std::lround(v));
-        else out.ptr<std::uint8_t>(y)[x * channels + c] = static_cast<std::uint8_t>(std::lround(v));
+        if (depth == CV_16U)
+          out.ptr<std::uint16_t>(y)[x * channels + c] = static_cast<std::uint16_t>(std::lround(v));
+        else
+          out.ptr<std::uint8_t>(y)[x * channels + c] = static_cast<std::uint8_t>(std::lround(v));
       }
   return out;
 }
@@ -61,8 +65,10 @@ cv::Mat make_gradient(int width, int height, int channels, int depth) {
         double fx = static_cast<double>(x) / std::max(1, width - 1);
         double fy = static_cast<double>(y) / std::max(1, height - 1);
         double v = c == 0 ? fx : c == 1 ? fy : c == 2 ? 0.5 * (fx + fy) : 0.25 + 0.75 * fx;
-        if (depth == CV_16U) out.ptr<std::uint16_t>(y)[x * channels + c] = static_cast<std::uint16_t>(std::lround(v * max));
-        else out.ptr<std::uint8_t>(y)[x * channels + c] = static_cast<std::uint8_t>(std::lround(v * max));
+        if (depth == CV_16U)
+          out.ptr<std::uint16_t>(y)[x * channels + c] = static_cast<std::uint16_t>(std::lround(v * max));
+        else
+          out.ptr<std::uint8_t>(y)[x * channels + c] = static_cast<std::uint8_t>(std::lround(v * max));
       }
   return out;
 }
@@ -74,13 +80,15 @@ double max_abs_diff(const cv::Mat& a, const cv::Mat& b) {
 
 double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
   if (a.size() != b.size() || a.type() != b.type()) return std::numeric_limits<double>::infinity();
-  return cv::norm(a, b, cv::NORM_L1) / static_cast<double>(a.total() * static_cast<std::size_t>(a.channels()));
+  return cv::norm(a, b, cv::NORM_L1) /
+         static_cast<double>(a.total() * static_cast<std::size_t>(a.channels()));
 }
 
 double psnr(const cv::Mat& a, const cv::Mat& b) {
   if (a.size() != b.size() || a.type() != b.type()) return 0;
   const double max = a.depth() == CV_16U ? 65535.0 : 255.0;
-  const double l2 = cv::norm(a, b, cv::NORM_L2SQR) / static_cast<double>(a.total() * static_cast<std::size_t>(a.channels()));
+  const double l2 = cv::norm(a, b, cv::NORM_L2SQR) /
+                    static_cast<double>(a.total() * static_cast<std::size_t>(a.channels()));
   return l2 == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(max * max / l2);
 }
 
@@ -111,8 +119,10 @@ namespace {
 std::string quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

@@ -2,15 +2,14 @@
 // Shared test helpers: where the real photos are, temporary folders, synthetic images,
 // image comparisons, and running the real imgpipe binary.
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <filesystem>
+#include <imgpipe/imgpipe.hpp>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <opencv2/core.hpp>
-
-#include <imgpipe/imgpipe.hpp>
 
 namespace imgpipe::test {
 

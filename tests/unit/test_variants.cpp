@@ -16,13 +16,16 @@ TEST(VariantPath, SuffixBeforeTheExtension) {
 }
 
 TEST(VariantPath, MarkerIsReplaced) {
-  EXPECT_EQ(variant_path("out/{variant}/photo.png", "sunset"), "out/{variant}/photo-sunset.png");  // only the file name
+  EXPECT_EQ(variant_path("out/{variant}/photo.png", "sunset"),
+            "out/{variant}/photo-sunset.png");  // only the file name
   EXPECT_EQ(variant_path("out/photo_{variant}.webp", "sunset"), "out/photo_sunset.webp");
 }
 
 TEST(RunVariants, CliWritesOneFilePerVariant) {
   test::TempDir dir;
-  test::write_text(dir / "p.json", R"({"warm": ["#200000", "#a04000", "#ffd080"], "cool": ["#000020", "#0040a0", "#80d0ff"]})");
+  test::write_text(
+      dir / "p.json",
+      R"({"warm": ["#200000", "#a04000", "#ffd080"], "cool": ["#000020", "#0040a0", "#80d0ff"]})");
   test::write_text(dir / "chain.yaml", "chain:\n  - palette: {palettes: " + (dir / "p.json").string() +
                                            ", k: 3}\n  - border: {size: 4}\n");
   const auto r = test::run_cli({"run", (dir / "chain.yaml").string(), test::photo("fruits.jpg").string(),
@@ -35,8 +38,8 @@ TEST(RunVariants, CliWritesOneFilePerVariant) {
     EXPECT_EQ(out.height(), 480 + 8);
   }
   EXPECT_FALSE(fs::exists(dir / "fruit.png"));
-  const auto to_stdout = test::run_cli({"run", (dir / "chain.yaml").string(), test::photo("fruits.jpg").string(), "-",
-                                        "--format", "png"});
+  const auto to_stdout = test::run_cli(
+      {"run", (dir / "chain.yaml").string(), test::photo("fruits.jpg").string(), "-", "--format", "png"});
   EXPECT_EQ(to_stdout.exit_code, 2);
   EXPECT_NE(to_stdout.err.find("2 variants"), std::string::npos) << to_stdout.err;
 }

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <tbb/global_control.h>
 #include <unistd.h>
 
@@ -22,7 +23,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <pthread.h>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -47,8 +47,8 @@ struct BatchArgs {
   double timeout = 0;
   // Settings shared with `run`: flag → place in the chain file.
   std::vector<std::pair<const char*, std::optional<std::string>>> settings = {
-      {"output.format", {}},       {"output.quality", {}},     {"performance.quality", {}},
-      {"performance.device", {}},  {"performance.max_memory", {}}, {"performance.max_pixels", {}},
+      {"output.format", {}},      {"output.quality", {}},         {"performance.quality", {}},
+      {"performance.device", {}}, {"performance.max_memory", {}}, {"performance.max_pixels", {}},
       {"on_error", {}},
   };
   bool quiet = false;
@@ -75,8 +75,9 @@ class SignalWatcher {
           continue;
         }
         stop_.request_stop();
-        std::cerr << fmt::format("\nimgpipe: {} received: finishing the images in flight (again to abandon them)\n",
-                                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+        std::cerr << fmt::format(
+            "\nimgpipe: {} received: finishing the images in flight (again to abandon them)\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
       }
     });
   }
@@ -102,7 +103,8 @@ class SignalWatcher {
 // "[#####·····]  45/98  12.3 img/s  ETA 0:04", redrawn in place on a terminal.
 class Progress {
  public:
-  Progress(std::size_t total, bool enabled) : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {
+  Progress(std::size_t total, bool enabled)
+      : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {
     const char* no_colour = std::getenv("NO_COLOR");
     colour_ = !(no_colour && *no_colour);
   }
@@ -114,11 +116,13 @@ class Progress {
     const auto eta = rate > 0 ? static_cast<long>(static_cast<double>(total_ - done_) / rate) : 0L;
     const int width = 24;
     const int filled = total_ ? static_cast<int>(width * done_ / total_) : width;
-    const std::string bar = std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.');
-    const std::string errors = failed == 0 ? "" : colour_ ? fmt::format("  \033[31m{} failed\033[0m", failed)
-                                                           : fmt::format("  {} failed", failed);
-    std::cerr << fmt::format("\r[{}] {}/{}  {:.1f} img/s  ETA {}:{:02}{}\033[K", bar, done_, total_, rate, eta / 60,
-                             eta % 60, errors)
+    const std::string bar = std::string(static_cast<std::size_t>(filled), '#') +
+                            std::string(static_cast<std::size_t>(width - filled), '.');
+    const std::string errors = failed == 0 ? ""
+                               : colour_   ? fmt::format("  \033[31m{} failed\033[0m", failed)
+                                           : fmt::format("  {} failed", failed);
+    std::cerr << fmt::format("\r[{}] {}/{}  {:.1f} img/s  ETA {}:{:02}{}\033[K", bar, done_, total_, rate,
+                             eta / 60, eta % 60, errors)
               << std::flush;
   }
   void finish() {
@@ -146,7 +150,9 @@ class ReportSink {
     if (!parent.empty()) fs::create_directories(parent, ec);
     out_ = std::fopen(target->c_str(), "w");
     owned_ = true;
-    if (!out_) throw Error(ErrorCategory::io, fmt::format("{}: cannot write the report: {}", *target, std::strerror(errno)));
+    if (!out_)
+      throw Error(ErrorCategory::io,
+                  fmt::format("{}: cannot write the report: {}", *target, std::strerror(errno)));
   }
   ReportSink(const ReportSink&) = delete;
   ReportSink& operator=(const ReportSink&) = delete;
@@ -165,7 +171,9 @@ class ReportSink {
   bool owned_ = false;
 };
 
-std::string megabytes(std::uint64_t bytes) { return fmt::format("{} MB", (bytes + (1u << 19)) >> 20); }
+std::string megabytes(std::uint64_t bytes) {
+  return fmt::format("{} MB", (bytes + (1u << 19)) >> 20);
+}
 
 struct Prepared {
   ChainFile file;
@@ -180,7 +188,8 @@ Prepared prepare(const BatchArgs& a) {
   BatchOptions& options = p.options;
   file = load_chain_file(a.chain);
   apply_environment(file);
-  static const char* const origins[] = {"--format", "--quality", "--preset", "--device", "--max-memory", "--max-pixels", "--on-error"};
+  static const char* const origins[] = {"--format",     "--quality",    "--preset",  "--device",
+                                        "--max-memory", "--max-pixels", "--on-error"};
   for (std::size_t i = 0; i < a.settings.size(); ++i)
     if (a.settings[i].second) apply_setting(file, a.settings[i].first, *a.settings[i].second, origins[i]);
   if (a.fsync) file.output.fsync = true;
@@ -202,7 +211,8 @@ Prepared prepare(const BatchArgs& a) {
     if (a.cache_size) {
       auto bytes = parse_byte_size(*a.cache_size);
       if (!bytes || *bytes == 0)
-        throw Error(ErrorCategory::config, fmt::format("--cache-size: expected a size such as 2GB, got \"{}\"", *a.cache_size));
+        throw Error(ErrorCategory::config,
+                    fmt::format("--cache-size: expected a size such as 2GB, got \"{}\"", *a.cache_size));
       options.cache_max_bytes = *bytes;
     }
   }
@@ -211,10 +221,11 @@ Prepared prepare(const BatchArgs& a) {
   std::error_code ec;
   for (const auto& root : roots)
     if (fs::is_directory(root, ec) && fs::exists(a.output, ec) && fs::equivalent(root, a.output, ec))
-      throw Error(ErrorCategory::config,
-                  fmt::format("{}: the output folder is an input folder; write to another folder (one inside the "
-                              "input folder is fine: it is not walked)",
-                              a.output));
+      throw Error(
+          ErrorCategory::config,
+          fmt::format("{}: the output folder is an input folder; write to another folder (one inside the "
+                      "input folder is fine: it is not walked)",
+                      a.output));
   p.plan = plan_batch(file, find_inputs(roots, options.walk), options);
   return p;
 }
@@ -237,11 +248,12 @@ int run_batch_command(const BatchArgs& a) {
 
   if (a.dry_run) {
     for (const auto& item : plan.items)
-      std::cout << fmt::format("{} -> {}\n", item.input.path.string(), (options.output_root / item.output).string());
-    std::cerr << fmt::format("{} of {} inputs in this shard{}; nothing was processed (--dry-run)\n", plan.items.size(),
-                             plan.total_inputs,
-                             options.shard ? fmt::format(" ({}/{} from {})", options.shard->index, options.shard->count,
-                                                         options.shard->origin)
+      std::cout << fmt::format("{} -> {}\n", item.input.path.string(),
+                               (options.output_root / item.output).string());
+    std::cerr << fmt::format("{} of {} inputs in this shard{}; nothing was processed (--dry-run)\n",
+                             plan.items.size(), plan.total_inputs,
+                             options.shard ? fmt::format(" ({}/{} from {})", options.shard->index,
+                                                         options.shard->count, options.shard->origin)
                                            : "");
     return 0;
   }
@@ -268,7 +280,9 @@ int run_batch_command(const BatchArgs& a) {
     summary = run_batch(file, plan, options, [&](const BatchRecord& r) {
       if (r.status == BatchStatus::failed) {
         ++failed;
-        if (!a.quiet) std::cerr << (tty ? "\r\033[K" : "") << fmt::format("imgpipe: {} error: {}\n", to_string(*r.error_category), r.error);
+        if (!a.quiet)
+          std::cerr << (tty ? "\r\033[K" : "")
+                    << fmt::format("imgpipe: {} error: {}\n", to_string(*r.error_category), r.error);
       }
       report->line(to_json_line(r));
       progress.step(failed);
@@ -299,20 +313,25 @@ void add_batch_command(CLI::App& app, std::function<int()>& run) {
   auto* cmd = app.add_subcommand(
       "batch", "Run a chain over folders and files: imgpipe batch CHAIN --input DIR|FILE... --output DIR");
   cmd->add_option("chain", a->chain, "YAML chain file")->required();
-  cmd->add_option("-i,--input", a->inputs, "Input folder or file (repeatable); folders are walked recursively")
+  cmd->add_option("-i,--input", a->inputs,
+                  "Input folder or file (repeatable); folders are walked recursively")
       ->required();
   cmd->add_option("-o,--output", a->output, "Output folder")->required();
   cmd->add_option("--output-template", a->output_template,
                   "Output path under the folder: {relpath} {stem} {dir} {ext} {variant} {index} "
                   "(default: output.path of the chain file, else {relpath}.{ext})");
-  cmd->add_option("--include", a->include, "Only files matching this glob (repeatable; default: image extensions)");
+  cmd->add_option("--include", a->include,
+                  "Only files matching this glob (repeatable; default: image extensions)");
   cmd->add_option("--exclude", a->exclude, "Skip files matching this glob (repeatable)");
   cmd->add_flag("--hidden", a->hidden, "Also take files and folders whose names start with '.'");
   cmd->add_flag("--follow-symlinks", a->follow_symlinks, "Follow symbolic links (loops are detected)");
-  cmd->add_option("-j,--jobs", a->jobs, "Images in flight (default: performance.parallel_images, else threads)")
+  cmd->add_option("-j,--jobs", a->jobs,
+                  "Images in flight (default: performance.parallel_images, else threads)")
       ->check(CLI::Range(0, 1024));
-  cmd->add_option("--threads", a->threads, "Worker threads in all (0 = all cores)")->check(CLI::Range(0, 1024));
-  const char* names[] = {"-f,--format", "--quality", "--preset", "--device", "--max-memory", "--max-pixels", "--on-error"};
+  cmd->add_option("--threads", a->threads, "Worker threads in all (0 = all cores)")
+      ->check(CLI::Range(0, 1024));
+  const char* names[] = {"-f,--format",  "--quality",    "--preset",  "--device",
+                         "--max-memory", "--max-pixels", "--on-error"};
   const char* help[] = {"Output format: jpeg, png, webp, tiff (default: output.format, else the input's)",
                         "Output quality 1..100 (JPEG, WebP)",
                         "Quality preset: ultra, high, balanced, fast, draft",
@@ -320,20 +339,25 @@ void add_batch_command(CLI::App& app, std::function<int()>& run) {
                         "Memory budget for the images in flight, e.g. 2GB",
                         "Refuse inputs with more pixels",
                         "continue (default: the chain file's on_error, else stop) or stop"};
-  for (std::size_t i = 0; i < a->settings.size(); ++i) cmd->add_option(names[i], a->settings[i].second, help[i]);
+  for (std::size_t i = 0; i < a->settings.size(); ++i)
+    cmd->add_option(names[i], a->settings[i].second, help[i]);
   cmd->add_option("--timeout", a->timeout, "Give up on one image after this many seconds (0 = never)")
       ->check(CLI::Range(0.0, 1e7));
-  cmd->add_flag("--resume", a->resume, "Skip inputs whose outputs a previous run finished (journal in the output folder)");
+  cmd->add_flag("--resume", a->resume,
+                "Skip inputs whose outputs a previous run finished (journal in the output folder)");
   cmd->add_option("--report", a->report, "Write a JSON Lines report to this file (- = stdout)");
-  cmd->add_option("--shard", a->shard, "Process only shard I of N (I/N, from 0); default: from the job engine's environment");
+  cmd->add_option("--shard", a->shard,
+                  "Process only shard I of N (I/N, from 0); default: from the job engine's environment");
   cmd->add_option("--shard-count", a->shard_count, "Shard count with JOB_COMPLETION_INDEX (Kubernetes)")
       ->check(CLI::Range(1, 1 << 30));
-  auto* cache_dir = cmd->add_option("--cache", a->cache_dir, "Result cache folder (default: $XDG_CACHE_HOME/imgpipe)");
+  auto* cache_dir =
+      cmd->add_option("--cache", a->cache_dir, "Result cache folder (default: $XDG_CACHE_HOME/imgpipe)");
   cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the result cache")->excludes(cache_dir);
   cmd->add_option("--cache-size", a->cache_size, "Result cache size cap (default 2GiB)");
   cmd->add_flag("--dry-run", a->dry_run, "List the inputs and outputs of this shard, then stop");
   cmd->add_flag("--fsync", a->fsync, "Flush each output to disk before it is renamed into place");
-  auto* progress = cmd->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
+  auto* progress =
+      cmd->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
   cmd->add_flag("--no-progress", a->no_progress, "Never show progress")->excludes(progress);
   cmd->callback([a, &app, &run] {
     a->quiet = app.get_option("--quiet")->as<bool>();

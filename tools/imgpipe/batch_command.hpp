@@ -1,9 +1,8 @@
 #pragma once
 // `imgpipe batch CHAIN --input DIR|FILE... --output DIR`.
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace imgpipe::cli {
 

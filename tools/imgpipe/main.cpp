@@ -154,7 +154,8 @@ std::string describe_settings(const ChainFile& file) {
 // A refusal by the pixel limit says, besides how to raise it, what raising it would cost.
 std::optional<Error> explain_limit(const Error& e, const RunArgs& a, const ChainFile& file) {
   const Limits& limits = file.context.limits;
-  if (a.input == "-" || e.category() != ErrorCategory::limit || limits.max_input_pixels == 0) return std::nullopt;
+  if (a.input == "-" || e.category() != ErrorCategory::limit || limits.max_input_pixels == 0)
+    return std::nullopt;
   Limits unlimited = limits;
   unlimited.max_input_pixels = 0;
   ImageInfo info;
@@ -163,16 +164,18 @@ std::optional<Error> explain_limit(const Error& e, const RunArgs& a, const Chain
   } catch (const Error&) {
     return std::nullopt;
   }
-  if (static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height) <= limits.max_input_pixels)
+  if (static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height) <=
+      limits.max_input_pixels)
     return std::nullopt;  // another limit
   const double decoded_mb =
       static_cast<double>(info.width) * info.height * info.bands * (info.bit_depth / 8) / 1e6;
   std::string why;
   if (can_stream(file.chain, info, file.context.quality, &why))
-    return Error(ErrorCategory::limit,
-                 fmt::format("{}; with the limit raised (--max-pixels 0 for none), --stream runs this chain in "
-                             "memory bounded by its tiles rather than by the image's {:.0f} MB",
-                             e.what(), decoded_mb));
+    return Error(
+        ErrorCategory::limit,
+        fmt::format("{}; with the limit raised (--max-pixels 0 for none), --stream runs this chain in "
+                    "memory bounded by its tiles rather than by the image's {:.0f} MB",
+                    e.what(), decoded_mb));
   return Error(ErrorCategory::limit,
                fmt::format("{}; this chain cannot stream ({}), so with the limit raised the image is decoded "
                            "whole (about {:.0f} MB)",
@@ -196,7 +199,8 @@ int run(const RunArgs& a, const Global& g) {
   Context context = file.context;
   if (a.profile || a.profile_json) context.monitor = &monitor;
   if (g.verbose)
-    std::cerr << fmt::format("chain {}: {}\n", file.source, file.chain.canonical()) << describe_settings(file);
+    std::cerr << fmt::format("chain {}: {}\n", file.source, file.chain.canonical())
+              << describe_settings(file);
   {
     MaybeScope total(context.monitor, "run");
     Job job = open_job(a, file, context);
@@ -206,10 +210,11 @@ int run(const RunArgs& a, const Global& g) {
         std::cerr << fmt::format("{}: streaming ({})\n", a.input, job.reason());
       else if (job.over_budget())
         std::cerr << fmt::format(
-            "{}: about {:.0f} MB in memory is over the budget of {:.0f} MB, but the chain cannot stream ({}); "
+            "{}: about {:.0f} MB in memory is over the budget of {:.0f} MB, but the chain cannot stream "
+            "({}); "
             "running in memory\n",
-            a.input, static_cast<double>(job.working_set()) / 1e6, static_cast<double>(context.max_memory) / 1e6,
-            job.reason());
+            a.input, static_cast<double>(job.working_set()) / 1e6,
+            static_cast<double>(context.max_memory) / 1e6, job.reason());
     }
     if (job.schedule() == Schedule::streamed) {
       // The process is ours to tune (the library leaves allocator settings alone). Every
@@ -223,16 +228,18 @@ int run(const RunArgs& a, const Global& g) {
     if (a.output == "-") {
       auto encoded = job.encode(file.output);
       if (encoded.size() > 1)
-        throw Error(ErrorCategory::config,
-                    fmt::format("the chain makes {} variants; give an output file name (each variant gets its "
-                                "own, see docs/cli.md), not -",
-                                encoded.size()));
+        throw Error(
+            ErrorCategory::config,
+            fmt::format("the chain makes {} variants; give an output file name (each variant gets its "
+                        "own, see docs/cli.md), not -",
+                        encoded.size()));
       write_stdout(encoded.front().bytes);
     } else {
       const JobResult result = job.run(a.output, file.output);
       if (g.verbose) {
         if (result.schedule == Schedule::in_memory)
-          std::cerr << fmt::format("{}: decoded {}x{}\n", a.input, result.decoded.width, result.decoded.height);
+          std::cerr << fmt::format("{}: decoded {}x{}\n", a.input, result.decoded.width,
+                                   result.decoded.height);
         for (const auto& o : result.outputs)
           std::cerr << (result.schedule == Schedule::streamed
                             ? fmt::format("{}: wrote {} by streaming ({} bytes)\n", o.path.string(),

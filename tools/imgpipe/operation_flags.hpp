@@ -3,13 +3,11 @@
 // operation (`palette`, `vectorize`) take the same parameters, with the same checks and
 // messages, as the operation in a chain file.
 
+#include <CLI/CLI.hpp>
+#include <imgpipe/operation.hpp>
 #include <map>
 #include <set>
 #include <string>
-
-#include <CLI/CLI.hpp>
-
-#include <imgpipe/operation.hpp>
 
 namespace imgpipe::cli {
 
@@ -17,7 +15,8 @@ class OperationFlags {
  public:
   // One flag per parameter not in `leave_out`: --name, with underscores written as dashes;
   // boolean parameters are plain flags. The help text is the parameter's doc.
-  OperationFlags(CLI::App& command, const OpDescriptor& descriptor, const std::set<std::string>& leave_out = {});
+  OperationFlags(CLI::App& command, const OpDescriptor& descriptor,
+                 const std::set<std::string>& leave_out = {});
 
   // The given values as the operation's validated parameters (defaults for the rest), with
   // `overrides` the command sets itself replacing them (an unset Value removes one). Throws

@@ -3,15 +3,14 @@
 
 #include "palette_commands.hpp"
 
+#include <fmt/format.h>
+
 #include <filesystem>
+#include <imgpipe/imgpipe.hpp>
 #include <iostream>
 #include <memory>
-#include <optional>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-
-#include <imgpipe/imgpipe.hpp>
+#include <optional>
 
 #include "operation_flags.hpp"
 
@@ -37,7 +36,10 @@ struct ExtractArgs {
 QualityPreset preset_or_default(const std::string& text) {
   if (text.empty()) return QualityPreset::balanced;
   auto q = parse_quality_preset(text);
-  if (!q) throw Error(ErrorCategory::config, fmt::format("--preset: expected one of ultra, high, balanced, fast, draft, got \"{}\"", text));
+  if (!q)
+    throw Error(
+        ErrorCategory::config,
+        fmt::format("--preset: expected one of ultra, high, balanced, fast, draft, got \"{}\"", text));
   return *q;
 }
 
@@ -56,8 +58,8 @@ ChainFile palette_chain(const PaletteArgs& a, const Params& params, const SaveOp
 int run_palette(const PaletteArgs& a) {
   SaveOptions save;
   save.format = *parse_format(a.format);
-  save.lossless = true;      // a few flat colours: lossless WebP is smaller and exact
-  save.compression = 1;      // index images compress well at low levels (see docs/performance.md)
+  save.lossless = true;  // a few flat colours: lossless WebP is smaller and exact
+  save.compression = 1;  // index images compress well at low levels (see docs/performance.md)
   const ChainFile file = palette_chain(a, a.flags->params(), save);
   PerformanceMonitor monitor;
   Context context = file.context;
@@ -66,7 +68,8 @@ int run_palette(const PaletteArgs& a) {
   std::error_code ec;
   fs::create_directories(a.output_dir, ec);
   if (ec || !fs::is_directory(a.output_dir))
-    throw Error(ErrorCategory::io, fmt::format("{}: cannot create the output folder: {}", a.output_dir, ec.message()));
+    throw Error(ErrorCategory::io,
+                fmt::format("{}: cannot create the output folder: {}", a.output_dir, ec.message()));
 
   std::vector<std::string> strategies;
   {
@@ -82,7 +85,8 @@ int run_palette(const PaletteArgs& a) {
     SaveOptions png;
     png.format = Format::png;
     png.compression = 1;
-    const ChainFile centres = palette_chain(a, a.flags->params({{"palettes", "centers"}, {"colors", Value()}}), png);
+    const ChainFile centres =
+        palette_chain(a, a.flags->params({{"palettes", "centers"}, {"colors", Value()}}), png);
     Job job(centres, a.input, centres.context);
     write_file_atomic(a.centres, job.encode(png).front().bytes);
   }
@@ -109,8 +113,8 @@ int run_extract(const ExtractArgs& a) {
     return 0;
   }
   for (const auto& c : colours)
-    std::cout << fmt::format("{}  rgb({:3}, {:3}, {:3})  {:5.1f} %\n", to_hex(c.colour).substr(0, 7), c.colour.r,
-                             c.colour.g, c.colour.b, 100.0 * c.fraction);
+    std::cout << fmt::format("{}  rgb({:3}, {:3}, {:3})  {:5.1f} %\n", to_hex(c.colour).substr(0, 7),
+                             c.colour.r, c.colour.g, c.colour.b, 100.0 * c.fraction);
   return 0;
 }
 
@@ -123,18 +127,24 @@ void add_palette_commands(CLI::App& app, std::function<int()>& run) {
       "Cluster an image's colours once and write one recoloured file per palette (the palette operation's "
       "parameters as flags: imgpipe ops palette)");
   palette->add_option("input", p->input, "Input image")->required();
-  palette->add_option("-o,--output", p->output_dir, "Output folder (one <palette name>.<format> each)")->required();
+  palette->add_option("-o,--output", p->output_dir, "Output folder (one <palette name>.<format> each)")
+      ->required();
   p->flags = std::make_unique<OperationFlags>(*palette, Registry::global().at("palette"));
   palette->add_option("--format", p->format, "png or webp (lossless)")->check(CLI::IsMember({"png", "webp"}));
   palette->add_option("--preset", p->preset, "Quality preset: ultra, high, balanced, fast, draft");
   palette->add_flag("--profile", p->profile, "Print where the time goes");
-  palette->add_option("--threads", p->threads, "Worker threads (0 = all cores); the output is the same for any number")
+  palette
+      ->add_option("--threads", p->threads,
+                   "Worker threads (0 = all cores); the output is the same for any number")
       ->check(CLI::Range(0, 1024));
-  palette->add_option("--centers", p->centres, "Also write the image recoloured with its cluster centres (PNG), to judge the clustering");
+  palette->add_option(
+      "--centers", p->centres,
+      "Also write the image recoloured with its cluster centres (PNG), to judge the clustering");
   palette->callback([p, &run] { run = [p] { return run_palette(*p); }; });
 
   auto e = std::make_shared<ExtractArgs>();
-  auto* extract = app.add_subcommand("extract-palette", "Print an image's dominant colours, most frequent first");
+  auto* extract =
+      app.add_subcommand("extract-palette", "Print an image's dominant colours, most frequent first");
   extract->add_option("input", e->input, "Input image")->required();
   extract->add_option("--k", e->k, "How many colours")->check(CLI::Range(1, 254));
   extract->add_option("--preset", e->preset, "Quality preset: ultra, high, balanced, fast, draft");

@@ -1,9 +1,8 @@
 #pragma once
 // `imgpipe palette` and `imgpipe extract-palette`.
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace imgpipe::cli {
 

@@ -86,10 +86,10 @@ class SegmentationModel {
 // 4), enough to span the blocks of a scaled-up mask (after the pyramid pass, the scale is 1).
 // An input alpha is multiplied in, so pixels already transparent stay transparent.
 struct ForegroundOptions {
-  Strategy strategy = Strategy::scaled;            // direct, scaled (at analysis_size) or pyramid; see above
-  int analysis_size = 512;                         // classical: long side analysed, 64..8192
-  int iterations = 2;                              // classical: grabCut rounds, >= 1
-  double border = 0.06;                            // classical: background band, fraction of the short side
+  Strategy strategy = Strategy::scaled;  // direct, scaled (at analysis_size) or pyramid; see above
+  int analysis_size = 512;               // classical: long side analysed, 64..8192
+  int iterations = 2;                    // classical: grabCut rounds, >= 1
+  double border = 0.06;                  // classical: background band, fraction of the short side
   // classical: which pixels start as probable foreground. false: the salient ones (colours far
   // from every border colour), which finds a subject anywhere by its colour; true: the whole
   // frame inside the band except colours close to the border's (GrabCut's rectangle), which

@@ -10,13 +10,13 @@
 // Image::measures["complexity"] and the chain's strategy list (a streamed run, which has no
 // Image to carry measures, reports it in the strategy list only).
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <vector>
-
-#include <fmt/format.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "../../core/channels.hpp"
 #include "../register.hpp"
@@ -91,7 +91,8 @@ class ComplexityAnalysis final : public Analysis {
 
 class Complexity final : public Operation {
  public:
-  std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan&, const Context&) const override {
+  std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan&,
+                                    const Context&) const override {
     const cv::Mat colour = colour8(analysis_image.pixels);
     return std::make_unique<ComplexityAnalysis>(0.5 * edge_density(colour) + 0.5 * colour_entropy(colour));
   }
@@ -110,8 +111,9 @@ IMGPIPE_REGISTER_OPERATION(complexity) {
   registry.add(OpDescriptor{
       .name = "complexity",
       .family = "analysis",
-      .summary = "Measure how busy the image is, 0 (flat) to 1 (noise): the mean of its edge density and its colour "
-                 "entropy. The pixels pass unchanged; the value goes to the image's measures and the run's report.",
+      .summary =
+          "Measure how busy the image is, 0 (flat) to 1 (noise): the mean of its edge density and its colour "
+          "entropy. The pixels pass unchanged; the value goes to the image's measures and the run's report.",
       .footprint = Footprint::global,
       .params =
           {

@@ -3,11 +3,10 @@
 // find them by name on any step: `strategy` (auto, or one forced) and `analysis_size` (the
 // reduced copy's long side; 0 = from the quality preset).
 
-#include <string>
-#include <string_view>
-
 #include <imgpipe/operation.hpp>
 #include <imgpipe/params.hpp>
+#include <string>
+#include <string_view>
 
 namespace imgpipe::ops {
 

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-
 #include <imgpipe/kernels/colour.hpp>
 
 #include "../point_program.hpp"
@@ -85,7 +84,6 @@ class AdjustColors final : public Operation {
                  .saturation = p.number("saturation"),
                  .hue = p.number("hue")} {}
 
-
   bool append_point_stages(PointProgram& program, int, int) const override {
     append_stages(program, options_);
     return true;
@@ -107,14 +105,19 @@ IMGPIPE_REGISTER_OPERATION(adjust_colors) {
   registry.add(OpDescriptor{
       .name = "adjust_colors",
       .family = "colour",
-      .summary = "Brightness, contrast, gamma, saturation and hue in one pass (fused with neighbouring point steps).",
+      .summary = "Brightness, contrast, gamma, saturation and hue in one pass (fused with neighbouring point "
+                 "steps).",
       .footprint = Footprint::point,
       .params =
           {
-              spec::number("brightness", 1.0, 0, 10, "Multiplier on every channel; 1 leaves it, 1.1 is 10 % brighter."),
-              spec::number("contrast", 1.0, 0, 10, "Stretch around mid-grey; 1 leaves it, 0 makes everything mid-grey."),
-              spec::number("gamma", 1.0, 0.01, 10, "Gamma correction: v^(1/gamma); above 1 lightens the midtones."),
-              spec::number("saturation", 1.0, 0, 10, "Colour intensity; 0 is grey, 1 leaves it, 2 doubles it."),
+              spec::number("brightness", 1.0, 0, 10,
+                           "Multiplier on every channel; 1 leaves it, 1.1 is 10 % brighter."),
+              spec::number("contrast", 1.0, 0, 10,
+                           "Stretch around mid-grey; 1 leaves it, 0 makes everything mid-grey."),
+              spec::number("gamma", 1.0, 0.01, 10,
+                           "Gamma correction: v^(1/gamma); above 1 lightens the midtones."),
+              spec::number("saturation", 1.0, 0, 10,
+                           "Colour intensity; 0 is grey, 1 leaves it, 2 doubles it."),
               spec::number("hue", 0.0, -360, 360, "Hue rotation in degrees."),
           },
       .examples =

@@ -3,11 +3,9 @@
 // colour channels, for outputs that must stay RGB.
 
 #include <array>
-#include <vector>
-
-#include <opencv2/core.hpp>
-
 #include <imgpipe/kernels/colour.hpp>
+#include <opencv2/core.hpp>
+#include <vector>
 
 #include "../pixels.hpp"
 #include "../register.hpp"
@@ -57,7 +55,6 @@ class Grayscale final : public Operation {
     options_.keep_channels = p.boolean("keep_channels");
   }
 
-
   Image apply(const Image& input, const Context&) const override {
     if (input.colour_channels() == 1) return input;
     cv::Mat out;
@@ -80,7 +77,8 @@ IMGPIPE_REGISTER_OPERATION(grayscale) {
       .params =
           {
               spec::choice("weights", "rec709", {"rec709", "rec601", "average"},
-                           "Luma weights: Rec. 709 (sRGB primaries), Rec. 601 (as OpenCV's COLOR_RGB2GRAY), or the plain mean."),
+                           "Luma weights: Rec. 709 (sRGB primaries), Rec. 601 (as OpenCV's COLOR_RGB2GRAY), "
+                           "or the plain mean."),
               spec::boolean("keep_channels", false, "Write the grey to three RGB channels instead of one."),
           },
       .examples = {{{"weights", "rec709"}}, {{"weights", "rec601"}, {"keep_channels", true}}},

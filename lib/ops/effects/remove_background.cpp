@@ -22,8 +22,8 @@
 #include <string_view>
 #include <vector>
 
-#include "../analysis/strategy.hpp"
 #include "../../core/channels.hpp"
+#include "../analysis/strategy.hpp"
 #include "../pixels.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
@@ -113,7 +113,8 @@ class FixedSeed {
 };
 
 // `max_cut_pixels` bounds the pixels grabCut labels (0 = none: every pixel at its own size).
-Estimate classical_mask(const cv::Mat& rgb, double border_fraction, int iterations, bool frame, double max_cut_pixels) {
+Estimate classical_mask(const cv::Mat& rgb, double border_fraction, int iterations, bool frame,
+                        double max_cut_pixels) {
   const FixedSeed seed(0x5eed);
   const int band = std::max(2, static_cast<int>(std::lround(border_fraction * std::min(rgb.cols, rgb.rows))));
   const cv::Rect inner(band, band, rgb.cols - 2 * band, rgb.rows - 2 * band);
@@ -200,8 +201,8 @@ Estimate classical_mask(const cv::Mat& rgb, double border_fraction, int iteratio
   const int seeded = cv::countNonZero(cut_mask == cv::GC_PR_FGD);
   Estimate estimate;
   if (seeded >= 16 && static_cast<int>(cut_mask.total()) - seeded >= 16)
-    cv::grabCut(cut_rgb, cut_mask, cv::Rect(), estimate.background_model, estimate.foreground_model, iterations,
-                cv::GC_INIT_WITH_MASK);
+    cv::grabCut(cut_rgb, cut_mask, cv::Rect(), estimate.background_model, estimate.foreground_model,
+                iterations, cv::GC_INIT_WITH_MASK);
   cv::Mat foreground, foreground_f;
   foreground = (cut_mask == cv::GC_FGD) | (cut_mask == cv::GC_PR_FGD);
   foreground.convertTo(foreground_f, CV_32F, 1.0 / 255.0);
@@ -261,7 +262,8 @@ Estimate estimate_foreground(const cv::Mat& analysed, const ForegroundOptions& o
   }
   const double side = static_cast<double>(options.analysis_size) / kBudgetSide;
   const double budget = options.strategy == Strategy::direct ? 0.0 : kGrabCutPixels * side * side;
-  return classical_mask(rgb8(analysed), options.border, std::max(1, options.iterations), options.frame, budget);
+  return classical_mask(rgb8(analysed), options.border, std::max(1, options.iterations), options.frame,
+                        budget);
 }
 
 // The pixels within `reach` analysis pixels of the mask's edge, at full size (CV_8UC1, 255).
@@ -284,7 +286,8 @@ cv::Mat edge_band(const cv::Mat& coarse, int reach, cv::Size full) {
 // badly. A tile without enough pixels of each side to learn from keeps `decided`. grabCut's
 // cost follows the pixels it is given, so it only sees the band's neighbourhood. Returns the
 // new decision (CV_8UC1, 0/255).
-cv::Mat decide_band(const cv::Mat& rgb, const cv::Mat& decided, const cv::Mat& band, const Estimate& estimate) {
+cv::Mat decide_band(const cv::Mat& rgb, const cv::Mat& decided, const cv::Mat& band,
+                    const Estimate& estimate) {
   constexpr int kTile = 32, kContext = 12, kLearnable = 64;
   std::vector<cv::Rect> tiles;
   const cv::Rect whole(0, 0, rgb.cols, rgb.rows);
@@ -297,8 +300,9 @@ cv::Mat decide_band(const cv::Mat& rgb, const cv::Mat& decided, const cv::Mat& b
   cv::parallel_for_(cv::Range(0, static_cast<int>(tiles.size())), [&](const cv::Range& range) {
     for (int t = range.start; t < range.end; ++t) {
       const cv::Rect core = tiles[static_cast<std::size_t>(t)];
-      const cv::Rect grown =
-          cv::Rect(core.x - kContext, core.y - kContext, core.width + 2 * kContext, core.height + 2 * kContext) & whole;
+      const cv::Rect grown = cv::Rect(core.x - kContext, core.y - kContext, core.width + 2 * kContext,
+                                      core.height + 2 * kContext) &
+                             whole;
       cv::Mat labels(grown.size(), CV_8U);
       int foreground = 0;
       for (int y = 0; y < grown.height; ++y) {
@@ -306,13 +310,15 @@ cv::Mat decide_band(const cv::Mat& rgb, const cv::Mat& decided, const cv::Mat& b
         const std::uint8_t* b = band.ptr<std::uint8_t>(grown.y + y) + grown.x;
         std::uint8_t* l = labels.ptr<std::uint8_t>(y);
         for (int x = 0; x < grown.width; ++x) {
-          l[x] = static_cast<std::uint8_t>(b[x] ? (d[x] ? cv::GC_PR_FGD : cv::GC_PR_BGD) : (d[x] ? cv::GC_FGD : cv::GC_BGD));
+          l[x] = static_cast<std::uint8_t>(b[x] ? (d[x] ? cv::GC_PR_FGD : cv::GC_PR_BGD)
+                                                : (d[x] ? cv::GC_FGD : cv::GC_BGD));
           foreground += d[x] ? 1 : 0;
         }
       }
       if (foreground < kLearnable || static_cast<int>(labels.total()) - foreground < kLearnable) continue;
       // grabCut updates the models it is given: each tile gets its own copies.
-      cv::Mat background = estimate.background_model.clone(), foreground_model = estimate.foreground_model.clone();
+      cv::Mat background = estimate.background_model.clone(),
+              foreground_model = estimate.foreground_model.clone();
       cv::grabCut(rgb(grown), labels, cv::Rect(), background, foreground_model, 1, cv::GC_EVAL);
       const cv::Rect inner(core.x - grown.x, core.y - grown.y, core.width, core.height);
       cv::Mat target = out(core);
@@ -325,14 +331,16 @@ cv::Mat decide_band(const cv::Mat& rgb, const cv::Mat& decided, const cv::Mat& b
 
 // The analysis applied: the mask at full size, refined with the guided filter (and first, for
 // pyramid, near its edge by decide_band()); alpha multiplied in.
-cv::Mat finish_foreground(const cv::Mat& src, const Estimate& estimate, const ForegroundOptions& options, int depth) {
+cv::Mat finish_foreground(const cv::Mat& src, const Estimate& estimate, const ForegroundOptions& options,
+                          int depth) {
   cv::Mat full;
   cv::resize(estimate.mask, full, src.size(), 0, 0, cv::INTER_LINEAR);
   double scale = estimate.cut_scale * std::max(static_cast<double>(src.cols) / estimate.mask.cols,
                                                static_cast<double>(src.rows) / estimate.mask.rows);
   if (options.strategy == Strategy::pyramid && scale > 1 && !estimate.foreground_model.empty()) {
     const int reach = static_cast<int>(std::ceil(estimate.cut_scale));
-    const cv::Mat decided = decide_band(rgb8(src), full >= 0.5f, edge_band(estimate.mask, reach, src.size()), estimate);
+    const cv::Mat decided =
+        decide_band(rgb8(src), full >= 0.5f, edge_band(estimate.mask, reach, src.size()), estimate);
     decided.convertTo(full, CV_32F, 1.0 / 255.0);
     scale = 1;  // the edge is now decided at full resolution
   }
@@ -376,7 +384,8 @@ cv::Mat foreground_mask(cv::InputArray src_array, const ForegroundOptions& optio
   const cv::Mat src = src_array.getMat();
   if (src.empty()) throw Error(ErrorCategory::unsupported, "remove_background: empty image");
   const bool reduce = !options.model && options.strategy != Strategy::direct;
-  const Estimate estimate = estimate_foreground(reduce ? shrink_to(src, options.analysis_size) : src, options);
+  const Estimate estimate =
+      estimate_foreground(reduce ? shrink_to(src, options.analysis_size) : src, options);
   return finish_foreground(src, estimate, options, depth);
 }
 
@@ -581,8 +590,11 @@ IMGPIPE_REGISTER_OPERATION(remove_background) {
               spec::number("blur", 12.0, 0.5, 200,
                            "Sigma of the background blur for output: blur, in pixels."),
               spec::integer("iterations", 2, 1, 20, "classical: grabCut iterations."),
-              spec::choice("seed", "saliency", {"saliency", "frame"},
-                           "classical: where the foreground search starts: saliency (colours unlike the border's, anywhere) or frame (everything inside the border band but colours close to the border's: keeps more of a centred subject, as in most product and portrait photos)."),
+              spec::choice(
+                  "seed", "saliency", {"saliency", "frame"},
+                  "classical: where the foreground search starts: saliency (colours unlike the border's, "
+                  "anywhere) or frame (everything inside the border band but colours close to the border's: "
+                  "keeps more of a centred subject, as in most product and portrait photos)."),
               spec::number(
                   "border", 0.06, 0.01, 0.4,
                   "classical: width of the band taken as background, as a fraction of the short side."),
@@ -601,8 +613,9 @@ IMGPIPE_REGISTER_OPERATION(remove_background) {
                             "model: which of the network's outputs is the mask (1x1xHxW probabilities or "
                             "logits; with C channels, channel 0 is background)."),
               spec::boolean("invert", false, "model: the network marks the background, not the foreground."),
-              strategy_spec("scaled, then the pixels near the mask's edge decided again at full resolution, by "
-                            "grabCut on tiles along that edge"),
+              strategy_spec(
+                  "scaled, then the pixels near the mask's edge decided again at full resolution, by "
+                  "grabCut on tiles along that edge"),
               analysis_size_spec(),
           },
       .examples =

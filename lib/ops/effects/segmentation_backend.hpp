@@ -2,9 +2,8 @@
 // The seam between remove_background and its model plugin (libimgpipe_dnn.so): the plugin
 // exports one C function that makes a backend; libimgpipe loads it with dlopen on first use.
 
-#include <opencv2/core/mat.hpp>
-
 #include <imgpipe/kernels/remove_background.hpp>
+#include <opencv2/core/mat.hpp>
 
 namespace imgpipe::kernels {
 

@@ -3,17 +3,15 @@
 // libimgpipe itself was loaded from (where the build and `cmake --install` put it).
 
 #include <dlfcn.h>
+#include <fmt/format.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
-#include <string>
-
-#include <fmt/format.h>
-
 #include <imgpipe/error.hpp>
 #include <imgpipe/kernels/remove_background.hpp>
+#include <mutex>
+#include <string>
 
 #include "segmentation_backend.hpp"
 
@@ -33,7 +31,8 @@ SegmentationFactory load_factory() {
       folder = env;
     } else {
       Dl_info info{};
-      if (dladdr(&kAnchor, &info) && info.dli_fname) folder = std::filesystem::path(info.dli_fname).parent_path();
+      if (dladdr(&kAnchor, &info) && info.dli_fname)
+        folder = std::filesystem::path(info.dli_fname).parent_path();
     }
     const auto path = folder / kSegmentationPlugin;
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -49,10 +48,11 @@ SegmentationFactory load_factory() {
     std::memcpy(&factory, &symbol, sizeof factory);  // object to function pointer, as POSIX allows
   });
   if (!factory)
-    throw Error(ErrorCategory::unsupported,
-                fmt::format("remove_background: mode model needs the cv::dnn plugin; {} (set IMGPIPE_PLUGIN_DIR to "
-                            "its folder)",
-                            problem));
+    throw Error(
+        ErrorCategory::unsupported,
+        fmt::format("remove_background: mode model needs the cv::dnn plugin; {} (set IMGPIPE_PLUGIN_DIR to "
+                    "its folder)",
+                    problem));
   return factory;
 }
 
@@ -69,6 +69,8 @@ SegmentationModel::SegmentationModel(const SegmentationModelOptions& options)
 
 SegmentationModel::~SegmentationModel() = default;
 
-cv::Mat SegmentationModel::predict(cv::InputArray image) const { return impl_->backend->predict(image); }
+cv::Mat SegmentationModel::predict(cv::InputArray image) const {
+  return impl_->backend->predict(image);
+}
 
 }  // namespace imgpipe::kernels

@@ -437,7 +437,8 @@ cv::Mat region_raster(const Image& input, const Clustering& clustering, const cv
 // The traced regions of one clustering, written as SVG only when an output asks for it.
 class TracedRegions final : public VectorGraphics {
  public:
-  TracedRegions(std::shared_ptr<const Clustering> clustering, cv::Mat labels, const kernels::VectorizeOptions& options)
+  TracedRegions(std::shared_ptr<const Clustering> clustering, cv::Mat labels,
+                const kernels::VectorizeOptions& options)
       : clustering_(std::move(clustering)), labels_(std::move(labels)), options_(options) {}
   std::string svg() const override { return kernels::trace_svg(*clustering_, labels_, options_); }
 
@@ -498,7 +499,8 @@ IMGPIPE_REGISTER_OPERATION(vectorize) {
                             "Seed of the k-means++ initialisation; the same seed gives the same output."),
               spec::number("tolerance", 1.0, 0.0, 1.0e6,
                            "SVG output: outline simplification distance in pixels (0 keeps every corner)."),
-              spec::boolean("smooth", false, "SVG output: curves (cubic Béziers) instead of straight segments."),
+              spec::boolean("smooth", false,
+                            "SVG output: curves (cubic Béziers) instead of straight segments."),
               spec::integer("max_nodes", 0, 0, 2147483647,
                             "SVG output: most outline points in the file (0 = no limit)."),
           },

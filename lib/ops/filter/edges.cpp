@@ -3,11 +3,9 @@
 // images are reduced for it and come out 8-bit; Sobel keeps 16-bit.
 
 #include <algorithm>
-#include <vector>
-
-#include <opencv2/imgproc.hpp>
-
 #include <imgpipe/kernels/filter.hpp>
+#include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "../pixels.hpp"
 #include "../register.hpp"
@@ -112,7 +110,8 @@ IMGPIPE_REGISTER_OPERATION(edges) {
               spec::number("low", 0.1, 0, 1, "Canny: lower hysteresis threshold, fraction of full scale."),
               spec::number("high", 0.3, 0, 1, "Canny: upper hysteresis threshold, fraction of full scale."),
               spec::integer("aperture", 3, 1, 7, "Sobel kernel size: 1, 3, 5 or 7 (Canny: 3, 5 or 7)."),
-              spec::number("scale", 1.0, 0.01, 100, "Sobel: multiplier on the normalised gradient magnitude."),
+              spec::number("scale", 1.0, 0.01, 100,
+                           "Sobel: multiplier on the normalised gradient magnitude."),
           },
       .examples =
           {
@@ -120,8 +119,7 @@ IMGPIPE_REGISTER_OPERATION(edges) {
               {{"method", "sobel"}, {"aperture", 3}, {"scale", 2.0}},
           },
       .create = [](const Params& p) { return std::make_unique<Edges>(p); },
-      .check =
-          [](const Params& p) -> std::string {
+      .check = [](const Params& p) -> std::string {
         auto a = p.integer("aperture");
         if (a % 2 == 0) return "aperture: expected 1, 3, 5 or 7, got " + std::to_string(a);
         if (p.text("method") == "canny" && a == 1) return "aperture: Canny needs 3, 5 or 7";

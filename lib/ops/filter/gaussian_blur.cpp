@@ -3,10 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-
-#include <opencv2/imgproc.hpp>
-
 #include <imgpipe/kernels/filter.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "../pixels.hpp"
 #include "../register.hpp"

@@ -2,10 +2,9 @@
 // |in - blur| > threshold (as a fraction of full scale), computed in float on premultiplied
 // alpha so that transparent edges do not halo. Alpha itself is not sharpened.
 
+#include <imgpipe/kernels/filter.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-
-#include <imgpipe/kernels/filter.hpp>
 
 #include "../pixels.hpp"
 #include "../register.hpp"
@@ -70,13 +69,17 @@ IMGPIPE_REGISTER_OPERATION(sharpen) {
   registry.add(OpDescriptor{
       .name = "sharpen",
       .family = "filter",
-      .summary = "Unsharp mask: add back amount times the detail lost by a Gaussian blur of the given radius.",
+      .summary =
+          "Unsharp mask: add back amount times the detail lost by a Gaussian blur of the given radius.",
       .footprint = Footprint::neighbourhood,
       .params =
           {
               spec::number("amount", 1.0, 0, 10, "Strength: 0 does nothing, 1 adds the detail once."),
-              spec::number("radius", 1.0, 0.1, 100, "Sigma of the Gaussian that separates detail from the rest, in pixels."),
-              spec::number("threshold", 0.0, 0, 1, "Leave detail smaller than this fraction of full scale alone (avoids sharpening noise)."),
+              spec::number("radius", 1.0, 0.1, 100,
+                           "Sigma of the Gaussian that separates detail from the rest, in pixels."),
+              spec::number(
+                  "threshold", 0.0, 0, 1,
+                  "Leave detail smaller than this fraction of full scale alone (avoids sharpening noise)."),
           },
       .examples =
           {

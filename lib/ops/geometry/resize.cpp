@@ -1,13 +1,13 @@
 // resize: scale to a box (fit inside, cover, fill, exact), a longest side, or a factor.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <vector>
-
-#include <fmt/format.h>
 #include <imgpipe/kernels/compose.hpp>
 #include <imgpipe/kernels/geometry.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "../pixels.hpp"
 #include "../region_maps.hpp"
@@ -210,21 +210,23 @@ class Resize final : public Operation {
   RegionMapping region_map(cv::Size input, QualityPreset quality) const override {
     const cv::Size content = content_size(input);
     if (content.width > input.width || content.height > input.height)
-      return {nullptr, fmt::format("it enlarges {}x{} to {}x{}; only downscales have a region form", input.width,
-                                   input.height, content.width, content.height)};
+      return {nullptr, fmt::format("it enlarges {}x{} to {}x{}; only downscales have a region form",
+                                   input.width, input.height, content.width, content.height)};
     const bool resamples = content != input;
     if (resamples && interpolation(true, quality) != Interpolation::area)
-      return {nullptr, fmt::format("kernel {} at the {} preset has no region form; area downscales do (kernel: "
-                                   "area, or auto at the balanced and fast presets)",
-                                   kernel_, to_string(quality))};
+      return {nullptr,
+              fmt::format("kernel {} at the {} preset has no region form; area downscales do (kernel: "
+                          "area, or auto at the balanced and fast presets)",
+                          kernel_, to_string(quality))};
     cv::Rect shown(cv::Point(0, 0), content);
     if (fit_ == Fit::fill && width_ && height_ && (content.width < *width_ || content.height < *height_))
       return {nullptr, "fit: fill pads the image, which has no region form"};
     if (fit_ == Fit::cover && width_ && height_) {
       // The same centred rectangle as the whole-image kernel.
       const cv::Size box(static_cast<int>(*width_), static_cast<int>(*height_));
-      shown = cv::Rect(std::max(0, (content.width - box.width) / 2), std::max(0, (content.height - box.height) / 2),
-                       std::min(box.width, content.width), std::min(box.height, content.height));
+      shown = cv::Rect(std::max(0, (content.width - box.width) / 2),
+                       std::max(0, (content.height - box.height) / 2), std::min(box.width, content.width),
+                       std::min(box.height, content.height));
     }
     if (resamples) return {std::make_shared<AreaMap>(input, content, shown), {}};
     if (shown.size() == input) return {identity_map(input), {}};

@@ -1,15 +1,14 @@
 // Applying a palette to a clustering: a colour per cluster, then one look-up per pixel.
 
-#include <algorithm>
-#include <numeric>
-
 #include <fmt/format.h>
-#include <opencv2/core.hpp>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <imgpipe/error.hpp>
 #include <imgpipe/palette.hpp>
+#include <numeric>
+#include <opencv2/core.hpp>
 
 #include "../../core/channels.hpp"
 
@@ -20,7 +19,9 @@ namespace {
 constexpr std::uint8_t kMasked = 255;
 
 // Rec. 709 luma of 8-bit values, in 8-bit units.
-inline int luma(int r, int g, int b) { return (54 * r + 183 * g + 19 * b + 128) >> 8; }
+inline int luma(int r, int g, int b) {
+  return (54 * r + 183 * g + 19 * b + 128) >> 8;
+}
 
 }  // namespace
 
@@ -58,8 +59,9 @@ std::vector<Colour> Clustering::colour_table(const Palette& palette, const Apply
       break;
     case ApplyOptions::Mapping::explicit_map:
       if (options.explicit_map.size() != k)
-        throw Error(ErrorCategory::config, fmt::format("palette '{}': the explicit map has {} entries for {} clusters",
-                                                       palette.name, options.explicit_map.size(), k));
+        throw Error(ErrorCategory::config,
+                    fmt::format("palette '{}': the explicit map has {} entries for {} clusters", palette.name,
+                                options.explicit_map.size(), k));
       for (std::size_t c = 0; c < k; ++c) {
         const int index = options.explicit_map[c];
         if (index < 0 || static_cast<std::size_t>(index) >= p)
@@ -81,8 +83,9 @@ Image Clustering::apply(const Palette& palette, const ApplyOptions& options) con
   const bool any_masked = indices_.data != labels_.data;  // see cluster(): a copy only when masked
   // Alpha in the output when the source had it or masked pixels become transparent/filled
   // with a translucent colour.
-  const bool alpha = source.channels() == 4 || (any_masked && (options.mask_mode == MaskMode::transparent ||
-                                                               (options.mask_mode == MaskMode::fill && options.fill.a < 255)));
+  const bool alpha = source.channels() == 4 ||
+                     (any_masked && (options.mask_mode == MaskMode::transparent ||
+                                     (options.mask_mode == MaskMode::fill && options.fill.a < 255)));
   const int cn = alpha ? 4 : 3;
   cv::Mat out(labels.size(), CV_8UC(cn));
   std::vector<int> centre_luma;
@@ -162,7 +165,8 @@ std::vector<DominantColour> extract_palette(const Image& image, int k, QualityPr
     const auto index = static_cast<std::size_t>(i);
     out.push_back({c.centres_rgb()[index], c.centres_lab()[index], c.fractions()[index]});
   }
-  std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.fraction > y.fraction; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& x, const auto& y) { return x.fraction > y.fraction; });
   return out;
 }
 

@@ -1,26 +1,25 @@
 // cluster(): colour histogram → weighted k-means in Lab → every full-resolution pixel assigned.
 // Clustering::apply(): one table look-up per pixel.
 
-#include <algorithm>
-#include <array>
-#include <cstdlib>
-#include <new>
-#include <atomic>
-#include <cmath>
-#include <mutex>
-#include <numeric>
-
 #include <fmt/format.h>
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 #include <tbb/blocked_range.h>
 #include <tbb/combinable.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
 #include <imgpipe/palette.hpp>
+#include <mutex>
+#include <new>
+#include <numeric>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "../../core/channels.hpp"
 #include "kmeans.hpp"
@@ -39,7 +38,8 @@ constexpr int kBins = 1 << (3 * kBinBits);
 constexpr std::uint8_t kMasked = 255;
 
 inline int bin_of(const std::uint8_t* p) {
-  return (p[0] >> (8 - kBinBits)) << (2 * kBinBits) | (p[1] >> (8 - kBinBits)) << kBinBits | p[2] >> (8 - kBinBits);
+  return (p[0] >> (8 - kBinBits)) << (2 * kBinBits) | (p[1] >> (8 - kBinBits)) << kBinBits |
+         p[2] >> (8 - kBinBits);
 }
 
 struct Preset {
@@ -83,10 +83,12 @@ Prepared prepare(const Image& image, const cv::Mat& given_mask) {
   }
   if (!given_mask.empty()) {
     if (given_mask.size() != image.pixels.size() || given_mask.type() != CV_8UC1)
-      throw Error(ErrorCategory::config,
-                  fmt::format("palette: the mask must be an 8-bit single-channel image of the image's size {}x{}, "
-                              "got {}x{} with {} channels",
-                              image.width(), image.height(), given_mask.cols, given_mask.rows, given_mask.channels()));
+      throw Error(
+          ErrorCategory::config,
+          fmt::format("palette: the mask must be an 8-bit single-channel image of the image's size {}x{}, "
+                      "got {}x{} with {} channels",
+                      image.width(), image.height(), given_mask.cols, given_mask.rows,
+                      given_mask.channels()));
     out.mask = given_mask != 0;
   }
   return out;
@@ -151,7 +153,8 @@ std::vector<WeightedPoint> points_of(const std::vector<Bin>& bins, int coarsen) 
     for (int i = 0; i < kBins; ++i) {
       const Bin& b = bins[static_cast<std::size_t>(i)];
       if (!b.count) continue;
-      const int r = (i >> (2 * kBinBits)) >> coarsen, g = ((i >> kBinBits) & 63) >> coarsen, bl = (i & 63) >> coarsen;
+      const int r = (i >> (2 * kBinBits)) >> coarsen, g = ((i >> kBinBits) & 63) >> coarsen,
+                bl = (i & 63) >> coarsen;
       Bin& m = merged[static_cast<std::size_t>(r << (2 * bits) | g << bits | bl)];
       m.count += b.count;
       m.r += b.r;
@@ -164,20 +167,23 @@ std::vector<WeightedPoint> points_of(const std::vector<Bin>& bins, int coarsen) 
   for (const Bin& b : *source) {
     if (!b.count) continue;
     const float n = static_cast<float>(b.count);
-    points.push_back({lab.from_mean(static_cast<float>(b.r) / n, static_cast<float>(b.g) / n, static_cast<float>(b.b) / n),
-                      static_cast<double>(b.count)});
+    points.push_back(
+        {lab.from_mean(static_cast<float>(b.r) / n, static_cast<float>(b.g) / n, static_cast<float>(b.b) / n),
+         static_cast<double>(b.count)});
   }
   return points;
 }
 
-palette::KMeansResult cluster_points(const std::vector<Bin>& bins, int k, const Preset& p, const ClusterOptions& o) {
+palette::KMeansResult cluster_points(const std::vector<Bin>& bins, int k, const Preset& p,
+                                     const ClusterOptions& o) {
   palette::KMeansSettings settings{k, o.max_iterations > 0 ? o.max_iterations : p.max_iterations,
-                                   o.attempts > 0 ? o.attempts : p.attempts, o.tolerance > 0 ? o.tolerance : p.tolerance,
-                                   o.seed};
+                                   o.attempts > 0 ? o.attempts : p.attempts,
+                                   o.tolerance > 0 ? o.tolerance : p.tolerance, o.seed};
   // Seeding attempts on 5-bit bins (8x fewer points), then the best refined on 6-bit bins.
   const auto coarse = points_of(bins, 1);
   const auto fine = points_of(bins, 0);
-  if (fine.empty()) throw Error(ErrorCategory::config, "palette: no pixels to cluster (the mask leaves none)");
+  if (fine.empty())
+    throw Error(ErrorCategory::config, "palette: no pixels to cluster (the mask leaves none)");
   auto best = palette::kmeans(coarse, settings);
   auto refined = palette::refine(fine, best.centres, settings.max_iterations, settings.tolerance);
   refined.iterations += best.iterations;
@@ -219,7 +225,8 @@ Assignment assign_pixels(const Prepared& in, const std::vector<LabF>& centres, b
   struct Free {
     void operator()(std::uint8_t* p) const { std::free(p); }
   };
-  std::unique_ptr<std::uint8_t[], Free> table(static_cast<std::uint8_t*>(std::calloc(std::size_t{1} << 24, 1)));
+  std::unique_ptr<std::uint8_t[], Free> table(
+      static_cast<std::uint8_t*>(std::calloc(std::size_t{1} << 24, 1)));
   if (!table) throw std::bad_alloc();
   std::vector<Lab> exact_centres;
   for (const auto& centre : centres) exact_centres.push_back({centre.L, centre.a, centre.b});
@@ -270,7 +277,8 @@ Assignment assign_pixels(const Prepared& in, const std::vector<LabF>& centres, b
   for (auto t : total) a.fractions.push_back(n > 0 ? static_cast<double>(t) / n : 0.0);
   if (n < static_cast<double>(a.labels.total())) {
     cv::Mat to_index(1, 256, CV_8U);
-    for (int v = 0; v < 256; ++v) to_index.at<std::uint8_t>(v) = static_cast<std::uint8_t>(v == kMasked ? static_cast<int>(kc) : v);
+    for (int v = 0; v < 256; ++v)
+      to_index.at<std::uint8_t>(v) = static_cast<std::uint8_t>(v == kMasked ? static_cast<int>(kc) : v);
     cv::LUT(a.labels, to_index, a.indices);
   } else {
     a.indices = a.labels;
@@ -282,7 +290,8 @@ Assignment assign_pixels(const Prepared& in, const std::vector<LabF>& centres, b
 
 Clustering cluster(const Image& image, const ClusterOptions& options) {
   if (options.k < 0 || options.k > 254)
-    throw Error(ErrorCategory::config, fmt::format("palette.k: expected 0 (auto) or 1..254, got {}", options.k));
+    throw Error(ErrorCategory::config,
+                fmt::format("palette.k: expected 0 (auto) or 1..254, got {}", options.k));
   auto body = [&] {
     const Preset preset = preset_for(options.quality);
     Prepared in = prepare(image, options.mask);
@@ -293,7 +302,9 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
     // photo: every 4th pixel stays within 0.6 % of the error of every pixel, every 16th lost
     // 3 %. At ultra, always every pixel.
     const double pixels = static_cast<double>(image.width()) * image.height();
-    int stride = long_side < 800 ? 1 : long_side <= 2000 ? 2 : std::max(2, static_cast<int>(std::sqrt(pixels / 1.0e6)));
+    int stride = long_side < 800     ? 1
+                 : long_side <= 2000 ? 2
+                                     : std::max(2, static_cast<int>(std::sqrt(pixels / 1.0e6)));
     if (options.quality == QualityPreset::ultra) stride = 1;
     if (options.analysis_stride > 0) stride = options.analysis_stride;
     std::vector<Bin> bins;
@@ -311,9 +322,8 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
 
     // Lightness order, darkest first: the order palettes are matched in.
     std::vector<LabF> centres = result.centres;
-    std::sort(centres.begin(), centres.end(), [](const LabF& x, const LabF& y) {
-      return std::tie(x.L, x.a, x.b) < std::tie(y.L, y.a, y.b);
-    });
+    std::sort(centres.begin(), centres.end(),
+              [](const LabF& x, const LabF& y) { return std::tie(x.L, x.a, x.b) < std::tie(y.L, y.a, y.b); });
 
     Clustering c;
     c.source_ = image;
@@ -369,7 +379,8 @@ double Clustering::mean_lab_error() const {
   std::call_once(*error_once_, [this] {
     const auto& converter = LabConverter::instance();
     std::vector<LabF> centres;
-    for (const auto& c : centres_lab_) centres.push_back({static_cast<float>(c.L), static_cast<float>(c.a), static_cast<float>(c.b)});
+    for (const auto& c : centres_lab_)
+      centres.push_back({static_cast<float>(c.L), static_cast<float>(c.a), static_cast<float>(c.b)});
     cv::Mat rgb = prepare(source_, cv::Mat()).rgb;
     // Row sums added in row order: the same value for any number of threads.
     std::vector<double> row_error(static_cast<std::size_t>(rgb.rows));
@@ -390,7 +401,8 @@ double Clustering::mean_lab_error() const {
       }
     });
     const auto n = std::accumulate(row_count.begin(), row_count.end(), std::uint64_t{0});
-    *mean_lab_error_ = n ? std::accumulate(row_error.begin(), row_error.end(), 0.0) / static_cast<double>(n) : 0.0;
+    *mean_lab_error_ =
+        n ? std::accumulate(row_error.begin(), row_error.end(), 0.0) / static_cast<double>(n) : 0.0;
   });
   return *mean_lab_error_;
 }

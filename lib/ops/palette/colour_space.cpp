@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <imgpipe/palette.hpp>
 
 #include "lab.hpp"
@@ -16,9 +15,15 @@ namespace {
 constexpr double kWhiteX = 0.95047, kWhiteZ = 1.08883;
 constexpr double kEpsilon = 216.0 / 24389.0, kKappa = 24389.0 / 27.0;
 
-double to_linear(double c) { return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4); }
-double to_encoded(double c) { return c <= 0.0031308 ? 12.92 * c : 1.055 * std::pow(c, 1.0 / 2.4) - 0.055; }
-double lab_f(double t) { return t > kEpsilon ? std::cbrt(t) : (kKappa * t + 16.0) / 116.0; }
+double to_linear(double c) {
+  return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+}
+double to_encoded(double c) {
+  return c <= 0.0031308 ? 12.92 * c : 1.055 * std::pow(c, 1.0 / 2.4) - 0.055;
+}
+double lab_f(double t) {
+  return t > kEpsilon ? std::cbrt(t) : (kKappa * t + 16.0) / 116.0;
+}
 double lab_f_inverse(double f) {
   const double cube = f * f * f;
   return cube > kEpsilon ? cube : (116.0 * f - 16.0) / kKappa;
@@ -45,7 +50,8 @@ Colour lab_to_srgb(const Lab& lab) noexcept {
   const double g = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z;
   const double b = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z;
   auto channel = [](double v) {
-    return static_cast<std::uint8_t>(std::lround(std::clamp(to_encoded(std::clamp(v, 0.0, 1.0)), 0.0, 1.0) * 255.0));
+    return static_cast<std::uint8_t>(
+        std::lround(std::clamp(to_encoded(std::clamp(v, 0.0, 1.0)), 0.0, 1.0) * 255.0));
   };
   return {channel(r), channel(g), channel(b), 255};
 }
@@ -63,7 +69,8 @@ const LabConverter& LabConverter::instance() {
 }
 
 LabConverter::LabConverter() {
-  for (int v = 0; v < 256; ++v) linear_[static_cast<std::size_t>(v)] = static_cast<float>(to_linear(v / 255.0));
+  for (int v = 0; v < 256; ++v)
+    linear_[static_cast<std::size_t>(v)] = static_cast<float>(to_linear(v / 255.0));
   for (int i = 0; i <= kSteps; ++i)
     f_table_[static_cast<std::size_t>(i)] = static_cast<float>(lab_f(static_cast<double>(i) / kSteps));
 }

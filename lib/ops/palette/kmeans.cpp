@@ -1,12 +1,12 @@
 #include "kmeans.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
-
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 namespace imgpipe::palette {
 
@@ -25,22 +25,23 @@ Sums assign_and_sum(const std::vector<WeightedPoint>& points, const std::vector<
   const std::size_t k = centres.size();
   const std::size_t chunks = (points.size() + kChunk - 1) / kChunk;
   std::vector<Sums> partial(chunks, Sums(k));
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t chunk = r.begin(); chunk != r.end(); ++chunk) {
-      Sums& s = partial[chunk];
-      const std::size_t end = std::min(points.size(), (chunk + 1) * kChunk);
-      for (std::size_t i = chunk * kChunk; i < end; ++i) {
-        const auto& p = points[i];
-        const int c = nearest(p.lab, centres);
-        const auto cc = static_cast<std::size_t>(c);
-        s.L[cc] += p.weight * static_cast<double>(p.lab.L);
-        s.a[cc] += p.weight * static_cast<double>(p.lab.a);
-        s.b[cc] += p.weight * static_cast<double>(p.lab.b);
-        s.w[cc] += p.weight;
-        s.inertia += p.weight * static_cast<double>(distance2(p.lab, centres[cc]));
-      }
-    }
-  });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      for (std::size_t chunk = r.begin(); chunk != r.end(); ++chunk) {
+                        Sums& s = partial[chunk];
+                        const std::size_t end = std::min(points.size(), (chunk + 1) * kChunk);
+                        for (std::size_t i = chunk * kChunk; i < end; ++i) {
+                          const auto& p = points[i];
+                          const int c = nearest(p.lab, centres);
+                          const auto cc = static_cast<std::size_t>(c);
+                          s.L[cc] += p.weight * static_cast<double>(p.lab.L);
+                          s.a[cc] += p.weight * static_cast<double>(p.lab.a);
+                          s.b[cc] += p.weight * static_cast<double>(p.lab.b);
+                          s.w[cc] += p.weight;
+                          s.inertia += p.weight * static_cast<double>(distance2(p.lab, centres[cc]));
+                        }
+                      }
+                    });
   Sums total(k);
   for (const auto& s : partial) {
     for (std::size_t c = 0; c < k; ++c) {
@@ -59,7 +60,8 @@ std::size_t farthest_point(const std::vector<WeightedPoint>& points, const std::
   std::size_t best = 0;
   float best_d = -1;
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const float d = distance2(points[i].lab, centres[static_cast<std::size_t>(nearest(points[i].lab, centres))]);
+    const float d =
+        distance2(points[i].lab, centres[static_cast<std::size_t>(nearest(points[i].lab, centres))]);
     if (d > best_d) {
       best_d = d;
       best = i;

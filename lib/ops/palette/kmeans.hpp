@@ -32,8 +32,8 @@ struct KMeansSettings {
 // Best of `attempts` runs, each seeded by k-means++ (attempt i uses seed + i).
 KMeansResult kmeans(const std::vector<WeightedPoint>& points, const KMeansSettings& settings);
 // Lloyd iterations from given centres.
-KMeansResult refine(const std::vector<WeightedPoint>& points, std::vector<LabF> centres,
-                    int max_iterations, double tolerance);
+KMeansResult refine(const std::vector<WeightedPoint>& points, std::vector<LabF> centres, int max_iterations,
+                    double tolerance);
 // Index of the nearest centre.
 inline int nearest(const LabF& p, const std::vector<LabF>& centres) noexcept {
   int best = 0;

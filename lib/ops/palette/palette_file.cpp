@@ -1,19 +1,17 @@
 // Palette files: JSON or YAML (read with yaml-cpp, which gives line and column for every
 // value), GIMP .gpl, or plain text with one hex colour a line.
 
-#include <algorithm>
-#include <cctype>
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <opencv2/core.hpp>
-
+#include <algorithm>
+#include <cctype>
+#include <fstream>
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/palette.hpp>
+#include <opencv2/core.hpp>
+#include <sstream>
 
 namespace imgpipe {
 
@@ -22,16 +20,17 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void fail_at(const std::string& file, int line, const std::string& what) {
-  throw Error(ErrorCategory::config, line > 0 ? fmt::format("{}:{}: {}", file, line, what) : fmt::format("{}: {}", file, what));
+  throw Error(ErrorCategory::config,
+              line > 0 ? fmt::format("{}:{}: {}", file, line, what) : fmt::format("{}: {}", file, what));
 }
 
 // Palette names become file names (<name>.png) and variant names, so one that is empty, "."
 // or "..", or holds a path separator, would write outside the output folder.
 std::string checked_name(const std::string& name, const std::string& file, int line) {
   if (name.empty() || name == "." || name == ".." || name.find_first_of("/\\") != std::string::npos)
-    fail_at(file, line,
-            fmt::format("\"{}\" is not a palette name (it names output files: no /, \\, \".\" or \"..\")",
-                        name));
+    fail_at(
+        file, line,
+        fmt::format("\"{}\" is not a palette name (it names output files: no /, \\, \".\" or \"..\")", name));
   return name;
 }
 
@@ -46,20 +45,24 @@ void check_room(const Palette& palette, const std::string& file, int line) {
 
 Colour hex_colour(const std::string& text, const std::string& file, int line) {
   auto c = parse_colour(text);
-  if (!c) fail_at(file, line, fmt::format("\"{}\" is not a colour (expected #rrggbb, #rgb or a colour name)", text));
+  if (!c)
+    fail_at(file, line,
+            fmt::format("\"{}\" is not a colour (expected #rrggbb, #rgb or a colour name)", text));
   return *c;
 }
 
 std::vector<Colour> yaml_colours(const YAML::Node& list, const std::string& file) {
   if (!list.IsSequence() || list.size() == 0)
-    fail_at(file, list.Mark().line + 1, "expected a non-empty list of colours such as [\"#2b1b3f\", \"#7a2e5a\"]");
+    fail_at(file, list.Mark().line + 1,
+            "expected a non-empty list of colours such as [\"#2b1b3f\", \"#7a2e5a\"]");
   std::vector<Colour> out;
   for (const auto& item : list) {
     if (!item.IsScalar()) fail_at(file, item.Mark().line + 1, "expected a colour string such as \"#2b1b3f\"");
     out.push_back(hex_colour(item.Scalar(), file, item.Mark().line + 1));
   }
   if (out.size() > kMaxColours)
-    fail_at(file, list.Mark().line + 1, fmt::format("{} colours; a palette holds at most {}", out.size(), kMaxColours));
+    fail_at(file, list.Mark().line + 1,
+            fmt::format("{} colours; a palette holds at most {}", out.size(), kMaxColours));
   return out;
 }
 
@@ -112,7 +115,8 @@ std::vector<Palette> parse_gpl(const std::string& text, const std::string& file)
     if (!(fields >> r >> g >> b) || r < 0 || r > 255 || g < 0 || g > 255 || b < 0 || b > 255)
       fail_at(file, number, fmt::format("\"{}\" is not \"R G B [name]\" with values 0..255", line));
     check_room(palette, file, number);
-    palette.colours.push_back({static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b), 255});
+    palette.colours.push_back(
+        {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b), 255});
   }
   if (!header) fail_at(file, 0, "empty palette file");
   if (palette.colours.empty()) fail_at(file, number, "the palette has no colours");
@@ -165,19 +169,23 @@ Palette parse_palette_list(const std::string& text, const std::string& name) {
   auto flush = [&] {
     if (token.empty()) return;
     auto c = parse_colour(token);
-    if (!c) throw Error(ErrorCategory::config, fmt::format("palette '{}': \"{}\" is not a colour", name, token));
+    if (!c)
+      throw Error(ErrorCategory::config, fmt::format("palette '{}': \"{}\" is not a colour", name, token));
     palette.colours.push_back(*c);
     token.clear();
   };
   for (char ch : text) {
-    if (ch == ',' || std::isspace(static_cast<unsigned char>(ch))) flush();
-    else token += ch;
+    if (ch == ',' || std::isspace(static_cast<unsigned char>(ch)))
+      flush();
+    else
+      token += ch;
   }
   flush();
-  if (palette.colours.empty()) throw Error(ErrorCategory::config, fmt::format("palette '{}': no colours given", name));
+  if (palette.colours.empty())
+    throw Error(ErrorCategory::config, fmt::format("palette '{}': no colours given", name));
   if (palette.colours.size() > 256)
-    throw Error(ErrorCategory::config,
-                fmt::format("palette '{}': {} colours; a palette holds at most 256", name, palette.colours.size()));
+    throw Error(ErrorCategory::config, fmt::format("palette '{}': {} colours; a palette holds at most 256",
+                                                   name, palette.colours.size()));
   return palette;
 }
 

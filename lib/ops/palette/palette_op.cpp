@@ -9,12 +9,12 @@
 // region.
 
 #include <fmt/format.h>
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/palette.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "../analysis/strategy.hpp"
 #include "../register.hpp"
@@ -31,7 +31,8 @@ class PaletteAnalysis final : public Analysis {
   PaletteAnalysis(const PaletteOp& op, Clustering clustering, cv::Mat analysed)
       : op_(op), clustering_(std::move(clustering)), analysed_(std::move(analysed)) {}
 
-  std::vector<std::pair<std::string, Image>> fan_out(const Image& full, const Context& context) const override;
+  std::vector<std::pair<std::string, Image>> fan_out(const Image& full,
+                                                     const Context& context) const override;
   Image apply(const Image& full, const Context& context) const override {
     auto variants = fan_out(full, context);
     return std::move(variants.front().second);
@@ -47,7 +48,8 @@ class PaletteAnalysis final : public Analysis {
 
 class PaletteOp final : public Operation {
  public:
-  explicit PaletteOp(const Params& p) : k_(static_cast<int>(p.integer("k"))), seed_(static_cast<std::uint64_t>(p.integer("seed"))) {
+  explicit PaletteOp(const Params& p)
+      : k_(static_cast<int>(p.integer("k"))), seed_(static_cast<std::uint64_t>(p.integer("seed"))) {
     if (p.has("colors")) {
       palettes_.push_back(parse_palette_list(p.text("colors"), p.text("name")));
     } else if (p.text("palettes") == "centers") {
@@ -59,7 +61,9 @@ class PaletteOp final : public Operation {
     apply_.mapping = mapping == "nearest" ? ApplyOptions::Mapping::nearest : ApplyOptions::Mapping::lightness;
     apply_.preserve_shading = p.boolean("preserve_shading");
     const auto& masked = p.text("masked");
-    apply_.mask_mode = masked == "transparent" ? MaskMode::transparent : masked == "fill" ? MaskMode::fill : MaskMode::keep;
+    apply_.mask_mode = masked == "transparent" ? MaskMode::transparent
+                       : masked == "fill"      ? MaskMode::fill
+                                               : MaskMode::keep;
     apply_.fill = p.colour("fill");
     const auto& mask = p.text("mask");
     use_alpha_ = mask == "alpha";
@@ -84,7 +88,8 @@ class PaletteOp final : public Operation {
     return std::make_unique<PaletteAnalysis>(*this, cluster(analysis_image, options), analysis_image.pixels);
   }
 
-  std::vector<std::pair<std::string, Image>> fan_out(const Image& input, const Context& context) const override {
+  std::vector<std::pair<std::string, Image>> fan_out(const Image& input,
+                                                     const Context& context) const override {
     const AnalysisPlan direct{Strategy::direct, input.pixels.size(), input.pixels.size()};
     return analyse(input, direct, context)->fan_out(input, context);
   }
@@ -114,8 +119,9 @@ class PaletteOp final : public Operation {
     o.quality = context.quality;
     if (!mask_.empty()) {
       if (mask_.size() != full)
-        throw Error(ErrorCategory::config, fmt::format("palette: mask {} is {}x{} but {} is {}x{}", mask_source_,
-                                                       mask_.cols, mask_.rows, image.source, full.width, full.height));
+        throw Error(ErrorCategory::config,
+                    fmt::format("palette: mask {} is {}x{} but {} is {}x{}", mask_source_, mask_.cols,
+                                mask_.rows, image.source, full.width, full.height));
       o.mask = mask_;
       if (image.pixels.size() != full) {
         cv::Mat reduced;
@@ -142,14 +148,17 @@ class PaletteOp final : public Operation {
 // The analysed image itself keeps the labels cluster() gave it; any other image (the full
 // one after a reduced analysis, or a region of it) is assigned pixel by pixel with the same
 // nearest-centre rule cluster() used for its own pixels, so labels never depend on position.
-std::vector<std::pair<std::string, Image>> PaletteAnalysis::fan_out(const Image& full, const Context& context) const {
+std::vector<std::pair<std::string, Image>> PaletteAnalysis::fan_out(const Image& full,
+                                                                    const Context& context) const {
   const cv::Mat& pixels = full.pixels;
   if (pixels.data == analysed_.data && pixels.size() == analysed_.size() && pixels.step == analysed_.step)
     return op_.variants(clustering_);
   return op_.variants(assign(full, clustering_, op_.options_for(full, full.pixels.size(), context)));
 }
 
-bool PaletteAnalysis::pointwise() const { return op_.streams_analysis(); }
+bool PaletteAnalysis::pointwise() const {
+  return op_.streams_analysis();
+}
 
 }  // namespace
 
@@ -161,18 +170,28 @@ IMGPIPE_REGISTER_OPERATION(palette) {
       .footprint = Footprint::global,
       .params =
           {
-              spec::text("palettes", {}, "Palette file (JSON, YAML, GIMP .gpl or hex lines; a file may name several palettes), or \"centers\" to recolour each pixel with its own cluster centre."),
-              spec::text("colors", {}, "One palette given inline: hex colours separated by commas, e.g. \"#000,#f80,#fff\"."),
+              spec::text("palettes", {},
+                         "Palette file (JSON, YAML, GIMP .gpl or hex lines; a file may name several "
+                         "palettes), or \"centers\" to recolour each pixel with its own cluster centre."),
+              spec::text(
+                  "colors", {},
+                  "One palette given inline: hex colours separated by commas, e.g. \"#000,#f80,#fff\"."),
               spec::text("name", "palette", "Variant name of the inline palette."),
               spec::integer("k", 10, 0, 254, "Number of colour clusters; 0 picks k from the image (2..16)."),
               spec::choice("mapping", "lightness", {"lightness", "nearest"},
-                           "lightness matches clusters to palette colours by lightness rank; nearest takes the closest palette colour in Lab."),
-              spec::boolean("preserve_shading", false, "Keep the original's luminance detail inside each region."),
-              spec::text("mask", "alpha", "Pixels to recolour: alpha (transparent pixels are left out), none (all), or the path of a mask image (black = left out)."),
+                           "lightness matches clusters to palette colours by lightness rank; nearest takes "
+                           "the closest palette colour in Lab."),
+              spec::boolean("preserve_shading", false,
+                            "Keep the original's luminance detail inside each region."),
+              spec::text("mask", "alpha",
+                         "Pixels to recolour: alpha (transparent pixels are left out), none (all), or the "
+                         "path of a mask image (black = left out)."),
               spec::choice("masked", "keep", {"keep", "transparent", "fill"}, "What left-out pixels become."),
               spec::colour("fill", "white", "Colour of left-out pixels with masked: fill."),
-              spec::integer("seed", 12345, 0, 2147483647, "Seed of the k-means++ initialisation; the same seed gives the same output."),
-              strategy_spec("here the same as scaled: every pixel is assigned its cluster from its own colour at full resolution, so none is uncertain"),
+              spec::integer("seed", 12345, 0, 2147483647,
+                            "Seed of the k-means++ initialisation; the same seed gives the same output."),
+              strategy_spec("here the same as scaled: every pixel is assigned its cluster from its own "
+                            "colour at full resolution, so none is uncertain"),
               analysis_size_spec(),
           },
       .examples =
@@ -181,8 +200,7 @@ IMGPIPE_REGISTER_OPERATION(palette) {
               {{"palettes", "centers"}, {"k", 8}},
           },
       .create = [](const Params& p) { return std::make_unique<PaletteOp>(p); },
-      .check =
-          [](const Params& p) -> std::string {
+      .check = [](const Params& p) -> std::string {
         if (p.has("palettes") == p.has("colors")) return "give exactly one of palettes or colors";
         return check_analysis_params(p, "palette");
       },
