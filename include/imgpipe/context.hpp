@@ -59,6 +59,10 @@ struct Context {
   // "step 1: palette: scaled 512x341, k 10" or "step 2: complexity: direct, complexity 0.42", for
   // reports. Not synchronised: give each concurrent run its own list.
   std::vector<std::string>* strategies = nullptr;
+  // Set by a job whose output is written from Image::indexed (a palette PNG without metadata):
+  // the chain's last step may then give images that hold only `indexed` and no pixels, which
+  // saves making pixels that no one reads (seven palette variants of a 2048² photo: 84 MB).
+  bool indexed_output = false;
 };
 
 }  // namespace imgpipe

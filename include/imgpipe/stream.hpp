@@ -27,7 +27,7 @@
 namespace imgpipe {
 
 // Whether every step of the chain can run on regions of a large 8-bit RGB input: point
-// steps, neighbourhood steps whose window is local (Operation::tileable), crop, horizontal
+// steps, neighbourhood steps whose window is bounded (Operation::halo), crop, horizontal
 // flip, auto_orient (the loader has applied the orientation), area downscales, and analysis
 // steps that stream their analysis (Operation::streams_analysis) when only point steps (and
 // auto_orient) come before them. When not, `why` (if given) names the first step that

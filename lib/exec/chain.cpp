@@ -149,13 +149,17 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
         continue;
       }
     }
+    // Only the last step may leave pixels out (Context::indexed_output); earlier ones feed
+    // steps that read them.
+    Context step_context = context;
+    step_context.indexed_output = context.indexed_output && i + 1 == steps_.size();
     Fanned fanned;
     if (plan::is_analysis_step(step)) {
-      fanned = run_analysis(step, current, context);
+      fanned = run_analysis(step, current, step_context);
     } else {
       MaybeScope scope(context.monitor, step.label);
-      fanned = step.operation->fan_out(current, context);
-      if (fanned.empty()) current = step.operation->apply(current, context);
+      fanned = step.operation->fan_out(current, step_context);
+      if (fanned.empty()) current = step.operation->apply(current, step_context);
     }
     if (!fanned.empty()) {
       // Each variant runs the rest of the chain; names join with '-' ("sunset", "sunset-2x2").

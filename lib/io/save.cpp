@@ -273,7 +273,9 @@ void check_settings(const SaveOptions& options) {
 }  // namespace
 
 std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options, QualityPreset preset) {
-  if (image.empty()) throw Error(ErrorCategory::internal, "encode: the image is empty");
+  // An image may hold only indices and a table (Context::indexed_output): written as such.
+  if (image.empty() && !(image.indexed && options.format == Format::png))
+    throw Error(ErrorCategory::internal, "encode: the image is empty");
   check_settings(options);
   switch (options.format) {
     case Format::png:

@@ -148,6 +148,8 @@ std::vector<EncodedOutput> Job::encode(const SaveOptions& save) {
   Context context = context_;
   result_.strategies.clear();
   context.strategies = &result_.strategies;
+  // A palette PNG is written from indices: the last step need not make pixels too.
+  context.indexed_output = save.format == Format::png && save.allow_indexed && !save.keep_metadata;
   std::vector<Variant> variants = file_.chain.run_variants(load(), context);
   MaybeScope scope(context_.monitor, "encode");
   std::vector<EncodedOutput> out(variants.size());
@@ -155,8 +157,10 @@ std::vector<EncodedOutput> Job::encode(const SaveOptions& save) {
   // arena bounds the threads as it does for the chain.
   auto encode_all = [&] {
     tbb::parallel_for(std::size_t{0}, variants.size(), [&](std::size_t i) {
-      out[i] = {variants[i].name, imgpipe::encode(variants[i].image, save, context_.quality),
-                variants[i].image.pixels.size()};
+      const Image& image = variants[i].image;
+      const cv::Size size =
+          image.empty() && image.indexed ? image.indexed->indices.size() : image.pixels.size();
+      out[i] = {variants[i].name, imgpipe::encode(image, save, context_.quality), size};
       variants[i].image = {};
     });
   };

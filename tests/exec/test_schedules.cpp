@@ -121,3 +121,21 @@ TEST(Schedules, WebpTargetSizeWorksStreamed) {
   EXPECT_EQ(test::read_file(dir / "memory.webp"), test::read_file(dir / "streamed.webp"));
   EXPECT_LE(fs::file_size(dir / "streamed.webp"), 60u * 1000u * 11u / 10u);
 }
+
+TEST(Schedules, PaletteVariantsWrittenFromIndicesAreTheFilesOfTheFullImages) {
+  // A job writing palette PNGs asks the last step for indices only (Context::indexed_output);
+  // the files must be those of the variants made with pixels.
+  test::TempDir dir;
+  ChainFile file = parse_chain("chain:\n  - palette: {colors: \"#102030,#d0a060,#f0f0e0\", k: 3}\n");
+  SaveOptions png;
+  png.format = Format::png;
+  const fs::path input = test::photo("fruits.jpg");
+  Job job(file, input, file.context);
+  const auto encoded = job.encode(png);
+  ASSERT_EQ(encoded.size(), 1u);
+  const std::vector<Variant> full = file.chain.run_variants(load(input), file.context);
+  ASSERT_EQ(full.size(), 1u);
+  ASSERT_FALSE(full.front().image.empty());
+  EXPECT_EQ(encoded.front().bytes, encode(full.front().image, png));
+  EXPECT_EQ(encoded.front().size, full.front().image.pixels.size());
+}

@@ -100,13 +100,26 @@ class PaletteOp final : public Operation {
   }
 
   // The variants of a clustering whose labels are the image's.
-  std::vector<std::pair<std::string, Image>> variants(const Clustering& clustering) const {
+  // With Context::indexed_output, a variant whose pixels are exactly table[index] is given as
+  // indices and table only.
+  std::vector<std::pair<std::string, Image>> variants(const Clustering& clustering, const Image& full,
+                                                      const Context& context) const {
     std::vector<std::pair<std::string, Image>> out;
     if (centres_) {
       out.emplace_back("centers", clustering.apply_centres(apply_));
       return out;
     }
-    for (const auto& palette : palettes_) out.emplace_back(palette.name, clustering.apply(palette, apply_));
+    for (const auto& palette : palettes_) {
+      if (context.indexed_output) {
+        if (auto indexed = clustering.apply_indexed(palette, apply_)) {
+          Image image = full.with_pixels({});
+          image.indexed = std::move(indexed);
+          out.emplace_back(palette.name, std::move(image));
+          continue;
+        }
+      }
+      out.emplace_back(palette.name, clustering.apply(palette, apply_));
+    }
     return out;
   }
 
@@ -152,8 +165,9 @@ std::vector<std::pair<std::string, Image>> PaletteAnalysis::fan_out(const Image&
                                                                     const Context& context) const {
   const cv::Mat& pixels = full.pixels;
   if (pixels.data == analysed_.data && pixels.size() == analysed_.size() && pixels.step == analysed_.step)
-    return op_.variants(clustering_);
-  return op_.variants(assign(full, clustering_, op_.options_for(full, full.pixels.size(), context)));
+    return op_.variants(clustering_, full, context);
+  return op_.variants(assign(full, clustering_, op_.options_for(full, full.pixels.size(), context)), full,
+                      context);
 }
 
 bool PaletteAnalysis::pointwise() const {
