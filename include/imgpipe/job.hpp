@@ -86,6 +86,7 @@ class Job {
   const std::vector<std::string>& strategies() const { return result_.strategies; }
 
   // The input's bytes, read once (in-memory jobs decode from them; a batch hashes them).
+  // Ask before load(), encode() or run(): decoding releases them.
   std::span<const std::uint8_t> bytes();
 
   // Decodes the input in memory, as the chain would get it (shrink-on-load included), for
@@ -108,6 +109,7 @@ class Job {
   std::string name_;
   std::vector<std::uint8_t> bytes_;
   bool bytes_read_ = false;
+  bool bytes_released_ = false;
   ImageInfo info_;
   Schedule schedule_ = Schedule::in_memory;
   std::string reason_;

@@ -124,6 +124,9 @@ void Job::choose_schedule(const JobOptions& options) {
 }
 
 std::span<const std::uint8_t> Job::bytes() {
+  if (bytes_released_)
+    throw Error(ErrorCategory::internal,
+                fmt::format("{}: the input's bytes were asked for after decoding", name_));
   if (!bytes_read_) {
     bytes_ = input_->read();
     bytes_read_ = true;
@@ -135,7 +138,9 @@ Image Job::load() {
   MaybeScope scope(context_.monitor, "decode");
   bytes();
   Image image = load_buffer(bytes_, name_, file_.load_options(), context_.limits);
-  // The bytes are not needed once decoded, unless a caller asked for them.
+  // Decoded, the file's bytes would only add to the working set while the chain runs.
+  std::vector<std::uint8_t>().swap(bytes_);
+  bytes_released_ = true;
   result_.decoded = image.pixels.size();
   return image;
 }
