@@ -321,7 +321,8 @@ VipsRef generated(VipsImage* in, cv::Size size, const PixelLayout& layout, VipsG
   return out;
 }
 
-VipsRef build_stage(const Stage& stage, VipsImage* in, Pipeline& pipeline, const Context& context) {
+VipsRef build_stage(const Stage& stage, VipsImage* in, bool alone, Pipeline& pipeline,
+                    const Context& context) {
   const cv::Size size(in->Xsize, in->Ysize);
   Image metadata;
   metadata.source = pipeline.control.source;
@@ -330,10 +331,15 @@ VipsRef build_stage(const Stage& stage, VipsImage* in, Pipeline& pipeline, const
   StageKernel* kernel = pipeline.kernels.back().get();
   const RegionMap* map = kernel->stage.map.get();
   const cv::Size out_size = map ? map->output_size() : size;
-  // The input rows one row of output tiles reads. Workers computing neighbouring tiles ask for
-  // them out of order and, with a halo or a downscale, more than once; a line cache in front,
-  // as libvips's own filters and shrinks keep, holds them, so that the decoder below is read
-  // top to bottom once whatever the number of workers.
+  const PixelLayout layout = map ? kernel->stage.layout : kernel->stage.run.out;
+  // A chain that is one run of local steps reads the decoder as the decoder's own line cache
+  // allows (libvips's sequential access keeps the rows a halo reaches back to). In a pipeline
+  // with a geometry stage — a downscale reads many input rows for each row of output tiles,
+  // and workers ask for neighbouring tiles out of order and more than once — every stage reads
+  // through a line cache holding the rows one row of its output tiles reads, as libvips's own
+  // shrinks keep: with 8 workers the decoder was otherwise read out of order now and then. It
+  // costs memory (rows x width), so the usual streamed filter goes without.
+  if (alone) return generated(in, out_size, layout, generate_stage, kernel);
   const int band = std::min(out_size.height, kTileSide);
   const int rows =
       map ? map->input_rect({0, 0, out_size.width, band}).height : band + 2 * kernel->stage.run.halo;
@@ -341,8 +347,7 @@ VipsRef build_stage(const Stage& stage, VipsImage* in, Pipeline& pipeline, const
   if (vips_linecache(in, cached.out(), "tile_height", rows, "access", VIPS_ACCESS_SEQUENTIAL, "threaded",
                      TRUE, nullptr))
     return {};
-  return generated(cached.get(), out_size, map ? kernel->stage.layout : kernel->stage.run.out, generate_stage,
-                   kernel);
+  return generated(cached.get(), out_size, layout, generate_stage, kernel);
 }
 
 // ---- analysis on a thumbnail
@@ -450,7 +455,7 @@ void stream_file(const ChainFile& file, const ImageFile& opened, const fs::path&
   pipeline.control.source = input.string();
   analyse_steps(plan, file.chain, input, size, layout, pipeline, context);
   for (const Stage& stage : plan.stages) {
-    image = build_stage(stage, image.get(), pipeline, context);
+    image = build_stage(stage, image.get(), plan.stages.size() == 1 && !stage.map, pipeline, context);
     if (!image) fail(ErrorCategory::internal, input, detail::take_vips_error("cannot build the pipeline"));
   }
   if (file.output.keep_metadata) vips_image_set_int(image.get(), VIPS_META_ORIENTATION, 1);
