@@ -103,6 +103,8 @@ class Job {
 
  private:
   void choose_schedule(const JobOptions& options);
+  // The job's context for one run, collecting the planner's choices in result_.
+  Context run_context();
   const ChainFile& file_;
   Context context_;
   std::optional<ImageFile> input_;  // a file input, opened once

@@ -49,6 +49,10 @@ LocalRun plan_local_run(std::span<const Step> steps, PixelLayout layout, const C
   // An analysis step joins only after point steps: it analyses a thumbnail of the input,
   // which the point steps before it can be run on, and nothing else can.
   bool only_points = true;
+  auto take = [&run](const Step& step) {
+    run.label += run.steps == 0 ? step.label : " + " + step.descriptor->name;
+    ++run.steps;
+  };
   for (const Step& step : steps) {
     const bool point = step.descriptor->footprint == Footprint::point;
     if (point) {
@@ -59,8 +63,7 @@ LocalRun plan_local_run(std::span<const Step> steps, PixelLayout layout, const C
           run.pieces.push_back({fusing, nullptr, nullptr, 0});
         }
         fusing->append(stages);
-        run.label += run.steps == 0 ? step.label : " + " + step.descriptor->name;
-        ++run.steps;
+        take(step);
         continue;
       }
     } else if (!bounded_neighbourhood(step) && !(with_analyses && only_points && streams_analysis(step))) {
@@ -78,8 +81,7 @@ LocalRun plan_local_run(std::span<const Step> steps, PixelLayout layout, const C
     fusing.reset();
     run.halo += halo;
     layout = next;
-    run.label += run.steps == 0 ? step.label : " + " + step.descriptor->name;
-    ++run.steps;
+    take(step);
   }
   run.out = layout;
   return run;

@@ -154,18 +154,6 @@ int get_int(VipsImage* image, const char* field, int fallback) {
   return value;
 }
 
-std::vector<std::uint8_t> get_blob(VipsImage* image, const char* field) {
-  if (!vips_image_get_typeof(image, field)) return {};
-  const void* data = nullptr;
-  std::size_t size = 0;
-  if (vips_image_get_blob(image, field, &data, &size) != 0) {
-    detail::take_vips_error();
-    return {};
-  }
-  const auto* bytes = static_cast<const std::uint8_t*>(data);
-  return {bytes, bytes + size};
-}
-
 int bits_of(VipsBandFormat format) {
   return static_cast<int>(vips_format_sizeof(format)) * 8;
 }
@@ -327,23 +315,17 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
   VipsImage* ready = image.get();
 
   // libvips decodes straight into the Mat's buffer: no second copy of the pixels.
-  const bool sixteen = vips_image_get_format(ready) == VIPS_FORMAT_USHORT;
-  cv::Mat decoded(vips_image_get_height(ready), vips_image_get_width(ready),
-                  CV_MAKETYPE(sixteen ? CV_16U : CV_8U, vips_image_get_bands(ready)));
-  detail::VipsRef target(vips_image_new_from_memory(decoded.data, decoded.total() * decoded.elemSize(),
-                                                    decoded.cols, decoded.rows, decoded.channels(),
-                                                    sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR));
-  if (!target || vips_image_write(ready, target.get()))
-    fail(ErrorCategory::decode, source, detail::take_vips_error());
+  const cv::Mat decoded = detail::compute_pixels(ready);
+  if (decoded.empty()) fail(ErrorCategory::decode, source, detail::take_vips_error());
   Image out;
   out.pixels = options.auto_orient ? detail::apply_orientation(decoded, info.orientation) : decoded;
   out.orientation = options.auto_orient ? 1 : info.orientation;
 
   out.source = source.name;
   out.source_format = info.format;
-  out.exif = get_blob(ready, VIPS_META_EXIF_NAME);
+  out.exif = detail::get_blob(ready, VIPS_META_EXIF_NAME);
   if (options.auto_orient) detail::set_exif_orientation(out.exif, 1);
-  out.icc = get_blob(ready, VIPS_META_ICC_NAME);
+  out.icc = detail::get_blob(ready, VIPS_META_ICC_NAME);
   out.xres = vips_image_get_xres(ready);
   out.yres = vips_image_get_yres(ready);
   if (options.auto_orient && info.orientation >= 5) std::swap(out.xres, out.yres);

@@ -139,6 +139,15 @@ VipsForeignTiffCompression tiff_compression(const SaveOptions& options, bool six
   return compression;
 }
 
+VipsRef to_8bit(VipsRef image) {
+  if (!image || image.get()->BandFmt == VIPS_FORMAT_UCHAR) return image;
+  VipsRef out;
+  // libvips's uchar output truncates; half a level first makes it round, as convertTo does.
+  if (vips_linear1(image.get(), out.out(), 1.0 / 257.0, 0.5, "uchar", TRUE, nullptr)) return {};
+  out.get()->Type = image.get()->Bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W;
+  return out;
+}
+
 namespace {
 
 void attach_metadata(VipsImage* image, const Image& source, bool keep) {
@@ -153,15 +162,6 @@ void attach_metadata(VipsImage* image, const Image& source, bool keep) {
 
 bool has_alpha(VipsImage* image) {
   return image->Bands == 2 || image->Bands == 4;
-}
-
-// JPEG and WebP hold 8-bit samples: v / 257, rounded.
-VipsRef to_8bit(VipsRef image) {
-  if (!image || image.get()->BandFmt == VIPS_FORMAT_UCHAR) return image;
-  VipsRef out;
-  if (vips_linear1(image.get(), out.out(), 1.0 / 257.0, 0.5, "uchar", TRUE, nullptr)) return {};
-  out.get()->Type = image.get()->Bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W;
-  return out;
 }
 
 // Alpha composited onto the options' background (JPEG has no alpha).

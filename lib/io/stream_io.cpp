@@ -18,13 +18,6 @@ namespace {
   throw Error(category, fmt::format("{}: {}", file.string(), what));
 }
 
-VipsRef to_8bit_lazy(VipsRef image) {
-  if (!image || image.get()->BandFmt == VIPS_FORMAT_UCHAR) return image;
-  VipsRef out;
-  if (vips_linear1(image.get(), out.out(), 1.0 / 257.0, 0.0, "uchar", TRUE, nullptr)) return {};
-  return out;
-}
-
 }  // namespace
 
 cv::Mat thumbnail(const fs::path& path, cv::Size size, int type) {
@@ -35,7 +28,7 @@ cv::Mat thumbnail(const fs::path& path, cv::Size size, int type) {
   VipsRef image = to_srgb(std::move(shrunk), path.string());
   const bool sixteen = vips_image_get_format(image.get()) == VIPS_FORMAT_USHORT;
   if (CV_MAT_DEPTH(type) == CV_8U && sixteen) {
-    image = to_8bit_lazy(std::move(image));
+    image = to_8bit(std::move(image));
   } else if (CV_MAT_DEPTH(type) == CV_16U && !sixteen) {
     VipsRef scaled, wide;
     if (vips_linear1(image.get(), scaled.out(), 257.0, 0.0, nullptr) ||
@@ -48,37 +41,19 @@ cv::Mat thumbnail(const fs::path& path, cv::Size size, int type) {
     fail(ErrorCategory::internal, path,
          fmt::format("the analysis thumbnail has {} bands where the image has {}",
                      vips_image_get_bands(image.get()), CV_MAT_CN(type)));
-  std::size_t bytes = 0;
-  void* data = vips_image_write_to_memory(image.get(), &bytes);
-  if (!data) fail(ErrorCategory::decode, path, take_vips_error("analysis thumbnail"));
-  const cv::Mat wrapped(vips_image_get_height(image.get()), vips_image_get_width(image.get()), type, data);
-  cv::Mat pixels = bytes == wrapped.total() * wrapped.elemSize() ? wrapped.clone() : cv::Mat();
-  g_free(data);
-  if (pixels.empty()) fail(ErrorCategory::internal, path, "the analysis thumbnail has an unexpected size");
+  cv::Mat pixels = compute_pixels(image.get());
+  if (pixels.empty()) fail(ErrorCategory::decode, path, take_vips_error("analysis thumbnail"));
   return pixels;
 }
 
 namespace {
 
-// The blob `field` of a libvips image, or nothing.
-std::vector<std::uint8_t> blob(VipsImage* image, const char* field) {
-  const void* data = nullptr;
-  std::size_t size = 0;
-  if (!vips_image_get_typeof(image, field) || vips_image_get_blob(image, field, &data, &size)) return {};
-  const auto* bytes = static_cast<const std::uint8_t*>(data);
-  return {bytes, bytes + size};
-}
-
 // The whole lazy image computed into memory, with the metadata save() would write.
 Image materialise(VipsImage* image, const fs::path& output) {
-  std::size_t bytes = 0;
-  void* data = vips_image_write_to_memory(image, &bytes);
-  if (!data) fail(ErrorCategory::io, output, take_vips_error("the pipeline failed"));
-  const int type = CV_MAKETYPE(image->BandFmt == VIPS_FORMAT_USHORT ? CV_16U : CV_8U, image->Bands);
-  Image out(cv::Mat(image->Ysize, image->Xsize, type, data).clone());
-  g_free(data);
-  out.exif = blob(image, VIPS_META_EXIF_NAME);
-  out.icc = blob(image, VIPS_META_ICC_NAME);
+  Image out(compute_pixels(image));
+  if (out.empty()) fail(ErrorCategory::io, output, take_vips_error("the pipeline failed"));
+  out.exif = get_blob(image, VIPS_META_EXIF_NAME);
+  out.icc = get_blob(image, VIPS_META_ICC_NAME);
   return out;
 }
 

@@ -38,6 +38,10 @@ VipsRef open_sequential(const ImageFile& file, const LoadOptions& options);
 // open_sequential(), as pixels of OpenCV type `type` in memory.
 cv::Mat thumbnail(const std::filesystem::path& path, cv::Size size, int type);
 
+// 16-bit samples as 8-bit, v / 257 rounded (as detail::to_8bit does for a cv::Mat), lazily;
+// 8-bit images as they are. Empty when libvips fails.
+VipsRef to_8bit(VipsRef image);
+
 // save()'s encoder for JPEG, truecolour PNG and TIFF: `image` into `target`. `whole` when the
 // image is in memory (JPEG then optimises its Huffman tables). Returns libvips's status.
 int save_to_target(VipsImage* image, VipsTarget* target, const SaveOptions& options, bool whole);

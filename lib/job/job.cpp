@@ -145,14 +145,19 @@ Image Job::load() {
   return image;
 }
 
+Context Job::run_context() {
+  Context context = context_;
+  result_.strategies.clear();
+  context.strategies = &result_.strategies;
+  return context;
+}
+
 std::vector<EncodedOutput> Job::encode(const SaveOptions& save) {
   if (schedule_ == Schedule::streamed)
     throw Error(ErrorCategory::internal,
                 fmt::format("{}: a streamed job writes its file; it has no bytes", name_));
   check_output_format(file_.chain, save.format);
-  Context context = context_;
-  result_.strategies.clear();
-  context.strategies = &result_.strategies;
+  Context context = run_context();
   // A palette PNG is written from indices: the last step need not make pixels too.
   context.indexed_output = save.format == Format::png && save.allow_indexed && !save.keep_metadata;
   std::vector<Variant> variants = file_.chain.run_variants(load(), context);
@@ -183,10 +188,7 @@ JobResult Job::run(const fs::path& output, const SaveOptions& save) {
   if (schedule_ == Schedule::streamed) {
     ChainFile streamed = file_;
     streamed.output = save;
-    Context context = context_;
-    result_.strategies.clear();
-    context.strategies = &result_.strategies;
-    stream_file(streamed, *input_, output, context);
+    stream_file(streamed, *input_, output, run_context());
     result_.outputs.push_back({"", output, fs::file_size(output), {}});
     return result_;
   }

@@ -23,6 +23,29 @@ void ensure_vips() {
   if (!ok) throw Error(ErrorCategory::internal, "libvips failed to start: " + take_vips_error());
 }
 
+std::vector<std::uint8_t> get_blob(VipsImage* image, const char* field) {
+  if (!vips_image_get_typeof(image, field)) return {};
+  const void* data = nullptr;
+  std::size_t size = 0;
+  if (vips_image_get_blob(image, field, &data, &size) != 0) {
+    take_vips_error();
+    return {};
+  }
+  const auto* bytes = static_cast<const std::uint8_t*>(data);
+  return {bytes, bytes + size};
+}
+
+cv::Mat compute_pixels(VipsImage* image) {
+  const bool sixteen = vips_image_get_format(image) == VIPS_FORMAT_USHORT;
+  cv::Mat pixels(vips_image_get_height(image), vips_image_get_width(image),
+                 CV_MAKETYPE(sixteen ? CV_16U : CV_8U, vips_image_get_bands(image)));
+  VipsRef target(vips_image_new_from_memory(pixels.data, pixels.total() * pixels.elemSize(), pixels.cols,
+                                            pixels.rows, pixels.channels(),
+                                            sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR));
+  if (!target || vips_image_write(image, target.get())) return {};
+  return pixels;
+}
+
 std::string take_vips_error(const char* fallback) {
   std::string text = vips_error_buffer();
   vips_error_clear();

@@ -5,7 +5,10 @@
 
 #include <vips/vips.h>
 
+#include <cstdint>
+#include <opencv2/core/mat.hpp>
 #include <string>
+#include <vector>
 
 namespace imgpipe::detail {
 
@@ -49,6 +52,14 @@ class GRef {
 
 using VipsRef = GRef<VipsImage>;
 using VipsSourceRef = GRef<VipsSource>;
+
+// The blob `field` of an image (EXIF, ICC), or nothing when it has none.
+std::vector<std::uint8_t> get_blob(VipsImage* image, const char* field);
+
+// Computes an 8- or 16-bit image into a new cv::Mat of its size and bands, libvips writing
+// straight into the Mat's buffer (no second copy). An empty Mat when libvips fails; its error
+// buffer says why.
+cv::Mat compute_pixels(VipsImage* image);
 
 // The text of libvips's error buffer (trimmed, lines joined), then clears it; `fallback`
 // when the buffer is empty (some decoders only log a warning before failing).
