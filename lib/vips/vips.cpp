@@ -1,6 +1,7 @@
 #include "vips.hpp"
 
 #include <imgpipe/error.hpp>
+#include <imgpipe/image.hpp>
 #include <mutex>
 
 namespace imgpipe::detail {
@@ -37,8 +38,10 @@ std::vector<std::uint8_t> get_blob(VipsImage* image, const char* field) {
 
 cv::Mat compute_pixels(VipsImage* image) {
   const bool sixteen = vips_image_get_format(image) == VIPS_FORMAT_USHORT;
-  cv::Mat pixels(vips_image_get_height(image), vips_image_get_width(image),
-                 CV_MAKETYPE(sixteen ? CV_16U : CV_8U, vips_image_get_bands(image)));
+  cv::Mat pixels;
+  pixels.allocator = large_page_allocator();  // the whole image is written at once: see there
+  pixels.create(vips_image_get_height(image), vips_image_get_width(image),
+                CV_MAKETYPE(sixteen ? CV_16U : CV_8U, vips_image_get_bands(image)));
   VipsRef target(vips_image_new_from_memory(pixels.data, pixels.total() * pixels.elemSize(), pixels.cols,
                                             pixels.rows, pixels.channels(),
                                             sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR));

@@ -130,6 +130,7 @@ class PaletteOp final : public Operation {
     o.k = k_;
     o.seed = seed_;
     o.quality = context.quality;
+    o.monitor = context.monitor;
     if (!mask_.empty()) {
       if (mask_.size() != full)
         throw Error(ErrorCategory::config,
