@@ -49,20 +49,34 @@ void PointProgram::append(const PointProgram& other) {
   }
 }
 
-template <typename T>
+// The channel count is a template parameter so that the per-pixel loops unroll (a run-time
+// count cost a memcpy call per pixel).
+template <typename T, int Channels>
 void PointProgram::run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int row_end) const {
-  const int cn = channels_;
-  const int colour = colour_channels();
+  constexpr int colour = Channels == 2 || Channels == 4 ? Channels - 1 : Channels;
+  if (stages_.size() == 1 && !stages_.front().table.empty()) {
+    // One table (consecutive tone curves compose into one): a look-up per colour sample.
+    const std::uint16_t* table = stages_.front().table.data();
+    for (int y = row_begin; y < row_end; ++y) {
+      const T* s = in.ptr<T>(y);
+      T* d = out.ptr<T>(y);
+      for (int x = 0; x < in.cols; ++x, s += Channels, d += Channels) {
+        for (int c = 0; c < colour; ++c) d[c] = static_cast<T>(table[s[c]]);
+        if constexpr (colour != Channels) d[colour] = s[colour];
+      }
+    }
+    return;
+  }
   const double max = levels() - 1;
   const double inverse_max = 1.0 / max;
   for (int y = row_begin; y < row_end; ++y) {
     const T* src = in.ptr<T>(y);
     T* dst = out.ptr<T>(y);
     for (int x = 0; x < in.cols; ++x) {
-      const T* s = src + x * cn;
-      T* d = dst + x * cn;
+      const T* s = src + x * Channels;
+      T* d = dst + x * Channels;
       std::array<T, 4> px{};
-      for (int c = 0; c < cn; ++c) px[static_cast<std::size_t>(c)] = s[c];
+      for (int c = 0; c < Channels; ++c) px[static_cast<std::size_t>(c)] = s[c];
       for (const auto& stage : stages_) {
         if (!stage.table.empty()) {
           for (int c = 0; c < colour; ++c)
@@ -77,8 +91,18 @@ void PointProgram::run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int 
           }
         }
       }
-      for (int c = 0; c < cn; ++c) d[c] = px[static_cast<std::size_t>(c)];
+      for (int c = 0; c < Channels; ++c) d[c] = px[static_cast<std::size_t>(c)];
     }
+  }
+}
+
+template <typename T>
+void PointProgram::run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int row_end) const {
+  switch (channels_) {
+    case 1: return run_rows<T, 1>(in, out, row_begin, row_end);
+    case 2: return run_rows<T, 2>(in, out, row_begin, row_end);
+    case 3: return run_rows<T, 3>(in, out, row_begin, row_end);
+    default: return run_rows<T, 4>(in, out, row_begin, row_end);
   }
 }
 
@@ -89,12 +113,19 @@ void PointProgram::run(cv::InputArray in, cv::OutputArray out) const {
   out.create(src.size(), src.type());
   // Each pixel is read whole before it is written, so `out` may share `in`'s pixels.
   cv::Mat dst = out.getMat();
-  cv::parallel_for_(cv::Range(0, src.rows), [&](const cv::Range& rows) {
+  const auto rows = [&](const cv::Range& range) {
     if (depth_ == CV_8U)
-      run_rows<std::uint8_t>(src, dst, rows.start, rows.end);
+      run_rows<std::uint8_t>(src, dst, range.start, range.end);
     else
-      run_rows<std::uint16_t>(src, dst, rows.start, rows.end);
-  });
+      run_rows<std::uint16_t>(src, dst, range.start, range.end);
+  };
+  // Below ~64 K pixels handing rows to other threads costs more than the pass itself.
+  constexpr double kPixelsPerStripe = 65536;
+  const double pixels = static_cast<double>(src.total());
+  if (pixels < 2 * kPixelsPerStripe)
+    rows(cv::Range(0, src.rows));
+  else
+    cv::parallel_for_(cv::Range(0, src.rows), rows, pixels / kPixelsPerStripe);
 }
 
 }  // namespace imgpipe

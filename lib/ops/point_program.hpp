@@ -48,6 +48,8 @@ class PointProgram {
     std::array<double, 9> matrix{};
     std::array<double, 3> offset{};
   };
+  template <typename T, int Channels>
+  void run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int row_end) const;
   template <typename T>
   void run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int row_end) const;
 
