@@ -70,6 +70,9 @@ class Job {
       JobOptions options = {});
   // Bytes already in memory (stdin, an upload), named `name` in messages; never streamed.
   Job(const ChainFile& file, std::vector<std::uint8_t> bytes, std::string name, const Context& context);
+  // An image already decoded (an array from Python, a frame from a service): checked against
+  // the pixel limit like a header; never streamed, and has no bytes().
+  Job(const ChainFile& file, Image image, const Context& context);
 
   const ImageInfo& info() const { return info_; }
   Schedule schedule() const { return schedule_; }
@@ -93,6 +96,8 @@ class Job {
   // front ends that analyse an image rather than run a chain (extract-palette).
   Image load();
 
+  // In memory: decodes and runs the chain, giving every variant's image.
+  std::vector<Variant> variants();
   // In memory: decodes, runs the chain and encodes every variant with `save`, the variants
   // in parallel.
   std::vector<EncodedOutput> encode(const SaveOptions& save);
@@ -103,6 +108,7 @@ class Job {
 
  private:
   void choose_schedule(const JobOptions& options);
+  std::vector<Variant> run_in_memory(const Context& context);
   // The job's context for one run, collecting the planner's choices in result_.
   Context run_context();
   const ChainFile& file_;
@@ -110,6 +116,7 @@ class Job {
   std::optional<ImageFile> input_;  // a file input, opened once
   std::string name_;
   std::vector<std::uint8_t> bytes_;
+  std::optional<Image> image_;  // a decoded input, until load() hands it on
   bool bytes_read_ = false;
   bool bytes_released_ = false;
   ImageInfo info_;

@@ -100,6 +100,27 @@ Job::Job(const ChainFile& file, std::vector<std::uint8_t> bytes, std::string nam
   choose_schedule({});
 }
 
+Job::Job(const ChainFile& file, Image image, const Context& context)
+    : file_(file), context_(context), name_(image.source.empty() ? "<image>" : image.source) {
+  if (image.empty()) throw Error(ErrorCategory::config, fmt::format("{}: the image has no pixels", name_));
+  info_.source = name_;
+  info_.format = image.source_format;
+  info_.width = image.width();
+  info_.height = image.height();
+  info_.bands = image.channels();
+  info_.bit_depth = image.bit_depth();
+  info_.has_alpha = image.has_alpha();
+  info_.orientation = image.orientation;
+  const auto pixels = static_cast<std::uint64_t>(info_.width) * static_cast<std::uint64_t>(info_.height);
+  if (context_.limits.max_input_pixels && pixels > context_.limits.max_input_pixels)
+    throw Error(ErrorCategory::limit,
+                fmt::format("{}: {}x{} is {} pixels, over the limit of {}", name_, info_.width, info_.height,
+                            pixels, context_.limits.max_input_pixels));
+  image_ = std::move(image);
+  bytes_read_ = true;
+  choose_schedule({});
+}
+
 void Job::choose_schedule(const JobOptions& options) {
   working_set_ = estimate_working_set(file_, info_);
   const std::uint64_t budget = context_.max_memory;
@@ -124,6 +145,7 @@ void Job::choose_schedule(const JobOptions& options) {
 }
 
 std::span<const std::uint8_t> Job::bytes() {
+  if (image_) throw Error(ErrorCategory::internal, fmt::format("{}: a decoded input has no bytes", name_));
   if (bytes_released_)
     throw Error(ErrorCategory::internal,
                 fmt::format("{}: the input's bytes were asked for after decoding", name_));
@@ -135,6 +157,13 @@ std::span<const std::uint8_t> Job::bytes() {
 }
 
 Image Job::load() {
+  if (image_) {
+    Image image = std::move(*image_);
+    image_.reset();
+    bytes_released_ = true;
+    result_.decoded = image.pixels.size();
+    return image;
+  }
   MaybeScope scope(context_.monitor, "decode");
   bytes();
   Image image = load_buffer(bytes_, name_, file_.load_options(), context_.limits);
@@ -153,14 +182,11 @@ Context Job::run_context() {
 }
 
 std::vector<EncodedOutput> Job::encode(const SaveOptions& save) {
-  if (schedule_ == Schedule::streamed)
-    throw Error(ErrorCategory::internal,
-                fmt::format("{}: a streamed job writes its file; it has no bytes", name_));
   check_output_format(file_.chain, save.format);
   Context context = run_context();
   // A palette PNG is written from indices: the last step need not make pixels too.
   context.indexed_output = save.format == Format::png && save.allow_indexed && !save.keep_metadata;
-  std::vector<Variant> variants = file_.chain.run_variants(load(), context);
+  std::vector<Variant> variants = run_in_memory(context);
   MaybeScope scope(context_.monitor, "encode");
   std::vector<EncodedOutput> out(variants.size());
   // Variants encode in parallel (each encoder is mostly single-threaded); the context's
@@ -179,6 +205,17 @@ std::vector<EncodedOutput> Job::encode(const SaveOptions& save) {
   else
     encode_all();
   return out;
+}
+
+std::vector<Variant> Job::variants() {
+  return run_in_memory(run_context());
+}
+
+std::vector<Variant> Job::run_in_memory(const Context& context) {
+  if (schedule_ == Schedule::streamed)
+    throw Error(ErrorCategory::internal,
+                fmt::format("{}: a streamed job writes its file; it has no images", name_));
+  return file_.chain.run_variants(load(), context);
 }
 
 JobResult Job::run(const fs::path& output, const SaveOptions& save) {
