@@ -93,9 +93,9 @@ struct Image {
   }
 };
 
-// OpenCV's allocator for pixel buffers, with buffers of 4 MB and more mapped on their own,
-// 2 MB-aligned and advised for transparent huge pages (where the kernel offers them; other
-// buffers come from malloc as usual). Filling a fresh 12 MB image costs 3,000 page faults
+// OpenCV's allocator for pixel buffers, with the 2 MB-aligned inside of buffers of 4 MB and
+// more advised for transparent huge pages (where the kernel offers them; the memory comes
+// from malloc as usual, so freed buffers are reused). Filling a fresh 12 MB image costs 3,000 page faults
 // with 4 KB pages and 6 with huge ones; on virtual machines, where a fault costs
 // microseconds, that was a fifth of a palette run. The library decodes into it; a program
 // may make it OpenCV's default with cv::Mat::setDefaultAllocator (the imgpipe CLI does; the

@@ -40,6 +40,17 @@ void* map_zeroed(std::size_t bytes) {
   return p;
 }
 
+void advise_huge_pages(void* p, std::size_t bytes) noexcept {
+#ifdef MADV_HUGEPAGE
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + kHugePage - 1) & ~(kHugePage - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(kHugePage - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 void unmap_zeroed(void* p, std::size_t bytes) noexcept {
   if (p) munmap(p, bytes);
 }
@@ -49,9 +60,12 @@ void unmap_zeroed(void* p, std::size_t bytes) noexcept {
 namespace imgpipe {
 namespace {
 
-// OpenCV's StdMatAllocator with large buffers from map_zeroed (already zero: the cost of the
-// kernel's zeroing is paid once, as with any fresh mmap, which is what malloc does for
-// buffers this large anyway).
+// OpenCV's StdMatAllocator, with the 2 MB-aligned inside of large buffers advised for huge
+// pages. The memory still comes from malloc, so a program that decodes image after image
+// reuses it without faulting it in again (mapping each buffer afresh made a batch's system
+// time double); a buffer malloc maps anew gets huge pages for all but its ends. Aligning the
+// buffer itself (malloc'ing 2 MB more) saved another 8 % of a palette run but added 4-5 MB
+// to a batch's peak RSS.
 class LargePageAllocator final : public cv::MatAllocator {
  public:
   static constexpr std::size_t kLarge = std::size_t{4} << 20;
@@ -76,8 +90,8 @@ class LargePageAllocator final : public cv::MatAllocator {
       u->data = u->origdata = static_cast<uchar*>(data0);
       u->flags |= cv::UMatData::USER_ALLOCATED;
     } else {
-      u->data = u->origdata =
-          static_cast<uchar*>(total >= kLarge ? detail::map_zeroed(total) : cv::fastMalloc(total));
+      u->data = u->origdata = static_cast<uchar*>(cv::fastMalloc(total));
+      if (total >= kLarge) detail::advise_huge_pages(u->origdata, total);
     }
     return u;
   }
@@ -87,12 +101,7 @@ class LargePageAllocator final : public cv::MatAllocator {
   void deallocate(cv::UMatData* u) const override {
     if (!u) return;
     CV_Assert(u->urefcount == 0 && u->refcount == 0);
-    if (!(u->flags & cv::UMatData::USER_ALLOCATED)) {
-      if (u->size >= kLarge)
-        detail::unmap_zeroed(u->origdata, u->size);
-      else
-        cv::fastFree(u->origdata);
-    }
+    if (!(u->flags & cv::UMatData::USER_ALLOCATED)) cv::fastFree(u->origdata);
     delete u;
   }
 };

@@ -15,6 +15,8 @@ namespace imgpipe::detail {
 // 2 MB at a time, so tables that touch only a few scattered entries should not use it.
 void* map_zeroed(std::size_t bytes);  // throws std::bad_alloc
 void unmap_zeroed(void* p, std::size_t bytes) noexcept;
+// Advises the whole 2 MB pages inside [p, p + bytes) for transparent huge pages.
+void advise_huge_pages(void* p, std::size_t bytes) noexcept;
 
 template <class T>
 class ZeroedArray {

@@ -1,6 +1,6 @@
 # Installs imgpipe into a private prefix, then configures, builds and runs examples/ as an
 # outside project would: find_package(imgpipe CONFIG) and target imgpipe::imgpipe. Also
-# checks the pkg-config file.
+# checks the pkg-config file, and imports the installed Python package when it was built.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
@@ -29,5 +29,15 @@ set(ENV{PKG_CONFIG_PATH} "${pc_dirs}")
 run(pkg-config --libs --cflags imgpipe)
 if(NOT LAST_OUTPUT MATCHES "-limgpipe")
   message(FATAL_ERROR "pkg-config imgpipe gave: ${LAST_OUTPUT}")
+endif()
+
+# The Python package from the same install, found through its RPATH (no LD_LIBRARY_PATH).
+if(PYTHON)
+  set(ENV{LD_LIBRARY_PATH} "")
+  set(ENV{PYTHONPATH} "${prefix}/${PYTHON_SITE}")
+  run(${PYTHON} -c "import imgpipe, sys; assert imgpipe.__file__.startswith(sys.argv[1]), imgpipe.__file__; \
+image = imgpipe.load(sys.argv[2]); out = imgpipe.Chain([{'resize': {'width': 64}}]).run(image); \
+assert (out.width, out.channels) == (64, 3); print(imgpipe.__version__)"
+      ${prefix} ${SOURCE_DIR}/examples/images/rocket.jpg)
 endif()
 message(STATUS "consumer build and run: ok")
