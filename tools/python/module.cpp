@@ -292,17 +292,20 @@ py::list steps_of(const PyChain& chain) {
 
 // ---- Encoding ------------------------------------------------------------------------------
 
-SaveOptions save_options(const std::string& format, int quality, bool lossless, int compression,
-                         bool progressive, bool keep_metadata, int effort) {
-  auto parsed = parse_format(format);
-  if (!parsed) throw config_error(fmt::format("format: unknown format '{}'", format));
+Format format_of(const std::string& name) {
+  if (auto format = parse_format(name)) return *format;
+  throw config_error(fmt::format("format: unknown format '{}' (png, jpeg, webp, tiff, gif, svg)", name));
+}
+
+SaveOptions save_options(Format format, int quality, bool lossless, int compression, bool progressive,
+                         bool keep_metadata, int effort) {
   if (quality < 0 || quality > 100)
     throw config_error(fmt::format("quality: expected 0..100, got {}", quality));
   if (compression < 0 || compression > 9)
     throw config_error(fmt::format("compression: expected 0..9, got {}", compression));
   if (effort < -1 || effort > 6) throw config_error(fmt::format("effort: expected 0..6, got {}", effort));
   SaveOptions o;
-  o.format = *parsed;
+  o.format = format;
   o.quality = quality;
   o.lossless = lossless;
   o.compression = compression;
@@ -385,8 +388,8 @@ PYBIND11_MODULE(_imgpipe, m) {
       "_encode",
       [](const PyImage& image, const std::string& format, int quality, bool lossless, int compression,
          bool progressive, bool keep_metadata, int effort) {
-        const SaveOptions options =
-            save_options(format, quality, lossless, compression, progressive, keep_metadata, effort);
+        const SaveOptions options = save_options(format_of(format), quality, lossless, compression,
+                                                 progressive, keep_metadata, effort);
         std::vector<std::uint8_t> data;
         {
           py::gil_scoped_release release;
@@ -400,14 +403,10 @@ PYBIND11_MODULE(_imgpipe, m) {
       "_save",
       [](const PyImage& image, const std::filesystem::path& path, const std::optional<std::string>& format,
          int quality, bool lossless, int compression, bool progressive, bool keep_metadata, int effort) {
-        std::optional<Format> set;
-        if (format) {
-          set = parse_format(*format);
-          if (!set) throw config_error(fmt::format("format: unknown format '{}'", *format));
-        }
-        const Format resolved = resolve_output_format(path, set, "save()");
-        SaveOptions options = save_options(std::string(to_string(resolved)), quality, lossless, compression,
-                                           progressive, keep_metadata, effort);
+        const Format resolved = resolve_output_format(
+            path, format ? std::optional<Format>(format_of(*format)) : std::nullopt, "save()");
+        SaveOptions options =
+            save_options(resolved, quality, lossless, compression, progressive, keep_metadata, effort);
         py::gil_scoped_release release;
         save(image.image, path, options);
       },
@@ -467,9 +466,7 @@ PYBIND11_MODULE(_imgpipe, m) {
             const Context context = context_of(chain.file.context, settings);
             SaveOptions save = chain.file.output;
             if (format) {
-              auto parsed = parse_format(*format);
-              if (!parsed) throw config_error(fmt::format("format: unknown format '{}'", *format));
-              save.format = *parsed;
+              save.format = format_of(*format);
             } else if (!chain.file.output_format_set) {
               throw config_error("encode: give format= (the chain sets no output.format)");
             }
