@@ -30,6 +30,12 @@ struct Limits {
   std::uint64_t max_input_pixels = 268'402'689;
   // 0 = no limit on the input file's size in bytes.
   std::uint64_t max_file_bytes = 0;
+  // The input formats read, by content whatever the file's name (docs/security.md): by default
+  // the five that photo pipelines receive. Others — svg, ppm, rad, vips, fits, analyze, mat,
+  // matrix, csv, jp2k, openexr, heif, jxl, pdf, magick, openslide — are read only when listed
+  // here; "all" allows every loader libvips has. Loaders libvips marks untrusted stay blocked
+  // in the process until a format that needs one is allowed.
+  std::vector<std::string> formats = {"jpeg", "png", "webp", "tiff", "gif"};
 };
 
 // When whole-image analysis steps (palette, remove_background, complexity) analyse a reduced

@@ -2,6 +2,7 @@
 // Image input and output. Decoding and most encoding go through libvips, WebP encoding
 // through libwebp, indexed PNG through libpng. Nothing here uses cv::imread/cv::imwrite.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imgpipe {
@@ -48,6 +50,10 @@ struct LoadOptions {
   bool auto_orient = true;
 };
 
+// Input formats from text such as "jpeg, png, ppm" (commas or spaces; "all" for every
+// loader), for Limits::formats. Throws Error(config) naming an unknown format.
+std::vector<std::string> parse_input_formats(std::string_view text);
+
 // Reads the header only. Throws Error (io, decode, limit) naming the source.
 ImageInfo probe(const std::filesystem::path& path, const Limits& limits = {});
 ImageInfo probe_buffer(std::span<const std::uint8_t> bytes, const std::string& name,
@@ -75,9 +81,12 @@ class ImageFile {
   ImageInfo probe(const Limits& limits = {}) const;
   // Every byte of the file.
   std::vector<std::uint8_t> read() const;
+  // The limits it was opened with (a streamed read checks the format against them).
+  const Limits& limits() const noexcept { return limits_; }
 
  private:
   std::filesystem::path path_;
+  Limits limits_;
   std::uint64_t size_ = 0;
   int descriptor_ = -1;
 };
@@ -140,6 +149,18 @@ std::vector<std::uint8_t> encode_indexed_png(const IndexedPixels& indexed, int c
 // A cache for IndexedPixels::cache: images that share indices and this cache compress their
 // index stream once.
 std::shared_ptr<IndexedEncodeCache> new_encode_cache();
+
+// Removes the temporary files of every write of this process still in progress and stops
+// any later write from being renamed into place (it then blocks): for a program about to
+// exit on a signal, so that an interrupted run leaves neither a partial output nor a
+// temporary file. Not async-signal-safe: call it from a thread that took the signal with
+// sigwait, as the imgpipe CLI does.
+void remove_temporary_files() noexcept;
+
+// Removes, under `folder` and its subfolders, the temporary files of writes that a kill cut
+// short (".<name>.imgpipe-XXXXXX", the one naming rule of every write) last written more
+// than `older_than` ago; younger ones may belong to a live writer. `batch --resume` does this.
+void remove_stale_temporary_files(const std::filesystem::path& folder, std::chrono::seconds older_than);
 
 // Writes bytes atomically (temporary file + rename); the building block of save().
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,

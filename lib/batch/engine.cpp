@@ -44,6 +44,16 @@ namespace imgpipe {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// One JSON line; bytes that are not UTF-8 (a file name can hold any) become U+FFFD rather
+// than an exception.
+std::string json_line(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 std::string_view to_string(BatchStatus status) noexcept {
   switch (status) {
     case BatchStatus::ok: return "ok";
@@ -72,7 +82,7 @@ std::string to_json_line(const BatchRecord& r) {
     j["error_category"] = to_string(*r.error_category);
     j["error"] = r.error;
   }
-  return j.dump();
+  return json_line(j);
 }
 
 std::string to_json_line(const BatchSummary& s) {
@@ -91,7 +101,7 @@ std::string to_json_line(const BatchSummary& s) {
                             {"threads", s.threads},
                             {"stopped", s.stopped},
                             {"version", version()}};
-  return j.dump();
+  return json_line(j);
 }
 
 // ---- Journal (resume) --------------------------------------------------------------------
@@ -181,7 +191,8 @@ class Journal {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& [path, bytes] : outputs) list.push_back({{"path", path}, {"bytes", bytes}});
     const std::string line =
-        nlohmann::json{{"input", input}, {"stamp", stamp}, {"settings", settings}, {"outputs", list}}.dump() +
+        json_line(
+            nlohmann::json{{"input", input}, {"stamp", stamp}, {"settings", settings}, {"outputs", list}}) +
         "\n";
     std::lock_guard lock(mutex_);
     if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
@@ -196,21 +207,6 @@ class Journal {
   bool fsync_;
   std::mutex mutex_;
 };
-
-// Temporary files of writes cut short by a kill (".name.imgpipe-XXXXXX"). They never replace
-// an output; a resumed run removes those old enough not to belong to a live writer.
-void remove_stale_temporaries(const fs::path& root) {
-  std::error_code ec;
-  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::minutes(2);
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    // ".imgpipe-XXXXXX" is 15 characters.
-    if (name.size() > 16 && name[0] == '.' && name.compare(name.size() - 15, 9, ".imgpipe-") == 0 &&
-        it->is_regular_file(ec) && it->last_write_time(ec) < cutoff)
-      fs::remove(it->path(), ec);
-  }
-}
 
 // ---- Memory governor ---------------------------------------------------------------------
 
@@ -313,7 +309,8 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
   std::map<std::string, JournalEntry> finished;
   if (options.resume) {
     finished = read_journal(root);
-    remove_stale_temporaries(root);
+    // Temporaries of writes cut short by a kill; those of a live writer are younger.
+    remove_stale_temporary_files(root, std::chrono::minutes(2));
   }
   Journal journal(root / journal_name(options.shard), file.output.fsync);
   std::optional<ResultCache> cache;

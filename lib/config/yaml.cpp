@@ -5,6 +5,7 @@
 // range and one wording of its errors wherever it is given.
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -63,6 +64,8 @@ const std::vector<Setting>& settings() {
          [](ChainFile& f, const Value& v) { f.context.max_memory = to_bytes(v); }, true},
         {"performance", int_spec("max_pixels", 0, 1e15), "IMGPIPE_MAX_PIXELS",
          [](ChainFile& f, const Value& v) { f.context.limits.max_input_pixels = to_bytes(v); }},
+        {"performance", typed_spec("formats", T::text), "IMGPIPE_FORMATS",
+         [](ChainFile& f, const Value& v) { f.context.limits.formats = parse_input_formats(v.as_string()); }},
         {"performance", typed_spec("max_file_size", T::text), "IMGPIPE_MAX_FILE_SIZE",
          [](ChainFile& f, const Value& v) { f.context.limits.max_file_bytes = to_bytes(v); }, true},
         {"performance", int_spec("tile_size", 16, 65536), "IMGPIPE_TILE_SIZE",
@@ -197,6 +200,14 @@ class Reader {
   // A YAML value as the natural Value for a type. Quoted scalars stay text: "85" is not 85.
   Value value(const YAML::Node& node, ParamType type, const std::string& what) const {
     if (type == ParamType::colour && node.IsSequence()) return colour_list(node, what);
+    if (type == ParamType::text && node.IsSequence()) {  // [jpeg, png] as "jpeg, png"
+      std::string joined;
+      for (const auto& item : node) {
+        if (!item.IsScalar()) fail(item, fmt::format("{}: expected a list of words", what));
+        joined += (joined.empty() ? "" : ", ") + item.Scalar();
+      }
+      return Value(joined);
+    }
     if (!node.IsScalar()) fail(node, fmt::format("{}: expected a single value", what));
     if (node.Tag() == "!") return Value(node.Scalar());
     return value_from_text(node.Scalar(), type);
@@ -206,7 +217,11 @@ class Reader {
     const std::string what = setting.key();
     auto checked = setting_value(setting, value(node, setting.spec.type, what));
     if (auto* why = std::get_if<std::string>(&checked)) fail(node, fmt::format("{}: {}", what, *why));
-    setting.apply(file, std::get<Value>(checked));
+    try {
+      setting.apply(file, std::get<Value>(checked));
+    } catch (const Error& e) {
+      fail(node, e.what());
+    }
   }
 
   // An empty section (`output:` and nothing under it) sets nothing, as `- grayscale:` does.
@@ -314,6 +329,8 @@ ChainFile parse_chain(std::string_view yaml_text, const std::string& name) {
   const Reader r(name);
   try {
     return parse_root(r, YAML::Load(std::string(yaml_text)), name);
+  } catch (const YAML::DeepRecursion& e) {
+    r.fail(e.mark, fmt::format("invalid YAML: nested more than {} levels deep", e.depth()));
   } catch (const YAML::Exception& e) {
     r.fail(e.mark, "invalid YAML: " + e.msg);
   }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <imgpipe/error.hpp>
 #include <imgpipe/params.hpp>
+#include <optional>
+#include <string_view>
 
 namespace imgpipe {
 
@@ -137,7 +139,49 @@ std::string ParamSpec::expected() const {
   return "value";
 }
 
+namespace {
+
+// The offset of the first byte that is not part of well-formed UTF-8 (no overlong forms, no
+// surrogates, nothing above U+10FFFF), or nullopt.
+std::optional<std::size_t> invalid_utf8(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = s[i];
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the second byte's range
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) low = 0xA0;
+      if (c == 0xED) high = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) low = 0x90;
+      if (c == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > n || s[i + 1] < low || s[i + 1] > high) return i;
+    for (std::size_t k = 2; k < length; ++k)
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return i;
+    i += length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::variant<Value, std::string> ParamSpec::check(const Value& given) const {
+  if (given.is_string())
+    if (auto at = invalid_utf8(given.as_string()))
+      return fmt::format("expected UTF-8 text; byte {} (0x{:02x}) is not", *at + 1,
+                         static_cast<unsigned char>(given.as_string()[*at]));
   auto refuse = [&] { return fmt::format("expected {}, got {}", expected(), given.to_text()); };
   bool ranged = min != max;
   switch (type) {

@@ -6,12 +6,17 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace imgpipe::detail {
 
+// Whether a file name is one of AtomicFile's temporary files: ".<name>.imgpipe-XXXXXX".
+bool is_temporary_file_name(std::string_view name) noexcept;
+
 // A temporary file beside `target` (".<name>.imgpipe-XXXXXX"), renamed over the target by
-// commit() only when complete; removed if never committed, so a failure or a crash never
-// leaves a partial output under the target's name.
+// commit() only when complete; removed if never committed, so a failure never leaves a
+// partial output under the target's name. Live temporaries are known to
+// remove_temporary_files() (io.hpp), for a process that exits on a signal.
 class AtomicFile {
  public:
   explicit AtomicFile(std::filesystem::path target);

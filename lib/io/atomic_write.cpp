@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
+#include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -28,27 +31,55 @@ mode_t current_umask() {
   return 022;
 }
 
+constexpr std::string_view kMark = ".imgpipe-";  // then mkstemp's six characters
+
+// The temporaries of this process not yet renamed or removed. Never destroyed: a thread may
+// still clean up while the process exits.
+struct LiveTemporaries {
+  std::mutex mutex;
+  std::set<std::string> paths;
+};
+
+LiveTemporaries& live_temporaries() {
+  static auto* live = new LiveTemporaries;
+  return *live;
+}
+
 }  // namespace detail
 
 namespace detail {
+
+bool is_temporary_file_name(std::string_view name) noexcept {
+  const std::size_t suffix = kMark.size() + 6;
+  return name.size() > suffix + 1 && name.front() == '.' &&
+         name.substr(name.size() - suffix, kMark.size()) == kMark;
+}
 
 AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
   const auto directory = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   // The temporary name adds 16 characters to the target's; cut the copied part so that a
   // target name near NAME_MAX (255) still leaves room.
   const std::string name = target_.filename().string().substr(0, 200);
-  temporary_ = (directory / fmt::format(".{}.imgpipe-XXXXXX", name)).string();
+  temporary_ = (directory / fmt::format(".{}{}XXXXXX", name, kMark)).string();
+  auto& live = live_temporaries();
+  std::lock_guard lock(live.mutex);
   fd_ = mkstemp(temporary_.data());
   if (fd_ < 0) {
     const int error = errno;
     temporary_.clear();
     fail(fmt::format("cannot create a file in {}", directory.string()), error);
   }
+  live.paths.insert(temporary_);
 }
 
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
-  if (!temporary_.empty()) ::unlink(temporary_.c_str());
+  if (!temporary_.empty()) {
+    auto& live = live_temporaries();
+    std::lock_guard lock(live.mutex);
+    live.paths.erase(temporary_);
+    ::unlink(temporary_.c_str());
+  }
 }
 
 void AtomicFile::fail(const std::string& what, int error) {
@@ -74,7 +105,12 @@ void AtomicFile::commit(bool fsync) {
   if (fsync && ::fsync(fd_) != 0) fail("fsync failed", errno);
   const int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) fail("close failed", errno);
-  if (std::rename(temporary_.c_str(), target_.c_str()) != 0) fail("cannot rename into place", errno);
+  {
+    auto& live = live_temporaries();
+    std::lock_guard lock(live.mutex);
+    if (std::rename(temporary_.c_str(), target_.c_str()) != 0) fail("cannot rename into place", errno);
+    live.paths.erase(temporary_);
+  }
   temporary_.clear();
   if (fsync) {
     const auto directory = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
@@ -87,6 +123,25 @@ void AtomicFile::commit(bool fsync) {
 }
 
 }  // namespace detail
+
+void remove_temporary_files() noexcept {
+  auto& live = detail::live_temporaries();
+  live.mutex.lock();  // kept: no write of this process renames its file into place after this
+  for (const auto& path : live.paths) ::unlink(path.c_str());
+  live.paths.clear();
+}
+
+void remove_stale_temporary_files(const std::filesystem::path& folder, std::chrono::seconds older_than) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto cutoff = fs::file_time_type::clock::now() - older_than;
+  for (auto it = fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (detail::is_temporary_file_name(it->path().filename().string()) && it->is_regular_file(ec) &&
+        it->last_write_time(ec) < cutoff)
+      fs::remove(it->path(), ec);
+  }
+}
 
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes, bool fsync) {
   detail::AtomicFile file(path);

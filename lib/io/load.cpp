@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -13,8 +15,11 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <iterator>
+#include <mutex>
 #include <opencv2/core.hpp>
 #include <optional>
+#include <set>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -83,13 +88,80 @@ detail::VipsSourceRef open_source(const Source& source) {
   return opened;
 }
 
+std::string format_of_loader(std::string loader);
+
+// ---- Which formats are read ------------------------------------------------------------
+
+// Every format name a libvips loader can have ("<name>load", "<name>load_buffer", ...).
+constexpr std::string_view kKnownFormats[] = {
+    "jpeg", "png",    "webp", "tiff", "gif",     "svg",  "ppm", "rad", "vips",   "fits",      "analyze",
+    "mat",  "matrix", "csv",  "jp2k", "openexr", "heif", "jxl", "pdf", "magick", "openslide", "raw"};
+
+bool allows(const Limits& limits, std::string_view format) {
+  return std::any_of(limits.formats.begin(), limits.formats.end(),
+                     [&](const std::string& f) { return f == format || f == "all"; });
+}
+
+// libvips blocks the loaders it marks untrusted (imgpipe asks it to at start); a format that
+// is allowed gets its loaders back, for the whole process, the first time it is asked for.
+void unblock_allowed_loaders(const Limits& limits) {
+  detail::ensure_vips();
+  static std::mutex mutex;
+  static std::set<std::string> done;
+  for (const auto& format : limits.formats) {
+    if (format == "jpeg" || format == "png" || format == "webp" || format == "tiff" || format == "gif")
+      continue;
+    std::lock_guard lock(mutex);
+    if (!done.insert(format).second) continue;
+    if (format == "all") {
+      vips_block_untrusted_set(FALSE);
+      continue;
+    }
+    for (const char* suffix : {"load", "load_buffer", "load_source"}) {
+      const GType type = vips_type_find("VipsOperation", (format + suffix).c_str());
+      if (type) vips_operation_block_set(g_type_name(type), FALSE);
+    }
+  }
+}
+
+// Files whose loader is blocked are not recognised at all; their first bytes say what they
+// are, so that the message can say how to allow them.
+std::optional<std::string> sniff_blocked_format(const Source& source) {
+  std::string head(64, '\0');
+  std::size_t got = 0;
+  if (!source.bytes.empty()) {
+    got = std::min(head.size(), source.bytes.size());
+    std::memcpy(head.data(), source.bytes.data(), got);
+  } else if (source.descriptor >= 0) {
+    const ssize_t n = ::pread(source.descriptor, head.data(), head.size(), 0);
+    got = n > 0 ? static_cast<std::size_t>(n) : 0;
+  } else if (source.path) {
+    std::ifstream in(*source.path, std::ios::binary);
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    got = static_cast<std::size_t>(in.gcount());
+  }
+  head.resize(got);
+  const auto starts = [&](std::string_view magic) { return head.rfind(magic, 0) == 0; };
+  if (head.size() >= 2 && head[0] == 'P' && std::strchr("123456fF", head[1])) return "ppm";
+  if (starts("#?RADIANCE") || starts("#?RGBE")) return "rad";
+  if (starts("\x08\xf2\xa6\xb6") || starts("\xb6\xa6\xf2\x08")) return "vips";
+  if (starts("SIMPLE  =")) return "fits";
+  if (starts("MATLAB")) return "mat";
+  if (starts("%PDF")) return "pdf";
+  if (starts(std::string_view("\0\0\0\x0cjP  ", 10)) || starts("\xff\x4f\xff\x51")) return "jp2k";
+  if (head.find("<svg") != std::string::npos) return "svg";
+  return std::nullopt;
+}
+
 struct Loader {
   std::string name;         // libvips nickname: "jpegload_source", "magickload", ...
   bool from_source = true;  // false: a loader with only file and buffer forms (ImageMagick)
 };
 
-// The loader libvips picks, or a decode error.
-Loader find_loader(const Source& source) {
+// The loader libvips picks, or a decode error; an error too when `limits` do not allow its
+// format.
+Loader find_loader(const Source& source, const Limits& limits) {
+  unblock_allowed_loaders(limits);
   Loader loader;
   const char* found = vips_foreign_find_load_source(open_source(source).get());
   if (!found) {
@@ -97,14 +169,23 @@ Loader find_loader(const Source& source) {
     found = source.path ? vips_foreign_find_load(source.path->c_str())
                         : vips_foreign_find_load_buffer(source.bytes.data(), source.bytes.size());
   }
+  const auto refuse = [&](const std::string& format) {
+    fail(ErrorCategory::unsupported, source,
+         fmt::format(
+             "the file is {}, a format read only when allowed (allowed: {}); allow it with formats: {} "
+             "in the chain file's performance section, --formats or IMGPIPE_FORMATS (docs/security.md)",
+             format, fmt::join(limits.formats, ", "), format));
+  };
   if (!found) {
     detail::take_vips_error();
+    if (auto blocked = sniff_blocked_format(source); blocked && !allows(limits, *blocked)) refuse(*blocked);
     fail(ErrorCategory::decode, source, "not a recognised image format");
   }
   // Class names such as "VipsForeignLoadJpegSource" → nickname "jpegload_source".
   GType type = g_type_from_name(found);
   const char* nick = type ? vips_nickname_find(type) : nullptr;
   loader.name = nick ? nick : found;
+  if (const std::string format = format_of_loader(loader.name); !allows(limits, format)) refuse(format);
   return loader;
 }
 
@@ -306,7 +387,7 @@ VipsRef to_working_space(VipsRef image, const Source& source) {
 Image decode(const Source& source, const LoadOptions& options, const Limits& limits) {
   const std::uint64_t file_bytes = check_file(source, limits);
   check_header_pixels(source, limits);
-  const Loader loader = find_loader(source);
+  const Loader loader = find_loader(source, limits);
   VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
   check_pixels(info, source, limits);
@@ -340,7 +421,7 @@ ImageInfo probe_source(const Source& source, const Limits& limits) {
   // An ImageFile has checked its file when it opened it (and knows its size).
   const std::uint64_t file_bytes = source.descriptor >= 0 ? 0 : check_file(source, limits);
   check_header_pixels(source, limits);
-  const Loader loader = find_loader(source);
+  const Loader loader = find_loader(source, limits);
   VipsRef image = open(source, loader, FailOn::none, 1, 1.0);
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
   check_pixels(info, source, limits);
@@ -349,7 +430,7 @@ ImageInfo probe_source(const Source& source, const Limits& limits) {
 
 }  // namespace
 
-ImageFile::ImageFile(fs::path path, const Limits& limits) : path_(std::move(path)) {
+ImageFile::ImageFile(fs::path path, const Limits& limits) : path_(std::move(path)), limits_(limits) {
   size_ = detail::check_image_file(path_, path_.string(), limits);
   descriptor_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (descriptor_ < 0)
@@ -357,7 +438,10 @@ ImageFile::ImageFile(fs::path path, const Limits& limits) : path_(std::move(path
 }
 
 ImageFile::ImageFile(ImageFile&& other) noexcept
-    : path_(std::move(other.path_)), size_(other.size_), descriptor_(std::exchange(other.descriptor_, -1)) {}
+    : path_(std::move(other.path_)),
+      limits_(std::move(other.limits_)),
+      size_(other.size_),
+      descriptor_(std::exchange(other.descriptor_, -1)) {}
 
 ImageFile::~ImageFile() {
   if (descriptor_ >= 0) ::close(descriptor_);
@@ -384,6 +468,32 @@ std::vector<std::uint8_t> ImageFile::read() const {
     done += static_cast<std::size_t>(n);
   }
   return bytes;
+}
+
+std::vector<std::string> parse_input_formats(std::string_view text) {
+  std::vector<std::string> formats;
+  std::string word;
+  const auto take = [&] {
+    if (word.empty()) return;
+    std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (word == "jpg") word = "jpeg";
+    if (word == "tif") word = "tiff";
+    if (word != "all" &&
+        std::find(std::begin(kKnownFormats), std::end(kKnownFormats), word) == std::end(kKnownFormats))
+      throw Error(ErrorCategory::config, fmt::format("formats: unknown input format '{}' (known: {}, or all)",
+                                                     word, fmt::join(kKnownFormats, ", ")));
+    if (std::find(formats.begin(), formats.end(), word) == formats.end()) formats.push_back(word);
+    word.clear();
+  };
+  for (const char c : text) {
+    if (c == ',' || std::isspace(static_cast<unsigned char>(c)))
+      take();
+    else
+      word += c;
+  }
+  take();
+  if (formats.empty()) throw Error(ErrorCategory::config, "formats: name at least one input format");
+  return formats;
 }
 
 ImageInfo probe(const fs::path& path, const Limits& limits) {
@@ -468,7 +578,7 @@ VipsRef to_srgb(VipsRef image, const std::string& name) {
 VipsRef open_sequential(const ImageFile& file, const LoadOptions& options) {
   Source source{file.path().string(), &file.path(), {}};
   source.descriptor = file.descriptor();
-  const Loader loader = find_loader(source);
+  const Loader loader = find_loader(source, file.limits());
   VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
   const ImageInfo info = info_of(image.get(), source, loader, 0);
   VipsRef converted =

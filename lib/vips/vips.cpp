@@ -19,6 +19,10 @@ void ensure_vips() {
           "VIPS", G_LOG_LEVEL_WARNING, [](const char*, GLogLevelFlags, const char*, void*) {}, nullptr);
       vips_cache_set_max(0);
       vips_cache_set_max_mem(0);
+      // Loaders libvips marks untrusted (SVG, PPM, Radiance, FITS, MAT, JPEG 2000, its own
+      // format, and with modules PDF and ImageMagick) parse whatever a file name claims; they
+      // stay blocked until a chain allows their format (Limits::formats, docs/security.md).
+      vips_block_untrusted_set(TRUE);
     }
   });
   if (!ok) throw Error(ErrorCategory::internal, "libvips failed to start: " + take_vips_error());

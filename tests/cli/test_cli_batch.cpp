@@ -28,9 +28,10 @@
 
 #include "test_support.hpp"
 
-extern char** environ;
-
 using namespace imgpipe;
+using test::Child;
+using test::describe;
+using test::read_text;
 using test::run_cli;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -65,15 +66,8 @@ fs::path write_chain(const test::TempDir& dir, const std::string& text,
   return path;
 }
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::size_t line_count(const fs::path& path) {
-  const std::string text = slurp(path);
+  const std::string text = read_text(path);
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
@@ -103,7 +97,7 @@ struct Report {
 
 Report read_report(const fs::path& path) {
   Report report;
-  std::istringstream lines(slurp(path));
+  std::istringstream lines(read_text(path));
   std::string line;
   while (std::getline(lines, line)) {
     const json j = json::parse(line, nullptr, false);
@@ -151,102 +145,6 @@ std::vector<std::string> batch(const fs::path& chain, const std::vector<fs::path
   args.push_back(output.string());
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
-}
-
-// ---- Processes we signal -----------------------------------------------------------------
-
-// The binary started without a shell, so that its pid is the batch's and a signal reaches it
-// alone. SIGINT and SIGTERM are reset to their defaults and unblocked in the child, whatever
-// this process inherited (a background shell ignores SIGINT).
-class Child {
- public:
-  Child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-    std::vector<std::string> argv_text = {IMGPIPE_CLI};
-    argv_text.insert(argv_text.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_text) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t defaults, none;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    const int error = posix_spawn(&pid_, IMGPIPE_CLI, &actions, &attributes, argv.data(), environ);
-    posix_spawnattr_destroy(&attributes);
-    posix_spawn_file_actions_destroy(&actions);
-    if (error != 0) {
-      ADD_FAILURE() << "posix_spawn " << IMGPIPE_CLI << ": " << std::strerror(error);
-      pid_ = -1;
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-
-  bool started() const { return pid_ > 0; }
-  bool running() { return started() && !status_ && !poll(); }
-  void signal(int sig) { ::kill(pid_, sig); }
-
-  // Waits until `ready()` holds while the child runs. False when the child ended first.
-  template <class F>
-  bool wait_until(F&& ready) {
-    while (running()) {
-      if (ready()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return false;
-  }
-
-  // The wait status once the child has ended. A child that never ends would hang the suite:
-  // after two minutes it is killed (and the test then fails on its status).
-  int wait() {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-    while (!status_ && !poll()) {
-      if (!gave_up_ && std::chrono::steady_clock::now() > give_up) {
-        ADD_FAILURE() << "imgpipe batch did not end; killed";
-        ::kill(pid_, SIGKILL);
-        gave_up_ = true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return *status_;
-  }
-
- private:
-  bool poll() {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
-    status_ = status;
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-  bool gave_up_ = false;
-};
-
-std::string describe(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
-  return "unknown";
 }
 
 // ---- Images ------------------------------------------------------------------------------
@@ -353,7 +251,7 @@ on_error: continue
     const fs::path output = out / fs::path(rel).replace_extension(".png");
     EXPECT_EQ(rec["outputs"], json::array({output.string()})) << rec;
     EXPECT_TRUE(decodes(output, size));
-    EXPECT_EQ(slurp(output).substr(0, 8), "\x89PNG\r\n\x1a\n") << output;
+    EXPECT_EQ(read_text(output).substr(0, 8), "\x89PNG\r\n\x1a\n") << output;
     expected_files.insert(fs::path(rel).replace_extension(".png").generic_string());
   }
   // The mirrored tree and nothing else (the journal is hidden).
@@ -418,8 +316,8 @@ TEST(CliBatch, OutputFolderUnderAFileIsRefusedBeforeAnyWork) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr((dir / "file" / "out").string()));
   EXPECT_THAT(r.err, Not(HasSubstr("Processed")));
-  EXPECT_EQ(slurp(report_path), "");  // no record: nothing started
-  EXPECT_EQ(slurp(dir / "file"), "a regular file\n");
+  EXPECT_EQ(read_text(report_path), "");  // no record: nothing started
+  EXPECT_EQ(read_text(dir / "file"), "a regular file\n");
   EXPECT_EQ(files_under(dir.path(), true),
             (std::set<std::string>{"chain.yml", "file", "in/a.png", "in/b.png"}));
 }
@@ -440,7 +338,7 @@ TEST(CliBatch, ReadOnlyOutputFolderIsRefusedBeforeAnyWork) {
         run_cli(batch(chain, {dir / "in"}, output, {"--no-cache", "--report", report_path.string()}));
     EXPECT_EQ(r.exit_code, 2) << output << ": " << r.err;
     EXPECT_THAT(r.err, HasSubstr(output.string()));
-    EXPECT_EQ(slurp(report_path), "") << output;
+    EXPECT_EQ(read_text(report_path), "") << output;
   }
   EXPECT_TRUE(fs::is_empty(locked));
   fs::permissions(locked, fs::perms::owner_all);  // so that the folder can be removed
@@ -530,19 +428,19 @@ class CliBatchHeavy : public ::testing::Test {
     const bool in_time = child.wait_until([&] { return line_count(report_path) >= 1; });
     ASSERT_TRUE(in_time) << "the batch ended before it could be interrupted: " << describe(child.wait())
                          << "\n"
-                         << slurp(dir / "stderr");
+                         << read_text(dir / "stderr");
     child.signal(sig);
     if (twice) {
       // The first must have been taken (its message printed) before the second is sent.
       const bool noticed =
-          child.wait_until([&] { return slurp(dir / "stderr").find(" received") != std::string::npos; });
-      ASSERT_TRUE(noticed) << "the batch ended before the second signal: " << slurp(dir / "stderr");
+          child.wait_until([&] { return read_text(dir / "stderr").find(" received") != std::string::npos; });
+      ASSERT_TRUE(noticed) << "the batch ended before the second signal: " << read_text(dir / "stderr");
       child.signal(sig);
     }
     const int status = child.wait();
-    ASSERT_TRUE(WIFEXITED(status)) << describe(status) << "\n" << slurp(dir / "stderr");
-    EXPECT_EQ(WEXITSTATUS(status), expected_exit) << slurp(dir / "stderr");
-    EXPECT_THAT(slurp(dir / "stderr"), HasSubstr(sig == SIGINT ? "SIGINT received" : "SIGTERM received"));
+    ASSERT_TRUE(WIFEXITED(status)) << describe(status) << "\n" << read_text(dir / "stderr");
+    EXPECT_EQ(WEXITSTATUS(status), expected_exit) << read_text(dir / "stderr");
+    EXPECT_THAT(read_text(dir / "stderr"), HasSubstr(sig == SIGINT ? "SIGINT received" : "SIGTERM received"));
 
     const Report report = read_report(report_path);
     ASSERT_TRUE(report.summary);
@@ -587,11 +485,11 @@ TEST_F(CliBatchHeavy, KilledBatchResumes) {
     ASSERT_TRUE(child.started());
     const bool in_time = child.wait_until([&] { return line_count(journal) >= 3; });
     ASSERT_TRUE(in_time) << "the batch ended before it could be killed: " << describe(child.wait()) << "\n"
-                         << slurp(dir / "stderr");
+                         << read_text(dir / "stderr");
     child.signal(SIGKILL);
     const int status = child.wait();
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << describe(status);
-    std::istringstream lines(slurp(journal));
+    std::istringstream lines(read_text(journal));
     std::string line;
     while (std::getline(lines, line)) {
       const json j = json::parse(line, nullptr, false);
@@ -814,7 +712,7 @@ TEST(CliBatch, CacheKeyFollowsTheFormatTheTemplateChooses) {
   r = run_cli(
       batch(chain, {in}, dir / "png", {"--cache", cache.string(), "--output-template", "{relpath}.png"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(slurp(dir / "png" / "a.png").substr(0, 8), "\x89PNG\r\n\x1a\n");
+  EXPECT_EQ(read_text(dir / "png" / "a.png").substr(0, 8), "\x89PNG\r\n\x1a\n");
   EXPECT_EQ(probe(dir / "png" / "a.png").format, "png");
 }
 
@@ -857,7 +755,7 @@ TEST(CliBatch, DryRunListsThePlanAndWritesNothing) {
         (in / rel).string() + " -> " + (out / fs::path(rel).replace_extension(".webp")).string() + "\n";
   EXPECT_EQ(r.out, expected);
   EXPECT_TRUE(files_under(out, true).empty());
-  EXPECT_FALSE(fs::exists(report_path) && !slurp(report_path).empty());
+  EXPECT_FALSE(fs::exists(report_path) && !read_text(report_path).empty());
 }
 
 // ---- 11. on_error: stop ------------------------------------------------------------------

@@ -93,8 +93,10 @@ TEST(CliEngine, SvgIsAnOutputFormatOfChainsEndingInVectorize) {
   const ImageInfo info = probe(input);
   auto r = test::run_cli({"run", chain.string(), input.string(), (dir / "run.svg").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // The SVG renders back (libvips's SVG loader) at the image's size.
-  const Image rendered = load(dir / "run.svg");
+  // The SVG renders back (libvips's SVG loader, allowed for it) at the image's size.
+  Limits svg_allowed;
+  svg_allowed.formats = {"svg"};
+  const Image rendered = load(dir / "run.svg", {}, svg_allowed);
   EXPECT_EQ(rendered.width(), info.width);
   EXPECT_EQ(rendered.height(), info.height);
 

@@ -3,14 +3,19 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
 
 using namespace imgpipe;
+using test::Child;
+using test::describe;
 using test::run_cli;
 using ::testing::HasSubstr;
 
@@ -440,4 +445,132 @@ TEST(CliRun, ConstantsMatchThePhoto) {
   const ImageInfo info = probe(test::photo("rocket.jpg"));
   EXPECT_EQ(info.width, kRocketWidth);
   EXPECT_EQ(info.height, kRocketHeight);
+}
+
+// ---- Signals and temporary files ---------------------------------------------------------
+
+namespace {
+
+// A 6000x6000 photo-sized JPEG made from the synthetic image helper (noise compresses badly,
+// so reading and blurring it takes seconds, long enough to signal the run halfway).
+fs::path big_jpeg(const test::TempDir& dir) {
+  const auto path = dir / "big.jpg";
+  SaveOptions options;
+  options.format = Format::jpeg;
+  options.quality = 90;
+  save(Image(test::make_image(6000, 6000, 3)), path, options);
+  return path;
+}
+
+bool has_temporary(const fs::path& dir) {
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().find(".imgpipe-") != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(CliRun, SigtermOfAStreamedRunLeavesNeitherOutputNorTemporary) {
+  test::TempDir dir, out_dir;
+  const auto chain = write_chain(dir, "chain:\n  - gaussian_blur: {sigma: 12}\n");
+  const auto input = big_jpeg(dir);
+  const auto out = out_dir / "out.png";
+  Child child({"run", chain.string(), input.string(), out.string(), "--stream"}, dir / "stdout",
+              dir / "stderr");
+  ASSERT_TRUE(child.started());
+  // The streamed output is written as it is computed: its temporary file appears first.
+  if (!child.wait_until([&] { return has_temporary(out_dir.path()); }))
+    GTEST_SKIP() << "the run ended before its temporary file was seen; nothing to interrupt";
+  child.signal(SIGTERM);
+  const int status = child.wait();
+  ASSERT_TRUE(WIFEXITED(status)) << describe(status);
+  EXPECT_EQ(WEXITSTATUS(status), 143) << test::read_text(dir / "stderr");
+  EXPECT_THAT(test::read_text(dir / "stderr"), HasSubstr("SIGTERM received"));
+  EXPECT_EQ(entries(out_dir.path()), std::vector<std::string>{});
+}
+
+TEST(CliRun, SigintOfAnInMemoryRunExitsWith130AndWritesNothing) {
+  test::TempDir dir, out_dir;
+  const auto chain =
+      write_chain(dir, "chain:\n  - gaussian_blur: {sigma: 12}\n  - gaussian_blur: {sigma: 12}\n");
+  const auto input = big_jpeg(dir);
+  Child child({"run", chain.string(), input.string(), (out_dir / "out.webp").string()}, dir / "stdout",
+              dir / "stderr");
+  ASSERT_TRUE(child.started());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+  if (!child.wait_until([&] { return std::chrono::steady_clock::now() > until; }))
+    GTEST_SKIP() << "the run ended within 0.4 s; nothing to interrupt";
+  child.signal(SIGINT);
+  const int status = child.wait();
+  ASSERT_TRUE(WIFEXITED(status)) << describe(status);
+  EXPECT_EQ(WEXITSTATUS(status), 130) << test::read_text(dir / "stderr");
+  EXPECT_EQ(entries(out_dir.path()), std::vector<std::string>{});
+}
+
+TEST(CliRun, ResumedBatchRemovesStaleTemporariesOnly) {
+  test::TempDir dir, out;
+  const auto stale = out / ".rocket.webp.imgpipe-Ab12Cd", fresh = out / ".other.webp.imgpipe-Zx98Yw",
+             lookalike = out / ".notes.imgpipe-old";
+  for (const auto& path : {stale, fresh, lookalike}) test::write_text(path, "partial");
+  const auto old = fs::file_time_type::clock::now() - std::chrono::minutes(10);
+  fs::last_write_time(stale, old);
+  fs::last_write_time(lookalike, old);
+  fs::create_directories(dir / "in");
+  fs::copy_file(test::photo("rocket.jpg"), dir / "in" / "rocket.jpg");
+  const auto r = run_cli({"batch", write_chain(dir, "chain:\n  - grayscale: {}\n").string(), "--input",
+                          (dir / "in").string(), "--output", out.path().string(), "--resume", "--no-cache",
+                          "--format", "webp"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(stale)) << "an old temporary of a killed write stays";
+  EXPECT_TRUE(fs::exists(fresh)) << "a young temporary may belong to a live writer";
+  EXPECT_TRUE(fs::exists(lookalike)) << "only imgpipe's own temporary names are removed";
+}
+
+// ---- User mistakes are user errors -------------------------------------------------------
+
+TEST(CliRun, MistakesInChainsAndTheirFilesAreConfigErrorsNamingTheFile) {
+  test::TempDir dir;
+  const auto input = test::photo("rocket.jpg").string();
+  const auto out = dir / "out.png";
+  // Text that is not UTF-8, in run and in batch.
+  const auto latin1 = write_chain(dir, "chain:\n  - watermark: {text: \"caf\xe9\"}\n", "latin1.yaml");
+  auto r = run_cli({"run", latin1.string(), input, out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("UTF-8"));
+  r = run_cli({"batch", latin1.string(), "--input", input, "--output", (dir / "b").string(), "--no-cache"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // A palette file whose palette name is a list: the palette file and its line are named.
+  test::write_text(dir / "palettes.yaml", "sunset: [\"#000000\", \"#ffffff\"]\n[1, 2]: [\"#000000\"]\n");
+  const auto palette = write_chain(
+      dir, fmt::format("chain:\n  - palette: {{palettes: {}}}\n", (dir / "palettes.yaml").string()),
+      "p.yaml");
+  r = run_cli({"run", palette.string(), input, out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("palettes.yaml:2"));
+  // Nesting deeper than the YAML reader goes.
+  const auto deep =
+      write_chain(dir, "chain: " + std::string(5000, '[') + std::string(5000, ']') + "\n", "deep.yaml");
+  r = run_cli({"run", deep.string(), input, out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("nested more than"));
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliRun, WatermarkTextIsPlainTextNotMarkup) {
+  test::TempDir dir;
+  const auto out = dir / "out.png", plain = dir / "plain.png";
+  const auto input = test::photo("rocket.jpg").string();
+  auto r =
+      run_cli({"run", write_chain(dir, "chain:\n  - watermark: {text: \"A & B <b>bold</b>\"}\n").string(),
+               input, out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_cli({"run", write_chain(dir, "chain:\n  - watermark: {text: \"A\"}\n", "a.yaml").string(), input,
+               plain.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The longer text, tags and all, covers more of the photo than "A".
+  const cv::Mat original = load(input).pixels, marked = load(out).pixels, a = load(plain).pixels;
+  cv::Mat diff_marked, diff_a;
+  cv::absdiff(marked, original, diff_marked);
+  cv::absdiff(a, original, diff_a);
+  EXPECT_GT(cv::countNonZero(diff_marked.reshape(1)), 3 * cv::countNonZero(diff_a.reshape(1)));
 }

@@ -1,15 +1,23 @@
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <random>
 #include <sstream>
 
 #include "test_support.hpp"
+
+extern char** environ;
 
 namespace imgpipe::test {
 
@@ -149,6 +157,83 @@ CommandResult run_cli(const std::vector<std::string>& args, const std::string& s
   r.out = slurp(scratch / "out");
   r.err = slurp(scratch / "err");
   return r;
+}
+
+Child::Child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
+  std::vector<std::string> argv_text = {IMGPIPE_CLI};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t defaults, none;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  const int error = posix_spawn(&pid, IMGPIPE_CLI, &actions, &attributes, argv.data(), environ);
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    ADD_FAILURE() << "posix_spawn " << IMGPIPE_CLI << ": " << std::strerror(error);
+    return;
+  }
+  pid_ = pid;
+}
+
+Child::~Child() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+}
+
+void Child::signal(int sig) {
+  ::kill(pid_, sig);
+}
+
+int Child::wait() {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!status_ && !poll()) {
+    if (!gave_up_ && std::chrono::steady_clock::now() > give_up) {
+      ADD_FAILURE() << "imgpipe did not end; killed";
+      ::kill(pid_, SIGKILL);
+      gave_up_ = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return *status_;
+}
+
+bool Child::poll() {
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  status_ = status;
+  return true;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string describe(int status) {
+  if (WIFEXITED(status)) return fmt::format("exit {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+  return "unknown";
 }
 
 }  // namespace imgpipe::test

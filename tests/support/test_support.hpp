@@ -4,11 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <imgpipe/imgpipe.hpp>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace imgpipe::test {
@@ -62,6 +65,7 @@ std::string config_error(F&& fn) {
 }
 
 std::vector<std::uint8_t> read_file(const fs::path& path);
+std::string read_text(const fs::path& path);  // "" when the file cannot be read
 void write_text(const fs::path& path, const std::string& text);
 // Writes pixels as a truecolour (never palette) PNG in `dir`, so grey stays grey in the file.
 fs::path write_png(const TempDir& dir, const std::string& name, const cv::Mat& pixels);
@@ -74,5 +78,44 @@ struct CommandResult {
 };
 CommandResult run_cli(const std::vector<std::string>& args, const std::string& stdin_file = "",
                       const std::vector<std::string>& env = {});
+
+// The real binary started without a shell, so that its pid is the command's and a signal
+// reaches it alone; stdout and stderr go to files. SIGINT and SIGTERM are reset to their
+// defaults and unblocked in the child, whatever this process inherited (a background shell
+// ignores SIGINT). A child still running when the object goes is killed.
+class Child {
+ public:
+  Child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err);
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child();
+
+  bool started() const { return pid_ > 0; }
+  bool running() { return started() && !status_ && !poll(); }
+  void signal(int sig);
+
+  // Waits until `ready()` holds while the child runs. False when the child ended first.
+  template <class F>
+  bool wait_until(F&& ready) {
+    while (running()) {
+      if (ready()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
+
+  // The wait status once the child has ended. A child that never ends would hang the suite:
+  // after two minutes it is killed (and the test then fails on its status).
+  int wait();
+
+ private:
+  bool poll();
+  int pid_ = -1;
+  std::optional<int> status_;
+  bool gave_up_ = false;
+};
+
+// "exit 2", "killed by signal 9": a wait status for messages.
+std::string describe(int status);
 
 }  // namespace imgpipe::test

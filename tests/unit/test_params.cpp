@@ -1,4 +1,5 @@
 // Parameter specs, colours, suggestions and validation against the registry's descriptors.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
@@ -131,4 +132,23 @@ TEST(Chain, CanonicalFormIsIndependentOfHowParamsWereGiven) {
   EXPECT_EQ(a.canonical(), b.canonical());
   auto c = Chain().then("resize", {{"width", 101}, {"kernel", "area"}});
   EXPECT_NE(a.canonical(), c.canonical());
+}
+
+TEST(ParamSpec, TextMustBeWellFormedUtf8) {
+  ParamSpec text{"text", ParamType::text, {}, 0, 0, {}, ""};
+  // Well-formed: ASCII, two-, three- and four-byte sequences at the edges of their ranges.
+  for (const char* good : {"plain", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80", "\xc2\x80",
+                           "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf", ""})
+    EXPECT_TRUE(std::holds_alternative<Value>(text.check(Value(good)))) << good;
+  // Ill-formed (the Unicode standard's table 3-7): a lone continuation byte, 0xff, an overlong
+  // '/', a surrogate, a truncated sequence, above U+10FFFF, and a Latin-1 byte.
+  const std::pair<const char*, int> bad[] = {
+      {"\x80", 1},     {"ok\xff", 3},           {"\xc0\xaf", 1}, {"a\xed\xa0\x80", 2},
+      {"\xe6\x97", 1}, {"\xf4\x90\x80\x80", 1}, {"caf\xe9!", 4}, {"\xe0\x80\xaf", 1}};
+  for (const auto& [given, byte] : bad) {
+    const auto refused = text.check(Value(given));
+    ASSERT_TRUE(std::holds_alternative<std::string>(refused)) << given;
+    EXPECT_EQ(std::get<std::string>(refused).find(fmt::format("byte {} ", byte)) != std::string::npos, true)
+        << std::get<std::string>(refused);
+  }
 }

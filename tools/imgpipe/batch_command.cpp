@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "signals.hpp"
+
 namespace imgpipe::cli {
 
 namespace fs = std::filesystem;
@@ -49,55 +51,9 @@ struct BatchArgs {
   std::vector<std::pair<const char*, std::optional<std::string>>> settings = {
       {"output.format", {}},      {"output.quality", {}},         {"performance.quality", {}},
       {"performance.device", {}}, {"performance.max_memory", {}}, {"performance.max_pixels", {}},
-      {"on_error", {}},
+      {"on_error", {}},           {"performance.formats", {}},
   };
   bool quiet = false;
-};
-
-// SIGINT and SIGTERM are taken by one thread with sigwait (they are blocked everywhere else),
-// so the reaction is ordinary code: the first asks the batch to stop admitting, the second to
-// abandon what is in flight.
-class SignalWatcher {
- public:
-  SignalWatcher() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGUSR1);  // our own "done" wake-up
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    thread_ = std::thread([this] {
-      for (;;) {
-        int sig = 0;
-        if (sigwait(&set_, &sig) != 0 || sig == SIGUSR1) return;
-        int expected = 0;
-        if (!first_.compare_exchange_strong(expected, sig)) {
-          abort_.request_stop();
-          continue;
-        }
-        stop_.request_stop();
-        std::cerr << fmt::format(
-            "\nimgpipe: {} received: finishing the images in flight (again to abandon them)\n",
-            sig == SIGINT ? "SIGINT" : "SIGTERM");
-      }
-    });
-  }
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-  ~SignalWatcher() {
-    pthread_kill(thread_.native_handle(), SIGUSR1);
-    thread_.join();
-    pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
-  }
-
-  std::stop_token stop() const { return stop_.get_token(); }
-  std::stop_token abort() const { return abort_.get_token(); }
-  int signal() const { return first_.load(); }
-
- private:
-  sigset_t set_{};
-  std::stop_source stop_, abort_;
-  std::atomic<int> first_{0};
-  std::thread thread_;
 };
 
 // "[#####·····]  45/98  12.3 img/s  ETA 0:04", redrawn in place on a terminal.
@@ -188,8 +144,8 @@ Prepared prepare(const BatchArgs& a) {
   BatchOptions& options = p.options;
   file = load_chain_file(a.chain);
   apply_environment(file);
-  static const char* const origins[] = {"--format",     "--quality",    "--preset",  "--device",
-                                        "--max-memory", "--max-pixels", "--on-error"};
+  static const char* const origins[] = {"--format",     "--quality",    "--preset",   "--device",
+                                        "--max-memory", "--max-pixels", "--on-error", "--formats"};
   for (std::size_t i = 0; i < a.settings.size(); ++i)
     if (a.settings[i].second) apply_setting(file, a.settings[i].first, *a.settings[i].second, origins[i]);
   if (a.fsync) file.output.fsync = true;
@@ -274,7 +230,7 @@ int run_batch_command(const BatchArgs& a) {
     if (threads > 0)
       parallelism.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
     if (file.context.max_memory) mallopt(M_MMAP_THRESHOLD, 1 << 20);
-    SignalWatcher signals;
+    SignalWatcher signals(SignalWatcher::Reaction::stop_then_abort);
     options.stop = signals.stop();
     options.abort = signals.abort();
     summary = run_batch(file, plan, options, [&](const BatchRecord& r) {
@@ -330,15 +286,17 @@ void add_batch_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--threads", a->threads, "Worker threads in all (0 = all cores)")
       ->check(CLI::Range(0, 1024));
-  const char* names[] = {"-f,--format",  "--quality",    "--preset",  "--device",
-                         "--max-memory", "--max-pixels", "--on-error"};
+  const char* names[] = {"-f,--format",  "--quality",    "--preset",   "--device",
+                         "--max-memory", "--max-pixels", "--on-error", "--formats"};
   const char* help[] = {"Output format: jpeg, png, webp, tiff (default: output.format, else the input's)",
                         "Output quality 1..100 (JPEG, WebP)",
                         "Quality preset: ultra, high, balanced, fast, draft",
                         "auto, cpu, opencl, cuda",
                         "Memory budget for the images in flight, e.g. 2GB",
                         "Refuse inputs with more pixels",
-                        "continue (default: the chain file's on_error, else stop) or stop"};
+                        "continue (default: the chain file's on_error, else stop) or stop",
+                        "Input formats read, e.g. \"jpeg,png,ppm\" (default jpeg, png, webp, tiff, gif; "
+                        "docs/security.md)"};
   for (std::size_t i = 0; i < a->settings.size(); ++i)
     cmd->add_option(names[i], a->settings[i].second, help[i]);
   cmd->add_option("--timeout", a->timeout, "Give up on one image after this many seconds (0 = never)")

@@ -23,6 +23,7 @@
 
 #include "batch_command.hpp"
 #include "palette_commands.hpp"
+#include "signals.hpp"
 #include "vectorize_command.hpp"
 
 namespace fs = std::filesystem;
@@ -87,6 +88,11 @@ struct RunArgs {
       {"--threads", "performance.threads", "N", "Worker threads (0 = all cores)", {}},
       {"--device", "performance.device", "DEVICE", "auto, cpu, opencl, cuda", {}},
       {"--max-memory", "performance.max_memory", "SIZE", "Memory budget, e.g. 4GB", {}},
+      {"--formats",
+       "performance.formats",
+       "LIST",
+       "Input formats read, e.g. \"jpeg,png,ppm\" (default jpeg, png, webp, tiff, gif; docs/security.md)",
+       {}},
       {"--max-pixels",
        "performance.max_pixels",
        "N",
@@ -355,6 +361,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kOk : kUsage;
   }
 
+  // Commands that write one image's outputs leave nothing partial when interrupted; a batch
+  // takes its signals itself (stop admitting, then abandon).
+  std::optional<cli::SignalWatcher> signals;
+  if (!app.got_subcommand("batch")) signals.emplace(cli::SignalWatcher::Reaction::exit);
   try {
     if (*run_cmd) return run(r, g);
     if (*info_cmd) return info(info_path, info_json);

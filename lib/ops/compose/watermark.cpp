@@ -12,6 +12,7 @@
 #include <imgpipe/kernels/compose.hpp>
 #include <imgpipe/kernels/geometry.hpp>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <vector>
@@ -76,9 +77,12 @@ void image_watermark(cv::InputArray src, cv::OutputArray dst, const ImageWaterma
 cv::Mat render_text(const std::string& text, const std::string& font, int pixel_size) {
   detail::ensure_vips();
   detail::VipsRef rendered;
-  // Pango sizes are points; at 72 dpi a point is a pixel.
+  // Pango sizes are points; at 72 dpi a point is a pixel. libvips reads the text as Pango
+  // markup; the parameter is plain text, so "&", "<" and ">" are escaped (markup could also
+  // have made the text any size).
   const std::string description = fmt::format("{} {}", font, pixel_size);
-  if (vips_text(rendered.out(), text.c_str(), "font", description.c_str(), "dpi", 72, nullptr))
+  std::unique_ptr<gchar, decltype(&g_free)> plain(g_markup_escape_text(text.c_str(), -1), &g_free);
+  if (vips_text(rendered.out(), plain.get(), "font", description.c_str(), "dpi", 72, nullptr))
     throw Error(ErrorCategory::internal, "watermark: text rendering failed: " + detail::take_vips_error());
   std::size_t bytes = 0;
   void* data = vips_image_write_to_memory(rendered.get(), &bytes);

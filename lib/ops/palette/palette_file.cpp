@@ -77,9 +77,12 @@ std::vector<Palette> parse_yaml(const std::string& text, const std::string& file
   if (!root.IsMap() || root.size() == 0)
     fail_at(file, 0, "expected {name: [colours], ...} or a list of colours");
   std::vector<Palette> out;
-  for (const auto& entry : root)
-    out.push_back({checked_name(entry.first.as<std::string>(), file, entry.first.Mark().line + 1),
+  for (const auto& entry : root) {
+    if (!entry.first.IsScalar())
+      fail_at(file, entry.first.Mark().line + 1, "a palette name must be text, such as sunset:");
+    out.push_back({checked_name(entry.first.Scalar(), file, entry.first.Mark().line + 1),
                    yaml_colours(entry.second, file)});
+  }
   return out;
 }
 
