@@ -150,6 +150,20 @@ std::vector<std::uint8_t> encode_indexed_png(const IndexedPixels& indexed, int c
 // index stream once.
 std::shared_ptr<IndexedEncodeCache> new_encode_cache();
 
+// The bytes of a file a chain names (a palette file, a model): it must be a regular file of at
+// most `max_bytes` — never a device, a pipe or a folder; it is opened without waiting, so a
+// named pipe is refused rather than read forever. Errors (config, io, limit) name `what` and
+// the path, never the contents.
+std::vector<std::uint8_t> read_referenced_file(const std::filesystem::path& path, std::string_view what,
+                                               std::uint64_t max_bytes);
+// The same checks without reading; returns the size.
+std::uint64_t check_referenced_file(const std::filesystem::path& path, std::string_view what,
+                                    std::uint64_t max_bytes);
+// A digest of bytes (XXH3-128, 32 hex digits), for keys that must change when content does;
+// file_digest() reads a referenced file in blocks, with its checks.
+std::string content_digest(std::span<const std::uint8_t> bytes);
+std::string file_digest(const std::filesystem::path& path, std::string_view what, std::uint64_t max_bytes);
+
 // Removes the temporary files of every write of this process still in progress and stops
 // any later write from being renamed into place (it then blocks): for a program about to
 // exit on a signal, so that an interrupted run leaves neither a partial output nor a

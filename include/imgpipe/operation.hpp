@@ -101,6 +101,11 @@ class Operation {
     return {};
   }
 
+  // What the step read from files when it was made (palette colours, a mask, a watermark
+  // image, a model) as a digest: part of Chain::canonical(), so that a cached result or a
+  // resumed batch never outlives a change to a file the chain names. "" when it read none.
+  virtual std::string resources_digest() const { return {}; }
+
   // How many images fan_out() makes (1 for operations that do not fan out). Used to estimate
   // memory before any pixel is decoded.
   virtual std::size_t variant_count() const { return 1; }

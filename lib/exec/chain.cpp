@@ -200,6 +200,9 @@ std::string Chain::canonical() const {
   for (const Step& step : steps_) {
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [name, value] : step.params.values()) params[name] = detail::to_json(value);
+    // The contents of the files it read, under a key no parameter can have.
+    if (const std::string digest = step.operation->resources_digest(); !digest.empty())
+      params["#files"] = digest;
     steps.push_back({{step.descriptor->name, params}});
   }
   return steps.dump();

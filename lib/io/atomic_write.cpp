@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "atomic_file.hpp"
 #include "encoders.hpp"
@@ -129,6 +132,96 @@ void remove_temporary_files() noexcept {
   live.mutex.lock();  // kept: no write of this process renames its file into place after this
   for (const auto& path : live.paths) ::unlink(path.c_str());
   live.paths.clear();
+}
+
+namespace {
+
+// Opens without following a FIFO's wait (O_NONBLOCK) and checks with fstat: what is checked is
+// what is read.
+int open_referenced(const std::filesystem::path& path, std::string_view what, std::uint64_t max_bytes,
+                    std::uint64_t& size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0)
+    throw Error(errno == ENOENT ? ErrorCategory::config : ErrorCategory::io,
+                fmt::format("{} {}: cannot open: {}", what, path.string(), std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(
+        ErrorCategory::config,
+        fmt::format("{} {}: not a regular file (a folder, device, pipe or socket)", what, path.string()));
+  }
+  size = static_cast<std::uint64_t>(st.st_size);
+  if (size > max_bytes) {
+    ::close(fd);
+    throw Error(ErrorCategory::limit, fmt::format("{} {}: {} bytes is over the limit of {} bytes for a {}",
+                                                  what, path.string(), size, max_bytes, what));
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::uint64_t check_referenced_file(const std::filesystem::path& path, std::string_view what,
+                                    std::uint64_t max_bytes) {
+  std::uint64_t size = 0;
+  ::close(open_referenced(path, what, max_bytes, size));
+  return size;
+}
+
+std::vector<std::uint8_t> read_referenced_file(const std::filesystem::path& path, std::string_view what,
+                                               std::uint64_t max_bytes) {
+  std::uint64_t size = 0;
+  const int fd = open_referenced(path, what, max_bytes, size);
+  // One byte more than the size says: a file that grew past the limit meanwhile is refused too.
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(std::min(size, max_bytes) + 1));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      throw Error(ErrorCategory::io,
+                  fmt::format("{} {}: read failed: {}", what, path.string(), std::strerror(error)));
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (done > max_bytes)
+    throw Error(ErrorCategory::limit, fmt::format("{} {}: over the limit of {} bytes for a {}", what,
+                                                  path.string(), max_bytes, what));
+  bytes.resize(done);
+  return bytes;
+}
+
+std::string content_digest(std::span<const std::uint8_t> bytes) {
+  const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+  return fmt::format("{:016x}{:016x}", h.high64, h.low64);
+}
+
+std::string file_digest(const std::filesystem::path& path, std::string_view what, std::uint64_t max_bytes) {
+  std::uint64_t size = 0;
+  const int fd = open_referenced(path, what, max_bytes, size);
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  std::vector<std::uint8_t> block(std::size_t{1} << 20);
+  std::uint64_t total = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, block.data(), block.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    total += static_cast<std::uint64_t>(n);
+    XXH3_128bits_update(state, block.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  if (total > max_bytes)
+    throw Error(ErrorCategory::limit, fmt::format("{} {}: over the limit of {} bytes for a {}", what,
+                                                  path.string(), max_bytes, what));
+  return fmt::format("{:016x}{:016x}", h.high64, h.low64);
 }
 
 void remove_stale_temporary_files(const std::filesystem::path& folder, std::chrono::seconds older_than) {

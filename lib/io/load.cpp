@@ -528,6 +528,8 @@ std::uint64_t check_image_file(const fs::path& path, const std::string& name, co
   auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) fail_named(ErrorCategory::io, name, "no such file");
   if (fs::is_directory(status)) fail_named(ErrorCategory::io, name, "is a directory, not an image");
+  if (!fs::is_regular_file(status))
+    fail_named(ErrorCategory::io, name, "not a regular file (a device, pipe or socket), not an image");
   auto size = fs::file_size(path, ec);
   if (ec) fail_named(ErrorCategory::io, name, "cannot read: " + ec.message());
   if (size == 0) fail_named(ErrorCategory::decode, name, "empty file (0 bytes)");

@@ -119,8 +119,15 @@ class Watermark final : public Operation {
         opacity_(p.number("opacity")),
         placement_{to_anchor(p.text("position")), static_cast<int>(p.integer("margin"))},
         scale_(p.number("scale")) {
-    if (p.has("image")) mark_ = load(p.text("image")).pixels;
+    if (p.has("image")) {
+      mark_ = load(p.text("image")).pixels;
+      const cv::Mat packed = mark_.isContinuous() ? mark_ : mark_.clone();
+      digest_ = fmt::format("{}x{}x{}:{}", packed.cols, packed.rows, packed.type(),
+                            content_digest({packed.data, packed.total() * packed.elemSize()}));
+    }
   }
+
+  std::string resources_digest() const override { return digest_; }
 
   Image apply(const Image& input, const Context&) const override {
     cv::Mat out;
@@ -153,6 +160,7 @@ class Watermark final : public Operation {
   kernels::Placement placement_;
   double scale_;
   cv::Mat mark_;
+  std::string digest_;  // of the watermark image's pixels
   mutable std::mutex mutex_;
   mutable std::map<int, cv::Mat> rendered_;
 };

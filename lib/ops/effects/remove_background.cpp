@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <imgpipe/error.hpp>
+#include <imgpipe/io.hpp>
 #include <imgpipe/kernels/filter.hpp>
 #include <imgpipe/kernels/remove_background.hpp>
 #include <limits>
@@ -519,10 +520,14 @@ class RemoveBackground final : public Operation {
           .output_index = static_cast<int>(p.integer("output_index")),
           .invert = p.boolean("invert"),
       };
-      // Loaded once when the chain is built: a bad model fails before any image is read.
+      // Loaded once when the chain is built: a bad model fails before any image is read. Then
+      // digested (a regular file of at most 4 GB) for the chain's canonical form.
       fg.model = std::make_shared<const kernels::SegmentationModel>(model);
+      model_digest_ = file_digest(model.path, "remove_background model", std::uint64_t{4} << 30);
     }
   }
+
+  std::string resources_digest() const override { return model_digest_; }
 
   // GrabCut's models, masks and float copies: measured at about 20 times the 8-bit RGB input.
   double scratch_factor() const override { return 24.0; }
@@ -537,6 +542,7 @@ class RemoveBackground final : public Operation {
 
  private:
   kernels::RemoveBackgroundOptions options_;
+  std::string model_digest_;  // of the model file's bytes, mode model only
 };
 
 // The mask found on the analysis image, applied to the full image.

@@ -145,16 +145,15 @@ std::vector<Palette> parse_plain(const std::string& text, const std::string& fil
 }  // namespace
 
 std::vector<Palette> load_palettes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCategory::config, fmt::format("{}: cannot read the palette file", path.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
+  // A palette file is a few kilobytes; 1 MB holds thousands of palettes.
+  const auto bytes = read_referenced_file(path, "palette file", std::uint64_t{1} << 20);
+  const std::string text(bytes.begin(), bytes.end());
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   const std::string file = path.string();
-  if (ext == ".gpl") return parse_gpl(text.str(), file);
-  if (ext == ".json" || ext == ".yaml" || ext == ".yml") return parse_yaml(text.str(), file);
-  return parse_plain(text.str(), file);
+  if (ext == ".gpl") return parse_gpl(text, file);
+  if (ext == ".json" || ext == ".yaml" || ext == ".yml") return parse_yaml(text, file);
+  return parse_plain(text, file);
 }
 
 cv::Mat load_mask(const fs::path& path) {

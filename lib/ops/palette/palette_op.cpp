@@ -56,6 +56,7 @@ class PaletteOp final : public Operation {
       centres_ = true;
     } else {
       palettes_ = load_palettes(p.text("palettes"));
+      reads_files_ = true;
     }
     const auto& mapping = p.text("mapping");
     apply_.mapping = mapping == "nearest" ? ApplyOptions::Mapping::nearest : ApplyOptions::Mapping::lightness;
@@ -70,10 +71,27 @@ class PaletteOp final : public Operation {
     if (mask != "alpha" && mask != "none") {
       mask_source_ = mask;
       mask_ = load_mask(mask);
+      reads_files_ = true;
     }
   }
 
   std::size_t variant_count() const override { return palettes_.empty() ? 1 : palettes_.size(); }
+
+  std::string resources_digest() const override {
+    if (!reads_files_) return {};
+    std::string contents;
+    for (const auto& palette : palettes_) {
+      contents += palette.name + '\n';
+      for (const auto& c : palette.colours) contents += to_hex(c);
+      contents += '\n';
+    }
+    if (!mask_.empty()) {
+      const cv::Mat mask = mask_.isContinuous() ? mask_ : mask_.clone();
+      contents += fmt::format("mask {}x{}\n", mask.cols, mask.rows);
+      contents.append(reinterpret_cast<const char*>(mask.data), mask.total());
+    }
+    return content_digest({reinterpret_cast<const std::uint8_t*>(contents.data()), contents.size()});
+  }
 
   // One palette and no mask file: each pixel's colour comes from its own colour (a mask file
   // holds the whole image's positions; several palettes make several images).
@@ -157,6 +175,7 @@ class PaletteOp final : public Operation {
   bool use_alpha_ = true;
   std::string mask_source_;
   cv::Mat mask_;
+  bool reads_files_ = false;  // palettes or a mask came from files
 };
 
 // The analysed image itself keeps the labels cluster() gave it; any other image (the full
