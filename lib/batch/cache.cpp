@@ -32,7 +32,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kEntryVersion = 1;
+constexpr int kEntryVersion = 2;  // 2: the header holds the entry's key
 constexpr std::string_view kEntrySuffix = ".entry";
 constexpr std::size_t kKeyDigits = 32;
 // Eviction goes below the cap by this fraction so that the next few puts do not each pay
@@ -93,12 +93,15 @@ bool read_entry(const fs::path& path, OpenEntry& entry) {
   return true;
 }
 
-// The outputs an entry holds, or nullopt when its header or bytes do not check out.
-std::optional<std::vector<CachedOutput>> parse_entry(std::span<const std::uint8_t> bytes) {
+// The outputs an entry holds, or nullopt when its header or bytes do not check out — among
+// them an entry whose header names another key (a whole, valid entry copied over this one).
+std::optional<std::vector<CachedOutput>> parse_entry(std::span<const std::uint8_t> bytes,
+                                                     const std::string& key) {
   const auto newline = std::find(bytes.begin(), bytes.end(), std::uint8_t{'\n'});
   if (newline == bytes.end()) return std::nullopt;
   const json header = json::parse(bytes.begin(), newline, nullptr, /*allow_exceptions=*/false);
   if (!header.is_object() || header.value("version", json()) != kEntryVersion) return std::nullopt;
+  if (header.value("key", json()) != key) return std::nullopt;
   const auto outputs_it = header.find("outputs");
   if (outputs_it == header.end() || !outputs_it->is_array()) return std::nullopt;
 
@@ -131,7 +134,7 @@ void remove_if_same_file(const fs::path& path, const struct stat& opened) {
 
 // ---- Writing an entry ---------------------------------------------------------------------
 
-std::vector<std::uint8_t> serialise_entry(const std::vector<CachedOutput>& outputs) {
+std::vector<std::uint8_t> serialise_entry(const std::string& key, const std::vector<CachedOutput>& outputs) {
   json items = json::array();
   std::size_t payload_size = 0;
   for (const auto& output : outputs) {
@@ -142,7 +145,7 @@ std::vector<std::uint8_t> serialise_entry(const std::vector<CachedOutput>& outpu
   // dump() without indentation escapes control characters, so the header is one line.
   std::string header;
   try {
-    header = json{{"version", kEntryVersion}, {"outputs", std::move(items)}}.dump() + '\n';
+    header = json{{"version", kEntryVersion}, {"key", key}, {"outputs", std::move(items)}}.dump() + '\n';
   } catch (const json::exception&) {
     throw Error(ErrorCategory::config, "result cache: a variant name is not valid UTF-8");
   }
@@ -326,7 +329,7 @@ std::optional<std::vector<CachedOutput>> ResultCache::get(const std::string& key
   const fs::path path = entry_path(dir_, key);
   OpenEntry entry;
   if (!read_entry(path, entry)) return std::nullopt;
-  auto outputs = parse_entry(entry.bytes);
+  auto outputs = parse_entry(entry.bytes, key);
   if (!outputs) {
     remove_if_same_file(path, entry.status);
     return std::nullopt;
@@ -347,7 +350,7 @@ void ResultCache::put(const std::string& key, const std::vector<CachedOutput>& o
   if (ec)
     throw Error(ErrorCategory::io, fmt::format("result cache {}: cannot create {}: {}", dir_.string(),
                                                path.parent_path().string(), ec.message()));
-  const auto bytes = serialise_entry(outputs);
+  const auto bytes = serialise_entry(key, outputs);
   const auto replaced = existing_size(path);
   write_file_atomic(path, bytes);
   FolderUsage::instance().add(dir_, bytes.size(), replaced);

@@ -259,7 +259,8 @@ TEST(ResultCache, EntryIsAJsonLineFollowedByTheBytes) {
     std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(reference_hash64(bytes)));
     return std::string(text);
   };
-  const json expected = {{"version", 1},
+  const json expected = {{"version", 2},
+                         {"key", key},
                          {"outputs",
                           {{{"variant", "a"}, {"size", 1234}, {"xxh3", hex64(first)}},
                            {{"variant", ""}, {"size", 6}, {"xxh3", hex64(second)}}}}};
@@ -324,7 +325,8 @@ TEST(ResultCache, DamagedEntryIsAMissAndIsRemoved) {
   write_with(header);
   EXPECT_TRUE(cache.get(key).has_value()) << "rewriting the same header must still be a hit";
   for (auto change : std::vector<std::function<void(json&)>>{
-           [](json& h) { h["version"] = 2; },
+           [](json& h) { h["version"] = 3; },
+           [](json& h) { h.erase("key"); },
            [](json& h) {
              h["outputs"][0]["size"] = 501;
              h["outputs"][1]["size"] = 799;
@@ -339,6 +341,20 @@ TEST(ResultCache, DamagedEntryIsAMissAndIsRemoved) {
     EXPECT_FALSE(cache.get(key).has_value()) << changed.dump();
     EXPECT_FALSE(fs::exists(file));
   }
+}
+
+TEST(ResultCache, AWholeEntryOfAnotherKeyInItsPlaceIsAMissAndIsRemoved) {
+  test::TempDir dir;
+  ResultCache cache(dir.path(), ResultCache::kDefaultMaxBytes);
+  const std::string mine = key_of(5), other = key_of(6);
+  cache.put(mine, single(300, 1));
+  cache.put(other, single(300, 2));
+  // Another image's valid entry copied over this key's file: every checksum holds.
+  fs::copy_file(entry_file(dir.path(), other), entry_file(dir.path(), mine),
+                fs::copy_options::overwrite_existing);
+  EXPECT_FALSE(cache.get(mine).has_value());
+  EXPECT_FALSE(fs::exists(entry_file(dir.path(), mine)));
+  EXPECT_TRUE(cache.get(other).has_value());
 }
 
 TEST(ResultCache, RejectsWhatIsNotAKey) {
