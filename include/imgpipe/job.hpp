@@ -61,6 +61,12 @@ struct JobResult {
 // scratch, and every variant's image and encoded bytes.
 std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info);
 
+// Throws Error(limit) naming `name` and the step when an image the chain makes from this input
+// — after any step, enlargements and borders included — has more pixels than
+// limits.max_input_pixels. Every Job checks this before it decodes.
+void check_step_sizes(const ChainFile& file, const ImageInfo& info, const std::string& name,
+                      const Limits& limits);
+
 class Job {
  public:
   // A file: checked and its header read (one open). Throws Error (io, decode, limit,

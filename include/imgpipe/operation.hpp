@@ -156,6 +156,13 @@ class Operation {
   // Whether apply() attaches vector graphics (Image::vector) that the svg output format writes.
   virtual bool makes_vector_graphics() const { return false; }
 
+  // The size of the image apply() makes from an input of the given size, for steps that change
+  // it without a region_map() that says so (padding resizes, borders, canvas-expanding
+  // rotations). With nullopt the size is region_map()'s output size, else the input's. The job
+  // runner takes every step's output size from here before any pixel is decoded: for the
+  // memory estimate and the pixel limit on every image a chain makes.
+  virtual std::optional<cv::Size> output_size(cv::Size /*input*/) const { return std::nullopt; }
+
   // Geometry operations that resample the whole image: the size the content is resampled to
   // for an input size (before any crop or padding). Lets a chain that starts with a
   // downscale decode at reduced size.

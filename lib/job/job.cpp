@@ -47,7 +47,30 @@ cv::Size decoded_size(const ChainFile& file, const ImageInfo& info) {
   return {(upright.width + shrink - 1) / shrink, (upright.height + shrink - 1) / shrink};
 }
 
+// The size of the image a step makes from one of `in`'s size (Operation::output_size).
+cv::Size output_size_of(const Step& step, cv::Size in, QualityPreset quality) {
+  if (auto declared = step.operation->output_size(in)) return *declared;
+  if (const RegionMapping mapping = step.operation->region_map(in, quality); mapping.map)
+    return mapping.map->output_size();
+  return in;
+}
+
 }  // namespace
+
+void check_step_sizes(const ChainFile& file, const ImageInfo& info, const std::string& name,
+                      const Limits& limits) {
+  if (!limits.max_input_pixels) return;
+  cv::Size size = decoded_size(file, info);
+  for (const Step& step : file.chain.steps()) {
+    size = output_size_of(step, size, file.context.quality);
+    const auto pixels = static_cast<std::uint64_t>(size.width) * static_cast<std::uint64_t>(size.height);
+    if (size.width < 0 || size.height < 0 || pixels > limits.max_input_pixels)
+      throw Error(ErrorCategory::limit,
+                  fmt::format("{}: {} makes an image of {}x{} ({} pixels), over the limit of {} pixels "
+                              "(max_pixels)",
+                              name, step.label, size.width, size.height, pixels, limits.max_input_pixels));
+  }
+}
 
 std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info) {
   const double sample = info.bit_depth > 8 ? 2.0 : 1.0;
@@ -62,7 +85,7 @@ std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info)
   double peak = static_cast<double>(info.file_bytes) + bytes_of(size);
   for (const Step& step : file.chain.steps()) {
     const double in = bytes_of(size) * variants;
-    if (auto resampled = step.operation->resampled_size(size)) size = *resampled;
+    size = output_size_of(step, size, file.context.quality);
     variants *= static_cast<double>(step.operation->variant_count());
     const double out = bytes_of(size) * variants;
     peak = std::max(peak, in + out + bytes_of(size) * scratch_factor(step));
@@ -104,7 +127,8 @@ Job::Job(const ChainFile& file, Image image, const Context& context)
     : file_(file), context_(context), name_(image.source.empty() ? "<image>" : image.source) {
   if (image.empty()) throw Error(ErrorCategory::config, fmt::format("{}: the image has no pixels", name_));
   info_.source = name_;
-  info_.format = image.source_format;
+  // No format: the image is decoded already, so no shrink-on-load applies to it.
+  info_.format.clear();
   info_.width = image.width();
   info_.height = image.height();
   info_.bands = image.channels();
@@ -122,6 +146,8 @@ Job::Job(const ChainFile& file, Image image, const Context& context)
 }
 
 void Job::choose_schedule(const JobOptions& options) {
+  // Every image the chain makes is held to the pixel limit, before any pixel is decoded.
+  check_step_sizes(file_, info_, name_, context_.limits);
   working_set_ = estimate_working_set(file_, info_);
   const std::uint64_t budget = context_.max_memory;
   if (!options.stream && (budget == 0 || working_set_ <= budget)) return;

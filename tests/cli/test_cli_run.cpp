@@ -574,3 +574,34 @@ TEST(CliRun, WatermarkTextIsPlainTextNotMarkup) {
   cv::absdiff(a, original, diff_a);
   EXPECT_GT(cv::countNonZero(diff_marked.reshape(1)), 3 * cv::countNonZero(diff_a.reshape(1)));
 }
+
+// ---- Every image a chain makes is held to the pixel limit --------------------------------
+
+TEST(CliRun, StepsThatEnlargeAreRefusedBeforeDecodingWhenOverThePixelLimit) {
+  test::TempDir dir;
+  const auto input = test::photo("rocket.jpg").string();  // 640x427
+  const auto out = dir / "out.png";
+  const std::pair<const char*, const char*> chains[] = {
+      {"chain:\n  - border: {size: 10000}\n", "step 1: border makes an image of 20640x20427"},
+      {"chain:\n  - resize: {width: 20000, height: 20000, fit: fill}\n",
+       "step 1: resize makes an image of 20000x20000"},
+      {"chain:\n  - resize: {scale: 4}\n  - rotate: {angle: 45}\n  - border: {size: 3000}\n",
+       "step 3: border"},
+  };
+  for (const auto& [text, expected] : chains) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto r =
+        run_cli({"run", write_chain(dir, text).string(), input, out.string(), "--max-pixels", "40000000"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(expected));
+    EXPECT_THAT(r.err, HasSubstr("over the limit of 40000000 pixels"));
+    // Refused from the header: no 20000-pixel image was ever made.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+    EXPECT_FALSE(fs::exists(out));
+  }
+  // Within the limit the same kind of chain runs, and the output has the predicted size.
+  const auto r =
+      run_cli({"run", write_chain(dir, "chain:\n  - border: {size: 10}\n").string(), input, out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(load(out).pixels.size(), cv::Size(660, 447));
+}

@@ -49,6 +49,10 @@ class Border final : public Operation {
                 .colour = p.colour("colour")};
   }
 
+  std::optional<cv::Size> output_size(cv::Size in) const override {
+    return cv::Size(in.width + options_.left + options_.right, in.height + options_.top + options_.bottom);
+  }
+
   Image apply(const Image& input, const Context&) const override {
     cv::Mat out;
     kernels::border(input.pixels, out, options_);

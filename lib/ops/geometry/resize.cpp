@@ -194,6 +194,12 @@ class Resize final : public Operation {
 
   std::optional<cv::Size> resampled_size(cv::Size in) const override { return content_size(in); }
 
+  // cover crops and fill pads to the box; the other fits are the resampled content.
+  std::optional<cv::Size> output_size(cv::Size in) const override {
+    if ((fit_ == Fit::cover || fit_ == Fit::fill) && width_ && height_) return cv::Size(*width_, *height_);
+    return content_size(in);
+  }
+
   Image apply(const Image& input, const Context& context) const override {
     kernels::ResizeOptions options{
         .size = content_size(input.pixels.size()), .fit = fit_, .background = background_};

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <imgpipe/kernels/geometry.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "../pixels.hpp"
 #include "../register.hpp"
@@ -79,6 +80,15 @@ class Rotate final : public Operation {
       : options_{.angle = p.number("angle"),
                  .background = p.colour("background"),
                  .expand = p.boolean("expand")} {}
+
+  // An upper bound, which is what it is for: the canvas that holds the turned image.
+  std::optional<cv::Size> output_size(cv::Size in) const override {
+    if (!options_.expand) return in;
+    const double rad = options_.angle * CV_PI / 180.0;
+    const double c = std::fabs(std::cos(rad)), s = std::fabs(std::sin(rad));
+    return cv::Size(static_cast<int>(std::ceil(in.width * c + in.height * s - 1e-9)),
+                    static_cast<int>(std::ceil(in.width * s + in.height * c - 1e-9)));
+  }
 
   Image apply(const Image& input, const Context& context) const override {
     kernels::RotateOptions options = options_;
