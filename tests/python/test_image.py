@@ -91,3 +91,13 @@ def test_load_errors_name_the_file(tmp_path, images):
         imgpipe.load(b"not an image at all", name="upload.png")
     with pytest.raises(imgpipe.ConfigError):
         imgpipe.encode(np.zeros((4, 4, 3), np.uint8), "bmp")
+
+
+def test_formats_beyond_the_five_are_read_only_when_allowed():
+    ppm = b"P6\n2 2\n255\n" + bytes(range(12))
+    with pytest.raises(imgpipe.UnsupportedError, match="ppm"):
+        imgpipe.load(ppm, name="frame.jpg")
+    image = imgpipe.load(ppm, formats=["jpeg", "ppm"])
+    np.testing.assert_array_equal(np.asarray(image).reshape(-1), np.arange(12, dtype=np.uint8))
+    with pytest.raises(imgpipe.ConfigError, match="bmp"):
+        imgpipe.load(ppm, formats="bmp")

@@ -315,6 +315,13 @@ SaveOptions save_options(Format format, int quality, bool lossless, int compress
   return o;
 }
 
+// The default limits, with the input formats given as text ("jpeg, png, ppm") when given.
+Limits limits_of(const std::optional<std::string>& formats) {
+  Limits limits;
+  if (formats) limits.formats = parse_input_formats(*formats);
+  return limits;
+}
+
 // ---- Errors --------------------------------------------------------------------------------
 
 const char* class_name(ErrorCategory category) {
@@ -366,23 +373,26 @@ PYBIND11_MODULE(_imgpipe, m) {
 
   m.def(
       "_load_path",
-      [](const std::filesystem::path& path, bool auto_orient) {
+      [](const std::filesystem::path& path, bool auto_orient, const std::optional<std::string>& formats) {
         LoadOptions options;
         options.auto_orient = auto_orient;
+        const Limits limits = limits_of(formats);
         py::gil_scoped_release release;
-        return PyImage{load(path, options), py::none()};
+        return PyImage{load(path, options, limits), py::none()};
       },
-      "path"_a, "auto_orient"_a);
+      "path"_a, "auto_orient"_a, "formats"_a);
   m.def(
       "_load_bytes",
-      [](const py::buffer& data, const std::string& name, bool auto_orient) {
+      [](const py::buffer& data, const std::string& name, bool auto_orient,
+         const std::optional<std::string>& formats) {
         const py::buffer_info info = data.request();
         LoadOptions options;
         options.auto_orient = auto_orient;
+        const Limits limits = limits_of(formats);
         py::gil_scoped_release release;
-        return PyImage{load_buffer(bytes_of(info), name, options), py::none()};
+        return PyImage{load_buffer(bytes_of(info), name, options, limits), py::none()};
       },
-      "data"_a, "name"_a, "auto_orient"_a);
+      "data"_a, "name"_a, "auto_orient"_a, "formats"_a);
 
   m.def(
       "_encode",

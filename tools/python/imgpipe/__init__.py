@@ -95,11 +95,16 @@ Image.shape = property(lambda self: (self.height, self.width) if self.channels =
                        else (self.height, self.width, self.channels))
 
 
-def load(source, *, auto_orient: bool = True, name: str = "<bytes>") -> Image:
-    """Decodes a file (str or os.PathLike) or encoded bytes (bytes, bytearray, memoryview)."""
+def load(source, *, auto_orient: bool = True, name: str = "<bytes>", formats=None) -> Image:
+    """Decodes a file (str or os.PathLike) or encoded bytes (bytes, bytearray, memoryview).
+
+    formats: the input formats read (default JPEG, PNG, WebP, TIFF and GIF, by content), e.g.
+    ["jpeg", "ppm"] or "all" (docs/security.md)."""
+    if formats is not None and not isinstance(formats, str):
+        formats = ",".join(formats)
     if isinstance(source, (str, _os.PathLike)):
-        return _imgpipe._load_path(_os.fspath(source), auto_orient)
-    return _imgpipe._load_bytes(source, name, auto_orient)
+        return _imgpipe._load_path(_os.fspath(source), auto_orient, formats)
+    return _imgpipe._load_bytes(source, name, auto_orient, formats)
 
 
 def _as_image(image) -> Image:
