@@ -605,3 +605,34 @@ TEST(CliRun, StepsThatEnlargeAreRefusedBeforeDecodingWhenOverThePixelLimit) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(load(out).pixels.size(), cv::Size(660, 447));
 }
+
+TEST(CliRun, WatermarkTextIsBoundedInLengthAndRenderedSize) {
+  test::TempDir dir;
+  const auto input = test::photo("rocket.jpg").string();
+  const auto out = dir / "out.png";
+  auto r = run_cli(
+      {"run",
+       write_chain(dir, "chain:\n  - watermark: {text: \"" + std::string(1001, 'W') + "\"}\n").string(),
+       input, out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("at most 1000"));
+  // Wider than the mask limit (16384 pixels a side), and wider than Cairo can draw at all:
+  // both are the chain's mistake.
+  r = run_cli(
+      {"run",
+       write_chain(dir, "chain:\n  - watermark: {text: \"" + std::string(300, 'W') + "\", size: 4096}\n",
+                   "wide.yaml")
+           .string(),
+       input, out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("use a shorter text or a smaller size"));
+  r = run_cli(
+      {"run",
+       write_chain(dir, "chain:\n  - watermark: {text: \"" + std::string(20, 'W') + "\", size: 1024}\n",
+                   "wide2.yaml")
+           .string(),
+       input, out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("over the limit of 16384x16384"));
+  EXPECT_FALSE(fs::exists(out));
+}

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/kernels/compose.hpp>
@@ -75,6 +76,8 @@ void image_watermark(cv::InputArray src, cv::OutputArray dst, const ImageWaterma
 }
 
 cv::Mat render_text(const std::string& text, const std::string& font, int pixel_size) {
+  // The rendered mask is held to 16384 pixels a side and 64 M pixels in all.
+  constexpr std::int64_t kMaxSide = 16384, kMaxPixels = std::int64_t{64} << 20;
   detail::ensure_vips();
   detail::VipsRef rendered;
   // Pango sizes are points; at 72 dpi a point is a pixel. libvips reads the text as Pango
@@ -83,7 +86,19 @@ cv::Mat render_text(const std::string& text, const std::string& font, int pixel_
   const std::string description = fmt::format("{} {}", font, pixel_size);
   std::unique_ptr<gchar, decltype(&g_free)> plain(g_markup_escape_text(text.c_str(), -1), &g_free);
   if (vips_text(rendered.out(), plain.get(), "font", description.c_str(), "dpi", 72, nullptr))
-    throw Error(ErrorCategory::internal, "watermark: text rendering failed: " + detail::take_vips_error());
+    // Cairo refuses surfaces past 32767 pixels: text and size asked for more than it can draw.
+    throw Error(ErrorCategory::config,
+                fmt::format("watermark: cannot render the text at size {}: {}; use a shorter "
+                            "text or a smaller size",
+                            pixel_size, detail::take_vips_error()));
+  const std::int64_t width = vips_image_get_width(rendered.get()),
+                     height = vips_image_get_height(rendered.get());
+  if (width > kMaxSide || height > kMaxSide || width * height > kMaxPixels)
+    throw Error(
+        ErrorCategory::config,
+        fmt::format("watermark: the text renders to {}x{} pixels, over the limit of {}x{} and {} pixels; "
+                    "use a shorter text or a smaller size",
+                    width, height, kMaxSide, kMaxSide, kMaxPixels));
   std::size_t bytes = 0;
   void* data = vips_image_write_to_memory(rendered.get(), &bytes);
   if (!data) throw Error(ErrorCategory::internal, "watermark: " + detail::take_vips_error());
@@ -99,6 +114,8 @@ cv::Mat render_text(const std::string& text, const std::string& font, int pixel_
 namespace imgpipe::ops {
 
 namespace {
+
+constexpr std::size_t kMaxTextBytes = 1000;
 
 // In the order of kernels::Anchor.
 const std::vector<std::string> kPositions = {"top-left", "top",         "top-right", "left",        "centre",
@@ -199,6 +216,12 @@ IMGPIPE_REGISTER_OPERATION(watermark) {
       .check = [](const Params& p) -> std::string {
         if (p.has("text") == p.has("image")) return "give exactly one of text or image";
         if (p.has("text") && p.text("text").empty()) return "text: expected some text, got \"\"";
+        // A watermark is a line or two; this bounds what Pango is asked to lay out (at the
+        // largest size, 1000 characters already make a mask of several hundred megapixels,
+        // which the rendered-size check below refuses).
+        if (p.has("text") && p.text("text").size() > kMaxTextBytes)
+          return fmt::format("text: {} bytes; a watermark text holds at most {}", p.text("text").size(),
+                             kMaxTextBytes);
         return "";
       },
   });
