@@ -156,9 +156,6 @@ std::shared_ptr<IndexedEncodeCache> new_encode_cache();
 // the path, never the contents.
 std::vector<std::uint8_t> read_referenced_file(const std::filesystem::path& path, std::string_view what,
                                                std::uint64_t max_bytes);
-// The same checks without reading; returns the size.
-std::uint64_t check_referenced_file(const std::filesystem::path& path, std::string_view what,
-                                    std::uint64_t max_bytes);
 // A digest of bytes (XXH3-128, 32 hex digits), for keys that must change when content does;
 // file_digest() reads a referenced file in blocks, with its checks.
 std::string content_digest(std::span<const std::uint8_t> bytes);

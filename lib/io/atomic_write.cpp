@@ -136,6 +136,16 @@ void remove_temporary_files() noexcept {
 
 namespace {
 
+[[noreturn]] void over_limit(const std::filesystem::path& path, std::string_view what,
+                             std::uint64_t max_bytes) {
+  throw Error(ErrorCategory::limit, fmt::format("{} {}: over the limit of {} bytes for a {}", what,
+                                                path.string(), max_bytes, what));
+}
+
+std::string hex_of(const XXH128_hash_t& h) {
+  return fmt::format("{:016x}{:016x}", h.high64, h.low64);
+}
+
 // Opens without following a FIFO's wait (O_NONBLOCK) and checks with fstat: what is checked is
 // what is read.
 int open_referenced(const std::filesystem::path& path, std::string_view what, std::uint64_t max_bytes,
@@ -162,13 +172,6 @@ int open_referenced(const std::filesystem::path& path, std::string_view what, st
 
 }  // namespace
 
-std::uint64_t check_referenced_file(const std::filesystem::path& path, std::string_view what,
-                                    std::uint64_t max_bytes) {
-  std::uint64_t size = 0;
-  ::close(open_referenced(path, what, max_bytes, size));
-  return size;
-}
-
 std::vector<std::uint8_t> read_referenced_file(const std::filesystem::path& path, std::string_view what,
                                                std::uint64_t max_bytes) {
   std::uint64_t size = 0;
@@ -189,16 +192,13 @@ std::vector<std::uint8_t> read_referenced_file(const std::filesystem::path& path
     done += static_cast<std::size_t>(n);
   }
   ::close(fd);
-  if (done > max_bytes)
-    throw Error(ErrorCategory::limit, fmt::format("{} {}: over the limit of {} bytes for a {}", what,
-                                                  path.string(), max_bytes, what));
+  if (done > max_bytes) over_limit(path, what, max_bytes);
   bytes.resize(done);
   return bytes;
 }
 
 std::string content_digest(std::span<const std::uint8_t> bytes) {
-  const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
-  return fmt::format("{:016x}{:016x}", h.high64, h.low64);
+  return hex_of(XXH3_128bits(bytes.data(), bytes.size()));
 }
 
 std::string file_digest(const std::filesystem::path& path, std::string_view what, std::uint64_t max_bytes) {
@@ -218,10 +218,8 @@ std::string file_digest(const std::filesystem::path& path, std::string_view what
   ::close(fd);
   const XXH128_hash_t h = XXH3_128bits_digest(state);
   XXH3_freeState(state);
-  if (total > max_bytes)
-    throw Error(ErrorCategory::limit, fmt::format("{} {}: over the limit of {} bytes for a {}", what,
-                                                  path.string(), max_bytes, what));
-  return fmt::format("{:016x}{:016x}", h.high64, h.low64);
+  if (total > max_bytes) over_limit(path, what, max_bytes);
+  return hex_of(h);
 }
 
 void remove_stale_temporary_files(const std::filesystem::path& folder, std::chrono::seconds older_than) {
