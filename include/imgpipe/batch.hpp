@@ -126,7 +126,8 @@ class ResultCache {
   static constexpr std::uint64_t kDefaultMaxBytes = 2ull << 30;
 
   // A 32-hex-digit key (XXH3-128) of everything that determines the outputs.
-  static std::string key(std::span<const std::uint8_t> input_bytes, std::string_view chain_canonical,
+  // `input_digest` is content_digest() of the input file's bytes (Job::input_digest()).
+  static std::string key(std::string_view input_digest, std::string_view chain_canonical,
                          std::string_view output_settings);
 
   std::optional<std::vector<CachedOutput>> get(const std::string& key) const;
@@ -197,6 +198,7 @@ struct BatchRecord {
   // planner's choice for each analysis step ("in-memory; step 1: palette: scaled 512x341, k 10").
   std::string strategy;
   bool cache_hit = false;
+  std::vector<std::string> warnings;  // Job::warnings(): metadata over the limits left out
   std::optional<ErrorCategory> error_category;
   std::string error;  // the message, naming the file
 };
@@ -217,11 +219,6 @@ struct BatchSummary {
 // after the first one); what makes the whole batch impossible throws.
 BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const BatchOptions& options,
                        const std::function<void(const BatchRecord&)>& on_record = nullptr);
-
-// The working set of one input, in bytes, estimated from its header before decoding: the
-// encoded file, the decoded image (after shrink-on-load), each step's input, output and
-// scratch, and every variant's image and encoded bytes.
-std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info);
 
 // JSON Lines for the report: one object per record, and the summary (its "type" is "summary").
 std::string to_json_line(const BatchRecord& record);

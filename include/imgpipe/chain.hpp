@@ -11,6 +11,7 @@
 // operations run fused in one pass over the pixels.
 
 #include <filesystem>
+#include <functional>
 #include <imgpipe/context.hpp>
 #include <imgpipe/image.hpp>
 #include <imgpipe/io.hpp>
@@ -26,6 +27,23 @@ namespace imgpipe {
 
 using ParamList = std::vector<std::pair<std::string, Value>>;
 
+// Which files a chain's steps may read: the palette files, watermark images, masks and models
+// that parameters of type path name. Every file is read as a regular file of bounded size
+// (never a device, a pipe or a folder), and error messages never quote its contents.
+//   trusted (the default): any such file — for a user's own chains;
+//   untrusted: only files under the `allowed` folders, checked when the step is added, after
+//     symbolic links and relative parts are resolved; a path with a ".." part is refused, and
+//     with no folder allowed no file is. For chains that come from others: a request to a
+//     service, a shared folder of chain files. The step then reads the resolved path.
+struct FileAccess {
+  bool untrusted = false;
+  std::vector<std::filesystem::path> allowed;
+};
+
+// IMGPIPE_UNTRUSTED (1/true/yes) and IMGPIPE_ALLOW_PATHS (folders separated by ':'), as
+// flags give them on top. An allowed folder implies untrusted. Bad values: Error(config).
+FileAccess file_access_from_environment(const std::function<const char*(const char*)>& getenv = nullptr);
+
 // One output of a chain. Steps such as `palette` fan out into named variants; the steps after
 // them run once per variant. A chain without such a step gives one variant named "".
 struct Variant {
@@ -36,6 +54,7 @@ struct Variant {
 class Chain {
  public:
   Chain() = default;
+  explicit Chain(FileAccess access) : access_(std::move(access)) {}
 
   // Appends an operation from the global registry. Throws Error(config) on an unknown
   // operation or an invalid parameter.
@@ -43,6 +62,7 @@ class Chain {
   Chain& then(const OpDescriptor& descriptor, const Params& params);
 
   const std::vector<Step>& steps() const { return steps_; }
+  const FileAccess& access() const { return access_; }
   bool empty() const { return steps_.empty(); }
 
   // Decode options that make a leading downscale cheaper (shrink-on-load): the smallest size
@@ -63,6 +83,7 @@ class Chain {
  private:
   std::vector<Variant> run_from(std::size_t first, const Image& input, const std::string& name,
                                 const Context& context, bool fuse_point_ops) const;
+  FileAccess access_;
   std::vector<Step> steps_;
 };
 

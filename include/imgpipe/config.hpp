@@ -21,12 +21,16 @@
 
 namespace imgpipe {
 
-ChainFile load_chain_file(const std::filesystem::path& path);
+// `access` says which files the chain's steps may read (FileAccess in chain.hpp): a chain that
+// comes from others is loaded untrusted.
+ChainFile load_chain_file(const std::filesystem::path& path, const FileAccess& access = {});
 // `name` is used in messages in place of a file name.
-ChainFile parse_chain(std::string_view yaml_text, const std::string& name = "<string>");
+ChainFile parse_chain(std::string_view yaml_text, const std::string& name = "<string>",
+                      const FileAccess& access = {});
 
 // Applies IMGPIPE_* variables (IMGPIPE_THREADS, IMGPIPE_DEVICE, IMGPIPE_MAX_MEMORY,
-// IMGPIPE_MAX_PIXELS, IMGPIPE_MAX_FILE_SIZE, IMGPIPE_TILE_SIZE, IMGPIPE_PARALLEL_IMAGES,
+// IMGPIPE_MAX_PIXELS, IMGPIPE_MAX_FILE_SIZE, IMGPIPE_MAX_METADATA_SIZE,
+// IMGPIPE_MAX_METADATA_SEGMENTS, IMGPIPE_TILE_SIZE, IMGPIPE_PARALLEL_IMAGES,
 // IMGPIPE_PRESET, IMGPIPE_FORMAT, IMGPIPE_QUALITY, IMGPIPE_ON_ERROR). `getenv` is injectable
 // for tests. Bad values are Error(config) naming the variable.
 void apply_environment(ChainFile& file, const std::function<const char*(const char*)>& getenv = nullptr);

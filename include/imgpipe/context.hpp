@@ -28,8 +28,14 @@ std::optional<Device> parse_device(std::string_view text) noexcept;
 struct Limits {
   // The same default as sharp's limitInputPixels: 16383 x 16383.
   std::uint64_t max_input_pixels = 268'402'689;
-  // 0 = no limit on the input file's size in bytes.
-  std::uint64_t max_file_bytes = 0;
+  // The input file's size in bytes (0 = no limit). 1 GiB holds the largest 8-bit RGBA TIFF
+  // within max_input_pixels; a file over it is refused before it is read.
+  std::uint64_t max_file_bytes = std::uint64_t{1} << 30;
+  // Metadata (JPEG APPn and COM segments, PNG text, eXIf and iCCP chunks) beyond these is left
+  // out before decoding, with a warning (0 = no limit). A camera JPEG has under 20 segments and
+  // 1 MB; one with a depth map in extended XMP a few MB in ~100.
+  std::uint64_t max_metadata_bytes = std::uint64_t{16} << 20;
+  std::uint64_t max_metadata_segments = 256;
   // The input formats read, by content whatever the file's name (docs/security.md): by default
   // the five that photo pipelines receive. Others — svg, ppm, rad, vips, fits, analyze, mat,
   // matrix, csv, jp2k, openexr, heif, jxl, pdf, magick, openslide — are read only when listed

@@ -48,6 +48,9 @@ struct LoadOptions {
   // Apply the EXIF orientation while loading (the image comes out upright, orientation 1).
   // When false, Image::orientation keeps the value for an auto_orient step.
   bool auto_orient = true;
+  // Where to add what the load changed and should be told (metadata over the limits left
+  // out); not owned, may be null.
+  std::vector<std::string>* warnings = nullptr;
 };
 
 // Input formats from text such as "jpeg, png, ppm" (commas or spaces; "all" for every
@@ -81,6 +84,8 @@ class ImageFile {
   ImageInfo probe(const Limits& limits = {}) const;
   // Every byte of the file.
   std::vector<std::uint8_t> read() const;
+  // content_digest() of every byte, read in blocks: the file is hashed without being held.
+  std::string digest() const;
   // The limits it was opened with (a streamed read checks the format against them).
   const Limits& limits() const noexcept { return limits_; }
 
@@ -156,6 +161,10 @@ std::shared_ptr<IndexedEncodeCache> new_encode_cache();
 // the path, never the contents.
 std::vector<std::uint8_t> read_referenced_file(const std::filesystem::path& path, std::string_view what,
                                                std::uint64_t max_bytes);
+// An image a chain names (a watermark, a mask), read as read_referenced_file() reads (at most
+// `max_bytes`) and decoded with the default Limits (pixels, formats).
+Image load_referenced_image(const std::filesystem::path& path, std::string_view what,
+                            std::uint64_t max_bytes = std::uint64_t{64} << 20);
 // A digest of bytes (XXH3-128, 32 hex digits), for keys that must change when content does;
 // file_digest() reads a referenced file in blocks, with its checks.
 std::string content_digest(std::span<const std::uint8_t> bytes);

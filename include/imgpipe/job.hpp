@@ -54,12 +54,15 @@ struct JobResult {
   std::vector<WrittenOutput> outputs;
   // The planner's choice for each analysis step ("step 1: palette: scaled 512x341, k 10").
   std::vector<std::string> strategies;
+  // What the user should be told: metadata over the limits left out when decoding.
+  std::vector<std::string> warnings;
 };
 
 // The working set of one input, in bytes, estimated from its header before decoding: the
 // encoded file, the decoded image (after shrink-on-load), each step's input, output and
-// scratch, and every variant's image and encoded bytes.
-std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info);
+// scratch, and every variant's image and encoded bytes. `peak`, when given, is set to the phase
+// that needs the most: "decoding", a step's label ("step 2: border") or "encoding".
+std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info, std::string* peak = nullptr);
 
 // Throws Error(limit) naming `name` and the step when an image the chain makes from this input
 // — after any step, enlargements and borders included — has more pixels than
@@ -71,7 +74,10 @@ class Job {
  public:
   // A file: checked and its header read (one open). Throws Error (io, decode, limit,
   // unsupported) naming the file; with options.stream, Error(unsupported) when the chain
-  // cannot stream this input.
+  // cannot stream this input. Every constructor refuses, before any pixel is decoded, an input
+  // that would make an image over the pixel limit at any step (check_step_sizes), and one whose
+  // working set is over the memory budget (Context::max_memory) when the chain cannot stream
+  // it: Error(limit) naming the step that needs the most.
   Job(const ChainFile& file, const std::filesystem::path& input, const Context& context,
       JobOptions options = {});
   // Bytes already in memory (stdin, an upload), named `name` in messages; never streamed.
@@ -82,21 +88,24 @@ class Job {
 
   const ImageInfo& info() const { return info_; }
   Schedule schedule() const { return schedule_; }
-  // Why the job streams ("--stream", "about 900 MB in memory is over the budget of 512 MB"),
-  // or, for a job in memory that is over the budget, why it cannot stream; else "".
+  // Why the job streams ("--stream", "about 900 MB in memory is over the budget of 512 MB");
+  // "" in memory.
   const std::string& reason() const { return reason_; }
-  // In memory over the memory budget, because the chain cannot stream.
-  bool over_budget() const { return over_budget_; }
   std::uint64_t working_set() const { return working_set_; }
   // The context the job runs with (a copy of the one given); a batch sets the deadline when
   // the job starts.
   Context& context() { return context_; }
   // The planner's choices of the last run or encode().
   const std::vector<std::string>& strategies() const { return result_.strategies; }
+  // Warnings of the decode (JobResult::warnings).
+  const std::vector<std::string>& warnings() const { return result_.warnings; }
 
-  // The input's bytes, read once (in-memory jobs decode from them; a batch hashes them).
-  // Ask before load(), encode() or run(): decoding releases them.
+  // The input's bytes, read once (in-memory jobs decode from them). Ask before load(),
+  // encode() or run(): decoding releases them.
   std::span<const std::uint8_t> bytes();
+  // content_digest() of the input's bytes (a batch's cache key): a file is hashed in blocks
+  // without being read whole. Not for a decoded input.
+  std::string input_digest();
 
   // Decodes the input in memory, as the chain would get it (shrink-on-load included), for
   // front ends that analyse an image rather than run a chain (extract-palette).
@@ -128,7 +137,6 @@ class Job {
   ImageInfo info_;
   Schedule schedule_ = Schedule::in_memory;
   std::string reason_;
-  bool over_budget_ = false;
   std::uint64_t working_set_ = 0;
   JobResult result_;
 };

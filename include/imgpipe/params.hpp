@@ -22,7 +22,10 @@ struct Colour {
 std::optional<Colour> parse_colour(std::string_view text) noexcept;
 std::string to_hex(const Colour& colour);
 
-enum class ParamType { boolean, integer, number, text, choice, colour };
+// `path` is text that names a file the step reads (a palette file, a watermark image, a mask,
+// a model); `choices` then lists words that are not paths ("alpha", "none"). The chain checks
+// every path against its FileAccess before the step is built (include/imgpipe/chain.hpp).
+enum class ParamType { boolean, integer, number, text, choice, colour, path };
 std::string_view to_string(ParamType type) noexcept;
 
 class Value;
@@ -71,7 +74,7 @@ struct ParamSpec {
   ParamType type = ParamType::number;
   Value default_value;               // unset = optional parameter with no default
   double min = 0, max = 0;           // inclusive range for integer and number; ignored when min == max
-  std::vector<std::string> choices;  // for choice
+  std::vector<std::string> choices;  // for choice; for path, the words that are not paths
   std::string doc;
 
   // Converts and checks a value given for this parameter. Integers are accepted for numbers;
@@ -80,6 +83,8 @@ struct ParamSpec {
   std::variant<Value, std::string> check(const Value& given) const;
   // "integer 1..65535", "one of inside, cover, fill, exact", "colour (#rrggbb[aa] or a name)"
   std::string expected() const;
+  // A path parameter's value that names a file (not unset, empty or one of its words).
+  bool names_file(const Value& value) const;
 };
 
 // Validated parameters of one step: every declared parameter is present (possibly unset).

@@ -308,7 +308,7 @@ std::filesystem::path ResultCache::default_dir(const std::function<const char*(c
               "cache folder; pass --cache DIR");
 }
 
-std::string ResultCache::key(std::span<const std::uint8_t> input_bytes, std::string_view chain_canonical,
+std::string ResultCache::key(std::string_view input_digest, std::string_view chain_canonical,
                              std::string_view output_settings) {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), &XXH3_freeState);
   if (!state || XXH3_128bits_reset(state.get()) != XXH_OK)
@@ -316,7 +316,7 @@ std::string ResultCache::key(std::span<const std::uint8_t> input_bytes, std::str
   hash_field(state.get(), std::string_view(version()));
   hash_field(state.get(), chain_canonical);
   hash_field(state.get(), output_settings);
-  hash_field(state.get(), input_bytes);
+  hash_field(state.get(), input_digest);
   XXH128_canonical_t digest;
   XXH128_canonicalFromHash(&digest, XXH3_128bits_digest(state.get()));
   std::string hex;

@@ -78,6 +78,7 @@ std::string to_json_line(const BatchRecord& r) {
                       {"ms", std::round(r.ms * 10) / 10},
                       {"strategy", r.strategy},
                       {"cache_hit", r.cache_hit}};
+  if (!r.warnings.empty()) j["warnings"] = r.warnings;
   if (r.error_category) {
     j["error_category"] = to_string(*r.error_category);
     j["error"] = r.error;
@@ -377,13 +378,8 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       w->record.width = info.oriented_width();
       w->record.height = info.oriented_height();
       std::uint64_t need = w->job->working_set();
-      // Too large for the budget on its own: the job streams it, alone, if the chain allows.
-      if (w->job->over_budget())
-        throw Error(
-            ErrorCategory::limit,
-            fmt::format("{}: needs about {} MB to process, over the memory budget of {} MB (max_memory), "
-                        "and the chain cannot stream ({})",
-                        w->record.input, need >> 20, summary.memory_budget >> 20, w->job->reason()));
+      // Too large for the budget on its own: the job streams it, alone (a job that cannot
+      // stream it was refused when it was opened).
       if (w->job->schedule() == Schedule::streamed) {
         w->streamed = true;
         w->record.strategy = "streamed";
@@ -403,7 +399,7 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       if (options.timeout.count() > 0) w->job->context().deadline = w->begun + options.timeout;
       if (w->streamed || !cache) return;
       w->cache_key =
-          ResultCache::key(w->job->bytes(), chain_text,
+          ResultCache::key(w->job->input_digest(), chain_text,
                            canonical_output_settings(save_options(*w->item), file.context.quality));
       if (auto hit = cache->get(w->cache_key)) {
         w->encoded = std::move(*hit);
@@ -425,6 +421,7 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
         for (auto& e : w->job->encode(save)) w->encoded.push_back({e.variant, std::move(e.bytes)});
       }
       for (const auto& line : w->job->strategies()) w->record.strategy += "; " + line;
+      w->record.warnings = w->job->warnings();
       if (w->streamed) return;
       if (options.timeout.count() > 0 && Clock::now() > w->begun + options.timeout)
         throw Error(ErrorCategory::timeout, fmt::format("{}: over the time limit of {} s", w->record.input,

@@ -68,6 +68,12 @@ const std::vector<Setting>& settings() {
          [](ChainFile& f, const Value& v) { f.context.limits.formats = parse_input_formats(v.as_string()); }},
         {"performance", typed_spec("max_file_size", T::text), "IMGPIPE_MAX_FILE_SIZE",
          [](ChainFile& f, const Value& v) { f.context.limits.max_file_bytes = to_bytes(v); }, true},
+        {"performance", typed_spec("max_metadata_size", T::text), "IMGPIPE_MAX_METADATA_SIZE",
+         [](ChainFile& f, const Value& v) { f.context.limits.max_metadata_bytes = to_bytes(v); }, true},
+        {"performance", int_spec("max_metadata_segments", 0, 1e9), "IMGPIPE_MAX_METADATA_SEGMENTS",
+         [](ChainFile& f, const Value& v) {
+           f.context.limits.max_metadata_segments = static_cast<std::uint64_t>(to_int(v));
+         }},
         {"performance", int_spec("tile_size", 16, 65536), "IMGPIPE_TILE_SIZE",
          [](ChainFile& f, const Value& v) { f.context.tile_size = to_int(v); }},
         {"performance", int_spec("parallel_images", 0, 1024), "IMGPIPE_PARALLEL_IMAGES",
@@ -299,12 +305,14 @@ void Reader::read_step(const YAML::Node& item, std::size_t index, Chain& chain) 
   }
 }
 
-ChainFile parse_root(const Reader& r, const YAML::Node& root, const std::string& name) {
+ChainFile parse_root(const Reader& r, const YAML::Node& root, const std::string& name,
+                     const FileAccess& access) {
   if (!root || root.IsNull())
     r.fail(YAML::Mark::null_mark(), "the file is empty; it needs at least a 'chain:' list of operations");
   r.expect_map(root, "chain file");
   ChainFile file;
   file.source = name;
+  file.chain = Chain(access);
   const std::vector<std::string> top = {"performance", "chain", "output", "on_error"};
   const auto all = r.entries(root, "chain file");
   r.check_keys(all, top, "chain file");
@@ -325,10 +333,10 @@ ChainFile parse_root(const Reader& r, const YAML::Node& root, const std::string&
 
 }  // namespace
 
-ChainFile parse_chain(std::string_view yaml_text, const std::string& name) {
+ChainFile parse_chain(std::string_view yaml_text, const std::string& name, const FileAccess& access) {
   const Reader r(name);
   try {
-    return parse_root(r, YAML::Load(std::string(yaml_text)), name);
+    return parse_root(r, YAML::Load(std::string(yaml_text)), name, access);
   } catch (const YAML::DeepRecursion& e) {
     r.fail(e.mark, fmt::format("invalid YAML: nested more than {} levels deep", e.depth()));
   } catch (const YAML::Exception& e) {
@@ -336,15 +344,14 @@ ChainFile parse_chain(std::string_view yaml_text, const std::string& name) {
   }
 }
 
-ChainFile load_chain_file(const std::filesystem::path& path) {
+ChainFile load_chain_file(const std::filesystem::path& path, const FileAccess& access) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw Error(ErrorCategory::config, fmt::format("{}: is a directory, not a chain file", path.string()));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCategory::config, fmt::format("{}: cannot read the chain file", path.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_chain(text.str(), path.string());
+  // A regular file of at most 4 MB (a chain is a few hundred bytes): never a device or a pipe.
+  const auto bytes = read_referenced_file(path, "chain file", std::uint64_t{4} << 20);
+  return parse_chain(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                     path.string(), access);
 }
 
 std::optional<std::uint64_t> parse_byte_size(std::string_view text) noexcept {

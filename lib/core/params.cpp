@@ -111,6 +111,7 @@ std::string_view to_string(ParamType type) noexcept {
     case ParamType::text: return "text";
     case ParamType::choice: return "choice";
     case ParamType::colour: return "colour";
+    case ParamType::path: return "path";
   }
   return "text";
 }
@@ -135,8 +136,16 @@ std::string ParamSpec::expected() const {
     case ParamType::text: return "text";
     case ParamType::choice: return fmt::format("one of {}", fmt::join(choices, ", "));
     case ParamType::colour: return "colour (#rgb, #rrggbb, #rrggbbaa, rgb(), rgba() or a name)";
+    case ParamType::path:
+      return choices.empty() ? "the path of a file"
+                             : fmt::format("the path of a file or one of {}", fmt::join(choices, ", "));
   }
   return "value";
+}
+
+bool ParamSpec::names_file(const Value& value) const {
+  return type == ParamType::path && value.is_string() && !value.as_string().empty() &&
+         std::find(choices.begin(), choices.end(), value.as_string()) == choices.end();
 }
 
 namespace {
@@ -201,6 +210,9 @@ std::variant<Value, std::string> ParamSpec::check(const Value& given) const {
     }
     case ParamType::text:
       if (!given.is_string()) return refuse();
+      return given;
+    case ParamType::path:
+      if (!given.is_string() || given.as_string().find('\0') != std::string::npos) return refuse();
       return given;
     case ParamType::choice:
       if (!given.is_string() ||

@@ -20,6 +20,90 @@
 
 namespace imgpipe {
 
+namespace fs = std::filesystem;
+
+FileAccess file_access_from_environment(const std::function<const char*(const char*)>& getenv) {
+  auto get = [&](const char* name) -> const char* { return getenv ? getenv(name) : std::getenv(name); };
+  FileAccess access;
+  if (const char* flag = get("IMGPIPE_UNTRUSTED"); flag && *flag) {
+    const std::string_view v(flag);
+    if (v == "1" || v == "true" || v == "yes")
+      access.untrusted = true;
+    else if (v != "0" && v != "false" && v != "no")
+      throw Error(ErrorCategory::config,
+                  fmt::format("IMGPIPE_UNTRUSTED: expected 1, true, yes, 0, false or no, got \"{}\"", v));
+  }
+  if (const char* folders = get("IMGPIPE_ALLOW_PATHS"); folders && *folders) {
+    std::string_view rest(folders);
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const std::string_view folder = rest.substr(0, colon);
+      if (!folder.empty()) access.allowed.emplace_back(folder);
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+    }
+    access.untrusted = true;
+  }
+  return access;
+}
+
+namespace {
+
+// Whether `path` is `folder` or lies inside it (both absolute and resolved).
+bool lies_under(const fs::path& path, const fs::path& folder) {
+  auto p = path.begin();
+  for (auto f = folder.begin(); f != folder.end(); ++f, ++p) {
+    if (f->empty()) continue;  // the empty last part of a folder given with a trailing '/'
+    if (p == path.end() || *p != *f) return false;
+  }
+  return true;
+}
+
+// The file a path parameter names, as an untrusted chain may read it: resolved, under an
+// allowed folder, a regular file. Messages name the parameter and the path, nothing read.
+std::string allowed_file(const std::string& given, const FileAccess& access, const std::string& what) {
+  const fs::path path(given);
+  for (const auto& part : path)
+    if (part == "..")
+      throw Error(ErrorCategory::config,
+                  fmt::format("{}: {}: an untrusted chain may not name a path with \"..\"", what, given));
+  if (access.allowed.empty())
+    throw Error(ErrorCategory::config,
+                fmt::format("{}: {}: an untrusted chain may read no file unless a folder is allowed "
+                            "(--allow-path, IMGPIPE_ALLOW_PATHS)",
+                            what, given));
+  std::error_code ec;
+  const fs::path resolved = fs::canonical(path, ec);
+  if (ec)
+    throw Error(ErrorCategory::config, fmt::format("{}: {}: cannot open: {}", what, given, ec.message()));
+  const bool inside = std::any_of(access.allowed.begin(), access.allowed.end(), [&](const fs::path& folder) {
+    std::error_code folder_ec;
+    const fs::path root = fs::canonical(folder, folder_ec);
+    return !folder_ec && lies_under(resolved, root);
+  });
+  if (!inside)
+    throw Error(
+        ErrorCategory::config,
+        fmt::format("{}: {}: outside the folders an untrusted chain may read (--allow-path)", what, given));
+  if (!fs::is_regular_file(resolved, ec))
+    throw Error(ErrorCategory::config,
+                fmt::format("{}: {}: not a regular file (a folder, device, pipe or socket)", what, given));
+  return resolved.string();
+}
+
+// The step's parameters with every file it names checked against the chain's access.
+Params checked_files(const OpDescriptor& descriptor, const Params& params, const FileAccess& access) {
+  if (!access.untrusted) return params;
+  auto values = params.values();
+  for (const ParamSpec& spec : descriptor.params) {
+    auto it = values.find(spec.name);
+    if (it == values.end() || !spec.names_file(it->second)) continue;
+    it->second = Value(allowed_file(it->second.as_string(), access, descriptor.name + "." + spec.name));
+  }
+  return Params(std::move(values));
+}
+
+}  // namespace
+
 Chain& Chain::then(std::string_view op, const ParamList& params) {
   const OpDescriptor& descriptor = Registry::global().at(op);
   std::map<std::string, Value, std::less<>> given;
@@ -34,8 +118,8 @@ Chain& Chain::then(std::string_view op, const ParamList& params) {
 Chain& Chain::then(const OpDescriptor& descriptor, const Params& params) {
   Step step;
   step.descriptor = &descriptor;
-  step.params = params;
-  step.operation = descriptor.create(params);
+  step.params = checked_files(descriptor, params, access_);
+  step.operation = descriptor.create(step.params);
   step.label = fmt::format("step {}: {}", steps_.size() + 1, descriptor.name);
   steps_.push_back(std::move(step));
   return *this;

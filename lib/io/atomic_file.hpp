@@ -10,6 +10,12 @@
 
 namespace imgpipe::detail {
 
+// XXH3-128 (32 hex digits, as content_digest()) of what an open file holds from its start, read
+// in blocks with pread: the file is hashed without being held. `total` gets the bytes read;
+// reading stops once it passes `limit`.
+std::string descriptor_digest(int fd, const std::filesystem::path& path, std::uint64_t limit,
+                              std::uint64_t& total);
+
 // Whether a file name is one of AtomicFile's temporary files: ".<name>.imgpipe-XXXXXX".
 bool is_temporary_file_name(std::string_view name) noexcept;
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -202,25 +203,42 @@ std::string content_digest(std::span<const std::uint8_t> bytes) {
 }
 
 std::string file_digest(const std::filesystem::path& path, std::string_view what, std::uint64_t max_bytes) {
-  std::uint64_t size = 0;
+  std::uint64_t size = 0, total = 0;
   const int fd = open_referenced(path, what, max_bytes, size);
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_128bits_reset(state);
-  std::vector<std::uint8_t> block(std::size_t{1} << 20);
-  std::uint64_t total = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, block.data(), block.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    total += static_cast<std::uint64_t>(n);
-    XXH3_128bits_update(state, block.data(), static_cast<std::size_t>(n));
+  std::string digest;
+  try {
+    digest = detail::descriptor_digest(fd, path, max_bytes, total);
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
   ::close(fd);
-  const XXH128_hash_t h = XXH3_128bits_digest(state);
-  XXH3_freeState(state);
   if (total > max_bytes) over_limit(path, what, max_bytes);
-  return hex_of(h);
+  return digest;
 }
+
+namespace detail {
+
+std::string descriptor_digest(int fd, const std::filesystem::path& path, std::uint64_t limit,
+                              std::uint64_t& total) {
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), &XXH3_freeState);
+  if (!state || XXH3_128bits_reset(state.get()) != XXH_OK)
+    throw Error(ErrorCategory::internal, "cannot start an XXH3 hash");
+  std::vector<std::uint8_t> block(std::size_t{1} << 20);
+  total = 0;
+  while (total <= limit) {
+    const ssize_t n = ::pread(fd, block.data(), block.size(), static_cast<off_t>(total));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      throw Error(ErrorCategory::io, fmt::format("{}: read failed: {}", path.string(), std::strerror(errno)));
+    if (n == 0) break;
+    total += static_cast<std::uint64_t>(n);
+    XXH3_128bits_update(state.get(), block.data(), static_cast<std::size_t>(n));
+  }
+  return hex_of(XXH3_128bits_digest(state.get()));
+}
+
+}  // namespace detail
 
 void remove_stale_temporary_files(const std::filesystem::path& folder, std::chrono::seconds older_than) {
   namespace fs = std::filesystem;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,7 +26,9 @@
 #include <vector>
 
 #include "../core/orientation.hpp"
+#include "atomic_file.hpp"
 #include "exif.hpp"
+#include "metadata.hpp"
 #include "vips_io.hpp"
 
 namespace imgpipe {
@@ -68,6 +71,66 @@ std::uint64_t check_file(const Source& source, const Limits& limits) {
     return source.bytes.size();
   }
   return detail::check_image_file(*source.path, source.name, limits);
+}
+
+// Reads a source at any offset: its bytes, its descriptor, or its file (opened once).
+class SourceReader {
+ public:
+  explicit SourceReader(const Source& source) : source_(source) {
+    if (source.bytes.empty() && source.descriptor < 0 && source.path) {
+      owned_ = ::open(source.path->c_str(), O_RDONLY | O_CLOEXEC);
+      if (owned_ < 0) fail(ErrorCategory::io, source, fmt::format("cannot open: {}", std::strerror(errno)));
+    }
+  }
+  SourceReader(const SourceReader&) = delete;
+  SourceReader& operator=(const SourceReader&) = delete;
+  ~SourceReader() {
+    if (owned_ >= 0) ::close(owned_);
+  }
+
+  std::size_t operator()(std::uint64_t offset, std::span<std::uint8_t> out) const {
+    if (!source_.bytes.empty() || (source_.descriptor < 0 && owned_ < 0)) {
+      if (offset >= source_.bytes.size()) return 0;
+      const auto n = std::min<std::size_t>(out.size(), source_.bytes.size() - offset);
+      std::memcpy(out.data(), source_.bytes.data() + offset, n);
+      return n;
+    }
+    const int fd = owned_ >= 0 ? owned_ : source_.descriptor;
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail(ErrorCategory::io, source_, fmt::format("read failed: {}", std::strerror(errno)));
+      if (n == 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  }
+
+ private:
+  const Source& source_;
+  int owned_ = -1;
+};
+
+// The source a decoder gets: `source` itself, or, when its metadata is over the limits, its
+// bytes without what is over them, in `kept` (and a warning). `streaming` refuses instead: the
+// file is read in one pass and cannot be rewritten on the way.
+Source within_metadata_limits(const Source& source, std::uint64_t size, const Limits& limits,
+                              std::vector<std::string>* warnings, std::vector<std::uint8_t>& kept,
+                              bool streaming = false) {
+  const SourceReader reader(source);
+  const detail::ReadAt read = std::cref(reader);
+  const detail::MetadataScan scan =
+      detail::scan_metadata(read, size, limits.max_metadata_bytes, limits.max_metadata_segments);
+  if (!scan.over()) return source;
+  const std::string what = scan.describe(limits.max_metadata_bytes, limits.max_metadata_segments);
+  if (streaming)
+    fail(ErrorCategory::limit, source,
+         fmt::format("{}; a streamed input cannot leave them out: run it in memory or raise the limits",
+                     what));
+  kept = detail::without_dropped(read, size, scan);
+  if (warnings) warnings->push_back(fmt::format("{}: {}", source.name, what));
+  return Source{source.name, nullptr, kept};
 }
 
 // Reads through a libvips source, file or memory alike. A file source takes the path as it
@@ -383,9 +446,19 @@ VipsRef to_working_space(VipsRef image, const Source& source) {
   return converted;
 }
 
-Image decode(const Source& source, const LoadOptions& options, const Limits& limits) {
-  const std::uint64_t file_bytes = check_file(source, limits);
-  check_header_pixels(source, limits);
+// The size of a source an ImageFile opened (it checked the file then).
+std::uint64_t descriptor_size(const Source& source) {
+  struct stat st {};
+  if (::fstat(source.descriptor, &st) != 0)
+    fail(ErrorCategory::io, source, fmt::format("cannot read: {}", std::strerror(errno)));
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Image decode(const Source& given, const LoadOptions& options, const Limits& limits) {
+  const std::uint64_t file_bytes = check_file(given, limits);
+  check_header_pixels(given, limits);
+  std::vector<std::uint8_t> kept;
+  const Source source = within_metadata_limits(given, file_bytes, limits, options.warnings, kept);
   const Loader loader = find_loader(source, limits);
   VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
@@ -416,10 +489,13 @@ Image decode(const Source& source, const LoadOptions& options, const Limits& lim
   return out;
 }
 
-ImageInfo probe_source(const Source& source, const Limits& limits) {
+ImageInfo probe_source(const Source& given, const Limits& limits) {
   // An ImageFile has checked its file when it opened it (and knows its size).
-  const std::uint64_t file_bytes = source.descriptor >= 0 ? 0 : check_file(source, limits);
-  check_header_pixels(source, limits);
+  const std::uint64_t file_bytes = given.descriptor >= 0 ? 0 : check_file(given, limits);
+  check_header_pixels(given, limits);
+  std::vector<std::uint8_t> kept;
+  const Source source = within_metadata_limits(
+      given, given.descriptor >= 0 ? descriptor_size(given) : file_bytes, limits, nullptr, kept);
   const Loader loader = find_loader(source, limits);
   VipsRef image = open(source, loader, FailOn::none, 1, 1.0);
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
@@ -469,6 +545,15 @@ std::vector<std::uint8_t> ImageFile::read() const {
   return bytes;
 }
 
+std::string ImageFile::digest() const {
+  std::uint64_t total = 0;
+  std::string digest = detail::descriptor_digest(descriptor_, path_, size_, total);
+  if (total != size_)
+    throw Error(ErrorCategory::io, fmt::format("{}: the file changed while it was read ({} bytes, then {})",
+                                               path_.string(), size_, total));
+  return digest;
+}
+
 std::vector<std::string> parse_input_formats(std::string_view text) {
   std::vector<std::string> formats;
   std::string word;
@@ -510,6 +595,11 @@ Image load(const fs::path& path, const LoadOptions& options, const Limits& limit
 Image load_buffer(std::span<const std::uint8_t> bytes, const std::string& name, const LoadOptions& options,
                   const Limits& limits) {
   return decode(Source{name, nullptr, bytes}, options, limits);
+}
+
+Image load_referenced_image(const fs::path& path, std::string_view what, std::uint64_t max_bytes) {
+  const auto bytes = read_referenced_file(path, what, max_bytes);
+  return load_buffer(bytes, fmt::format("{} {}", what, path.string()));
 }
 
 namespace detail {
@@ -579,6 +669,8 @@ VipsRef to_srgb(VipsRef image, const std::string& name) {
 VipsRef open_sequential(const ImageFile& file, const LoadOptions& options) {
   Source source{file.path().string(), &file.path(), {}};
   source.descriptor = file.descriptor();
+  std::vector<std::uint8_t> unused;
+  within_metadata_limits(source, file.size(), file.limits(), nullptr, unused, /*streaming=*/true);
   const Loader loader = find_loader(source, file.limits());
   VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
   const ImageInfo info = info_of(image.get(), source, loader, 0);

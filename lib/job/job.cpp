@@ -72,7 +72,7 @@ void check_step_sizes(const ChainFile& file, const ImageInfo& info, const std::s
   }
 }
 
-std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info) {
+std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info, std::string* peak_phase) {
   const double sample = info.bit_depth > 8 ? 2.0 : 1.0;
   const double channels = std::min(info.bands, 4);
   auto bytes_of = [&](cv::Size s) { return static_cast<double>(s.width) * s.height * channels * sample; };
@@ -82,15 +82,21 @@ std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info)
   // encoder's working copies — libwebp converts to YUV and keeps candidates — and the bytes).
   cv::Size size = decoded_size(file, info);
   double variants = 1;
-  double peak = static_cast<double>(info.file_bytes) + bytes_of(size);
+  double peak = 0;
+  auto phase = [&](double bytes, const std::string& name) {
+    if (bytes <= peak) return;
+    peak = bytes;
+    if (peak_phase) *peak_phase = name;
+  };
+  phase(static_cast<double>(info.file_bytes) + bytes_of(size), "decoding");
   for (const Step& step : file.chain.steps()) {
     const double in = bytes_of(size) * variants;
     size = output_size_of(step, size, file.context.quality);
     variants *= static_cast<double>(step.operation->variant_count());
     const double out = bytes_of(size) * variants;
-    peak = std::max(peak, in + out + bytes_of(size) * scratch_factor(step));
+    phase(in + out + bytes_of(size) * scratch_factor(step), step.label);
   }
-  peak = std::max(peak, bytes_of(size) * (variants + 2.0));
+  phase(bytes_of(size) * (variants + 2.0), "encoding");
   return static_cast<std::uint64_t>(peak);
 }
 
@@ -148,7 +154,8 @@ Job::Job(const ChainFile& file, Image image, const Context& context)
 void Job::choose_schedule(const JobOptions& options) {
   // Every image the chain makes is held to the pixel limit, before any pixel is decoded.
   check_step_sizes(file_, info_, name_, context_.limits);
-  working_set_ = estimate_working_set(file_, info_);
+  std::string peak;
+  working_set_ = estimate_working_set(file_, info_, &peak);
   const std::uint64_t budget = context_.max_memory;
   if (!options.stream && (budget == 0 || working_set_ <= budget)) return;
   std::string why;
@@ -166,8 +173,11 @@ void Job::choose_schedule(const JobOptions& options) {
                           megabytes(budget));
     return;
   }
-  over_budget_ = true;
-  reason_ = input_ ? why : "it is not a file";
+  throw Error(ErrorCategory::limit,
+              fmt::format("{}: needs about {} in memory ({}), over the memory budget of {} (max_memory), "
+                          "and the chain cannot stream it ({})",
+                          name_, megabytes(working_set_), peak, megabytes(budget),
+                          input_ ? why : "only files stream"));
 }
 
 std::span<const std::uint8_t> Job::bytes() {
@@ -182,6 +192,11 @@ std::span<const std::uint8_t> Job::bytes() {
   return bytes_;
 }
 
+std::string Job::input_digest() {
+  if (input_ && !bytes_read_) return input_->digest();
+  return content_digest(bytes());
+}
+
 Image Job::load() {
   if (image_) {
     Image image = std::move(*image_);
@@ -192,7 +207,9 @@ Image Job::load() {
   }
   MaybeScope scope(context_.monitor, "decode");
   bytes();
-  Image image = load_buffer(bytes_, name_, file_.load_options(), context_.limits);
+  LoadOptions options = file_.load_options();
+  options.warnings = &result_.warnings;
+  Image image = load_buffer(bytes_, name_, options, context_.limits);
   // Decoded, the file's bytes would only add to the working set while the chain runs.
   std::vector<std::uint8_t>().swap(bytes_);
   bytes_released_ = true;

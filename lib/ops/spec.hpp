@@ -30,4 +30,11 @@ inline ParamSpec text(std::string name, Value fallback, std::string doc) {
   return {std::move(name), ParamType::text, std::move(fallback), 0, 0, {}, std::move(doc)};
 }
 
+// A file the step reads; `words` are values that are not paths (checked by the chain's
+// FileAccess only when the value is none of them).
+inline ParamSpec path(std::string name, Value fallback, std::string doc,
+                      std::vector<std::string> words = {}) {
+  return {std::move(name), ParamType::path, std::move(fallback), 0, 0, std::move(words), std::move(doc)};
+}
+
 }  // namespace imgpipe::ops::spec

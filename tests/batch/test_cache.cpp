@@ -1,6 +1,7 @@
 // The result cache: keys that change with everything that determines the outputs, entries
 // that come back byte for byte, damaged entries that are misses, least-recently-used
 // eviction, and a folder shared by several processes.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,7 +78,7 @@ std::string reference_key(std::span<const std::uint8_t> input, std::string_view 
 }
 
 std::string key_of(int n) {
-  return ResultCache::key(pattern(100, static_cast<std::uint32_t>(n)), "chain", "settings");
+  return ResultCache::key(content_digest(pattern(100, static_cast<std::uint32_t>(n))), "chain", "settings");
 }
 
 fs::path entry_file(const fs::path& dir, const std::string& key) {
@@ -109,41 +110,51 @@ void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
 
 TEST(ResultCacheKey, IsXxh3Of128BitsOverLengthPrefixedFields) {
   const auto input = pattern(5000, 3);
-  const std::string key = ResultCache::key(input, "resize width=100", R"({"format":"png"})");
+  // The input enters as its digest: XXH3-128 of its bytes, high half first, in hex.
+  const std::string digest = content_digest(input);
+  const XXH128_hash_t expected = reference_hash128(input);
+  EXPECT_EQ(digest, fmt::format("{:016x}{:016x}", expected.high64, expected.low64));
+  const auto digest_bytes = std::span(reinterpret_cast<const std::uint8_t*>(digest.data()), digest.size());
+  const std::string key = ResultCache::key(digest, "resize width=100", R"({"format":"png"})");
   EXPECT_EQ(key.size(), 32u);
   EXPECT_EQ(key.find_first_not_of("0123456789abcdef"), std::string::npos) << key;
-  EXPECT_EQ(key, reference_key(input, "resize width=100", R"({"format":"png"})"));
+  EXPECT_EQ(key, reference_key(digest_bytes, "resize width=100", R"({"format":"png"})"));
   EXPECT_EQ(ResultCache::key({}, "", ""), reference_key({}, "", ""));
   // The library version is part of the key: the same input, chain and settings under another
   // version would be another key, so an upgraded library never reuses older outputs.
-  EXPECT_NE(key, reference_key(input, "resize width=100", R"({"format":"png"})", "0.0.0-other"));
+  EXPECT_NE(key, reference_key(digest_bytes, "resize width=100", R"({"format":"png"})", "0.0.0-other"));
 }
 
 TEST(ResultCacheKey, ChangesWithEveryField) {
   auto input = pattern(1000, 1);
-  const std::string base = ResultCache::key(input, "chain", "settings");
-  EXPECT_EQ(ResultCache::key(input, "chain", "settings"), base);
+  const std::string digest = content_digest(input);
+  const std::string base = ResultCache::key(digest, "chain", "settings");
+  EXPECT_EQ(ResultCache::key(content_digest(input), "chain", "settings"), base);
 
   auto flipped = input;
   flipped[517] ^= 1;
   const std::set<std::string> keys{
       base,
-      ResultCache::key(flipped, "chain", "settings"),
-      ResultCache::key(std::span(input).first(999), "chain", "settings"),
-      ResultCache::key(input, "chain ", "settings"),
-      ResultCache::key(input, "chaim", "settings"),
-      ResultCache::key(input, "chain", "settingz"),
-      ResultCache::key(input, "chain", ""),
+      ResultCache::key(content_digest(flipped), "chain", "settings"),
+      ResultCache::key(content_digest(std::span(input).first(999)), "chain", "settings"),
+      ResultCache::key(digest, "chain ", "settings"),
+      ResultCache::key(digest, "chaim", "settings"),
+      ResultCache::key(digest, "chain", "settingz"),
+      ResultCache::key(digest, "chain", ""),
   };
   EXPECT_EQ(keys.size(), 7u);
 }
 
-TEST(ResultCacheKey, FieldsCannotShiftIntoEachOther) {
-  const auto empty = std::span<const std::uint8_t>();
-  EXPECT_NE(ResultCache::key(empty, "ab", "c"), ResultCache::key(empty, "a", "bc"));
-  EXPECT_NE(ResultCache::key(empty, "", "abc"), ResultCache::key(empty, "abc", ""));
-  const auto c = bytes_of("c");
-  EXPECT_NE(ResultCache::key(c, "x", "ab"), ResultCache::key(bytes_of("bc"), "x", "a"));
+// A file is hashed in blocks (ImageFile::digest) to the same digest as its bytes in memory.
+TEST(ResultCacheKey, FileDigestEqualsTheDigestOfItsBytes) {
+  const auto dir = fs::temp_directory_path() / fmt::format("imgpipe-digest-{}", ::getpid());
+  fs::create_directories(dir);
+  // Over two read blocks (1 MiB each), not a multiple of the block.
+  const auto bytes = pattern((std::size_t{5} << 19) + 17, 9);
+  write_bytes(dir / "long.bin", bytes);
+  const ImageFile file(dir / "long.bin");
+  EXPECT_EQ(file.digest(), content_digest(bytes));
+  fs::remove_all(dir);
 }
 
 // ---- Canonical output settings -----------------------------------------------------------

@@ -2,6 +2,7 @@
 // resident memory is what the kernel reports for it (wait4), not what the batch says.
 
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -172,6 +173,59 @@ TEST(MemoryBudget, EstimateGrowsWithTheImageAndTheChain) {
   ImageInfo twice = info;
   twice.width *= 2;
   EXPECT_GT(estimate_working_set(blur, twice), estimate_working_set(blur, info));
+}
+
+// Every step's output counts: an enlarging resize, borders and a fan-out make the peak, and the
+// estimate names the step where it is.
+TEST(MemoryBudget, EstimateCoversEveryStepsOutputAndNamesThePeak) {
+  using ::testing::AnyOf;
+  using ::testing::HasSubstr;
+  ImageInfo info;
+  info.format = "png";
+  info.width = 1000;
+  info.height = 1000;
+  info.bands = 3;
+  const double decoded = 1000.0 * 1000 * 3;
+  std::string peak;
+  const ChainFile enlarge = parse_chain(
+      "chain:\n  - grayscale: {}\n  - resize: {width: 8000, height: 8000, fit: fill}\n  - grayscale: {}\n");
+  const auto enlarged = estimate_working_set(enlarge, info, &peak);
+  // The 8000² output (192 MB) and more, at the resize or after it.
+  EXPECT_GE(static_cast<double>(enlarged), 8000.0 * 8000 * 3);
+  EXPECT_THAT(peak, AnyOf(HasSubstr("step 2: resize"), HasSubstr("step 3"), HasSubstr("encoding")));
+  const ChainFile borders =
+      parse_chain("chain:\n  - border: {size: 2000}\n  - border: {size: 2000}\n  - border: {size: 2000}\n");
+  const auto bordered = estimate_working_set(borders, info, &peak);
+  EXPECT_GE(static_cast<double>(bordered), 13000.0 * 13000 * 3);  // the third border's output
+  EXPECT_THAT(peak, AnyOf(HasSubstr("step 3: border"), HasSubstr("encoding")));
+  // A fan-out holds every variant: three palettes, three images after the palette step.
+  TempDir tmp;
+  write_text(tmp / "p.json", R"({"a": ["#000", "#fff"], "b": ["#f00", "#0f0"], "c": ["#00f", "#ff0"]})");
+  const ChainFile fan =
+      parse_chain(fmt::format("chain:\n  - palette: {{palettes: \"{}\"}}\n  - gaussian_blur: {{sigma: 2}}\n",
+                              (tmp / "p.json").string()));
+  EXPECT_GE(static_cast<double>(estimate_working_set(fan, info)), decoded * 3);
+  // Decoding is the peak of a chain of point steps on a large file.
+  ImageInfo big_file = info;
+  big_file.file_bytes = 500'000'000;
+  estimate_working_set(parse_chain("chain:\n  - grayscale: {}\n"), big_file, &peak);
+  EXPECT_EQ(peak, "decoding");
+}
+
+TEST(MemoryBudget, RunRefusesAChainOverTheBudgetThatCannotStreamNamingTheStep) {
+  using ::testing::HasSubstr;
+  TempDir tmp;
+  make_inputs(tmp / "in", 1, cv::Size(1500, 1000));
+  write_text(
+      tmp / "chain.yaml",
+      "chain:\n  - resize: {width: 6000, height: 4000, fit: fill}\n  - dither: {}\noutput: {format: png}\n");
+  const auto r = run_cli({"run", (tmp / "chain.yaml").string(), (tmp / "in" / "in_00.jpg").string(),
+                          (tmp / "out.png").string(), "--max-memory", "100MB"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("in_00.jpg: needs about"));
+  EXPECT_THAT(r.err, HasSubstr("over the memory budget of 100 MB"));
+  EXPECT_THAT(r.err, HasSubstr("(step "));
+  EXPECT_FALSE(fs::exists(tmp / "out.png"));
 }
 
 }  // namespace

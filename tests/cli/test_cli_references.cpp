@@ -104,3 +104,45 @@ TEST(CliReferences, AChangedPaletteFileMissesTheCacheAndIsRunAgainOnResume) {
   auto skipped = batch("5.jsonl", {"--resume"});
   EXPECT_EQ(skipped.at(0).value("status", ""), "skipped");
 }
+
+TEST(CliReferences, UntrustedChainsReadOnlyUnderAllowedFolders) {
+  test::TempDir dir;
+  fs::create_directories(dir / "palettes");
+  const auto palettes = dir / "palettes" / "warm.json";
+  test::write_text(palettes, R"({"warm": ["#2b1d0e", "#a0522d", "#ffd39b"]})");
+  test::write_text(dir / "secret.txt", "SECRET-LINE\n");
+  const auto input = test::photo("rocket.jpg").string();
+  const auto out = dir / "out.png";
+  const auto written = dir / "out-warm.png";  // the palette file's one palette is a variant
+
+  // Untrusted without an allowed folder: no file at all.
+  auto r = run_cli({"run", palette_chain(dir, palettes).string(), input, out.string(), "--untrusted"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--allow-path"));
+  EXPECT_FALSE(fs::exists(written));
+  // Under the allowed folder: runs.
+  r = run_cli({"run", palette_chain(dir, palettes).string(), input, out.string(), "--allow-path",
+               (dir / "palettes").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(written));
+  fs::remove(written);
+  // Outside it: refused, naming the parameter and the path but not quoting the file.
+  r = run_cli({"run", palette_chain(dir, dir / "secret.txt").string(), input, out.string(), "--allow-path",
+               (dir / "palettes").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("palette.palettes"));
+  EXPECT_THAT(r.err, HasSubstr("outside the folders"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("SECRET")));
+  EXPECT_FALSE(fs::exists(written));
+
+  // batch, with the folder from the environment.
+  fs::create_directories(dir / "in");
+  fs::copy_file(test::photo("rocket.jpg"), dir / "in" / "rocket.jpg");
+  const std::vector<std::string> batch = {"batch",    palette_chain(dir, dir / "secret.txt").string(),
+                                          "--input",  (dir / "in").string(),
+                                          "--output", (dir / "out").string()};
+  r = run_cli(batch, "", {"IMGPIPE_ALLOW_PATHS=" + (dir / "palettes").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("outside the folders"));
+  EXPECT_FALSE(fs::exists(dir / "out" / "rocket-warm.png"));
+}

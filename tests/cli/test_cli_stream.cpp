@@ -60,12 +60,15 @@ TEST(CliStream, MemoryBudgetChoosesStreamingWhenTheChainCan) {
   EXPECT_THAT(within.err, Not(HasSubstr("streaming")));
   EXPECT_THAT(within.err, HasSubstr("decoded 868x600"));
 
-  // Over the budget, but rotate needs the whole image: the run stays in memory and says why.
+  // Over the budget, but rotate needs the whole image: refused before decoding, naming the
+  // step that needs the most and why the chain cannot stream; nothing is written.
   const auto cannot = run_cli({"run", write_chain(dir, kRotate).string(), input, (dir / "c.jpg").string(),
                                "--max-memory", "4MB", "-v"});
-  ASSERT_EQ(cannot.exit_code, 0) << cannot.err;
-  EXPECT_THAT(cannot.err, HasSubstr("cannot stream (step 2: rotate"));
-  EXPECT_TRUE(fs::exists(dir / "c.jpg"));
+  EXPECT_EQ(cannot.exit_code, 1) << cannot.err;
+  EXPECT_THAT(cannot.err, HasSubstr("over the memory budget of 4 MB"));
+  EXPECT_THAT(cannot.err, HasSubstr("needs about 9 MB in memory ("));
+  EXPECT_THAT(cannot.err, HasSubstr("cannot stream it (step 2: rotate"));
+  EXPECT_FALSE(fs::exists(dir / "c.jpg"));
 }
 
 TEST(CliStream, StreamFlagRefusesAChainThatCannotStream) {

@@ -414,7 +414,7 @@ TEST(RemoveBackground, InvalidParameters) {
     Chain().then("remove_background", {{"mode", "model"}, {"model", "/nonexistent/model.onnx"}});
     ADD_FAILURE() << "a missing model must fail when the chain is built";
   } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::io);
+    EXPECT_EQ(e.category(), ErrorCategory::config);  // a file the chain names: the chain's mistake
   }
 }
 

@@ -273,7 +273,7 @@ TEST(WatermarkConfig, MissingImageFailsWhenTheChainIsBuilt) {
     Chain().then("watermark", {{"image", missing}});
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::io);
+    EXPECT_EQ(e.category(), ErrorCategory::config);  // a file the chain names: the chain's mistake
     EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
   }
 }

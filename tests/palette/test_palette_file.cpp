@@ -10,6 +10,7 @@
 
 using namespace imgpipe;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace {
 
@@ -162,7 +163,9 @@ TEST(PaletteFile, PlainHexLines) {
       << pretty(palettes[0].colours);
 }
 
-TEST(PaletteFile, BadHexInJsonNamesFileLineAndValue) {
+// Messages name the file and the line, never what the line holds: a chain that names a file it
+// should not read (/etc/shadow) learns nothing of it.
+TEST(PaletteFile, BadHexInJsonNamesFileAndLineWithoutQuotingIt) {
   test::TempDir dir;
   const auto path = write(dir, "bad.json", R"({
   "good": ["#000", "#fff"],
@@ -174,7 +177,8 @@ TEST(PaletteFile, BadHexInJsonNamesFileLineAndValue) {
 )");
   const auto message = test::config_error([&] { load_palettes(path); });
   EXPECT_THAT(message, HasSubstr(path.string() + ":5:"));
-  EXPECT_THAT(message, HasSubstr("#12345g"));
+  EXPECT_THAT(message, HasSubstr("not a colour"));
+  EXPECT_THAT(message, Not(HasSubstr("#12345g")));
 }
 
 TEST(PaletteFile, NonStringColourAndNonListPalette) {
@@ -185,17 +189,18 @@ TEST(PaletteFile, NonStringColourAndNonListPalette) {
   EXPECT_THAT(test::config_error([&] { load_palettes(scalar); }), HasSubstr(scalar.string() + ":2:"));
 }
 
-TEST(PaletteFile, BadGimpLineNamesFileLineAndValue) {
+TEST(PaletteFile, BadGimpLineNamesFileAndLineWithoutQuotingIt) {
   test::TempDir dir;
   const auto range = write(dir, "range.gpl", "GIMP Palette\nName: x\n# c\n0 0 0 black\n12 300 4 bad\n");
   auto message = test::config_error([&] { load_palettes(range); });
   EXPECT_THAT(message, HasSubstr(range.string() + ":5:"));
-  EXPECT_THAT(message, HasSubstr("12 300 4 bad"));
+  EXPECT_THAT(message, Not(HasSubstr("12 300 4 bad")));
 
   const auto short_line = write(dir, "short.gpl", "GIMP Palette\n10 20\n");
   message = test::config_error([&] { load_palettes(short_line); });
   EXPECT_THAT(message, HasSubstr(short_line.string() + ":2:"));
-  EXPECT_THAT(message, HasSubstr("10 20"));
+  EXPECT_THAT(message, HasSubstr("R G B"));
+  EXPECT_THAT(message, Not(HasSubstr("10 20")));
 
   const auto negative = write(dir, "negative.gpl", "GIMP Palette\n1 2 3\n\n-1 2 3\n");
   EXPECT_THAT(test::config_error([&] { load_palettes(negative); }), HasSubstr(negative.string() + ":4:"));

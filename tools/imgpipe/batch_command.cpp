@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "access_flags.hpp"
 #include "signals.hpp"
 
 namespace imgpipe::cli {
@@ -45,6 +46,7 @@ struct BatchArgs {
   std::vector<std::string> include, exclude;
   bool hidden = false, follow_symlinks = false, resume = false, no_cache = false, dry_run = false,
        fsync = false, progress = false, no_progress = false;
+  AccessFlags access;
   int jobs = 0, threads = 0;
   double timeout = 0;
   // Settings shared with `run`: flag → place in the chain file.
@@ -142,7 +144,7 @@ Prepared prepare(const BatchArgs& a) {
   Prepared p;
   ChainFile& file = p.file;
   BatchOptions& options = p.options;
-  file = load_chain_file(a.chain);
+  file = load_chain_file(a.chain, a.access.resolve());
   apply_environment(file);
   static const char* const origins[] = {"--format",     "--quality",    "--preset",   "--device",
                                         "--max-memory", "--max-pixels", "--on-error", "--formats"};
@@ -240,6 +242,9 @@ int run_batch_command(const BatchArgs& a) {
           std::cerr << (tty ? "\r\033[K" : "")
                     << fmt::format("imgpipe: {} error: {}\n", to_string(*r.error_category), r.error);
       }
+      if (!a.quiet)
+        for (const auto& warning : r.warnings)
+          std::cerr << (tty ? "\r\033[K" : "") << fmt::format("imgpipe: warning: {}\n", warning);
       report->line(to_json_line(r));
       progress.step(failed);
     });
@@ -313,6 +318,7 @@ void add_batch_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the result cache")->excludes(cache_dir);
   cmd->add_option("--cache-size", a->cache_size, "Result cache size cap (default 2GiB)");
   cmd->add_flag("--dry-run", a->dry_run, "List the inputs and outputs of this shard, then stop");
+  a->access.add_to(*cmd);
   cmd->add_flag("--fsync", a->fsync, "Flush each output to disk before it is renamed into place");
   auto* progress =
       cmd->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");

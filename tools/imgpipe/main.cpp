@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "access_flags.hpp"
 #include "batch_command.hpp"
 #include "palette_commands.hpp"
 #include "signals.hpp"
@@ -77,6 +78,7 @@ struct RunArgs {
   std::optional<std::string> profile_json;
   bool profile = false;
   bool stream = false;  // --stream
+  cli::AccessFlags access;
   std::vector<SettingFlag> settings = {
       {"-f,--format",
        "output.format",
@@ -130,7 +132,7 @@ std::string describe(const ImageInfo& i) {
 // Settings: file < environment < flags. Also refuses what would surely go wrong, before any
 // pixel is decoded.
 ChainFile prepare(const RunArgs& a) {
-  ChainFile file = load_chain_file(a.chain);
+  ChainFile file = load_chain_file(a.chain, a.access.resolve());
   apply_environment(file);
   for (const auto& flag : a.settings)
     if (flag.value) apply_setting(file, flag.key, *flag.value, flag.origin());
@@ -214,13 +216,6 @@ int run(const RunArgs& a, const Global& g) {
       std::cerr << describe(job.info());
       if (job.schedule() == Schedule::streamed)
         std::cerr << fmt::format("{}: streaming ({})\n", a.input, job.reason());
-      else if (job.over_budget())
-        std::cerr << fmt::format(
-            "{}: about {:.0f} MB in memory is over the budget of {:.0f} MB, but the chain cannot stream "
-            "({}); "
-            "running in memory\n",
-            a.input, static_cast<double>(job.working_set()) / 1e6,
-            static_cast<double>(context.max_memory) / 1e6, job.reason());
     }
     if (job.schedule() == Schedule::streamed) {
       // The process is ours to tune (the library leaves allocator settings alone). Every
@@ -254,6 +249,8 @@ int run(const RunArgs& a, const Global& g) {
                                           o.size.height, to_string(file.output.format), o.bytes));
       }
     }
+    if (!g.quiet)
+      for (const auto& warning : job.warnings()) std::cerr << fmt::format("imgpipe: warning: {}\n", warning);
   }
   if (a.profile) std::cerr << monitor.report_text();
   if (a.profile_json) {
@@ -323,6 +320,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("output", r.output, "Output image, or - for stdout")->required();
   for (auto& flag : r.settings)
     run_cmd->add_option(flag.names, flag.value, flag.help)->type_name(flag.value_name);
+  r.access.add_to(*run_cmd);
   run_cmd->add_flag("--profile", r.profile, "Print per-step time and peak memory to stderr");
   run_cmd->add_option("--profile-json", r.profile_json, "Write the profile as JSON to this file");
   run_cmd->add_flag("--stream", r.stream,

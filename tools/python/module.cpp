@@ -265,19 +265,24 @@ PyChain chain_from_steps(const py::object& steps) {
 
 // A path: an os.PathLike, or a str of one line ending in .yaml or .yml; anything else is
 // YAML text.
-PyChain chain_from_yaml(const py::object& source) {
+// untrusted / allow_paths: FileAccess (which files the steps may read); a folder implies
+// untrusted.
+PyChain chain_from_yaml(const py::object& source, bool untrusted, const py::iterable& allow_paths) {
   const py::object fspath = py::module_::import("os").attr("fspath");
+  FileAccess access;
+  for (const auto& folder : allow_paths) access.allowed.emplace_back(fspath(folder).cast<std::string>());
+  access.untrusted = untrusted || !access.allowed.empty();
   if (!py::isinstance<py::str>(source)) {
     const auto path = fspath(source).cast<std::string>();
     py::gil_scoped_release release;
-    return PyChain{load_chain_file(path)};
+    return PyChain{load_chain_file(path, access)};
   }
   const auto text = source.cast<std::string>();
   const bool one_line = text.find('\n') == std::string::npos;
   const auto ext = std::filesystem::path(text).extension();
   py::gil_scoped_release release;
-  if (one_line && (ext == ".yaml" || ext == ".yml")) return PyChain{load_chain_file(text)};
-  return PyChain{parse_chain(text, "<yaml>")};
+  if (one_line && (ext == ".yaml" || ext == ".yml")) return PyChain{load_chain_file(text, access)};
+  return PyChain{parse_chain(text, "<yaml>", access)};
 }
 
 py::list steps_of(const PyChain& chain) {
@@ -425,7 +430,8 @@ PYBIND11_MODULE(_imgpipe, m) {
 
   py::class_<PyChain>(m, "Chain")
       .def(py::init(&chain_from_steps), "steps"_a = py::none())
-      .def_static("_from_yaml", &chain_from_yaml, "source"_a)
+      .def_static("_from_yaml", &chain_from_yaml, "source"_a, "untrusted"_a = false,
+                  "allow_paths"_a = py::tuple())
       .def_property_readonly("steps", &steps_of)
       .def_property_readonly("canonical", [](const PyChain& c) { return c.file.chain.canonical(); })
       .def_property_readonly("output_format",

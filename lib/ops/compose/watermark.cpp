@@ -137,7 +137,7 @@ class Watermark final : public Operation {
         placement_{to_anchor(p.text("position")), static_cast<int>(p.integer("margin"))},
         scale_(p.number("scale")) {
     if (p.has("image")) {
-      mark_ = load(p.text("image")).pixels;
+      mark_ = load_referenced_image(p.text("image"), "watermark image").pixels;
       const cv::Mat packed = mark_.isContinuous() ? mark_ : mark_.clone();
       digest_ = fmt::format("{}x{}x{}:{}", packed.cols, packed.rows, packed.type(),
                             content_digest({packed.data, packed.total() * packed.elemSize()}));
@@ -193,7 +193,7 @@ IMGPIPE_REGISTER_OPERATION(watermark) {
       .params =
           {
               spec::text("text", {}, "Text to draw (UTF-8). Give text or image, not both."),
-              spec::text("image", {}, "Path of an image to overlay (its alpha is respected)."),
+              spec::path("image", {}, "Path of an image to overlay (its alpha is respected)."),
               spec::text("font", "DejaVu Sans", "Font family for text (any installed font, through Pango)."),
               spec::integer("size", 0, 0, 4096,
                             "Text height in pixels; 0 picks 4 % of the image's shorter side."),

@@ -520,10 +520,11 @@ class RemoveBackground final : public Operation {
           .output_index = static_cast<int>(p.integer("output_index")),
           .invert = p.boolean("invert"),
       };
-      // Loaded once when the chain is built: a bad model fails before any image is read. Then
-      // digested (a regular file of at most 4 GB) for the chain's canonical form.
-      fg.model = std::make_shared<const kernels::SegmentationModel>(model);
+      // Digested first (a regular file of at most 4 GB, never a device or a pipe) for the
+      // chain's canonical form, then loaded once when the chain is built: a bad model fails
+      // before any image is read.
       model_digest_ = file_digest(model.path, "remove_background model", std::uint64_t{4} << 30);
+      fg.model = std::make_shared<const kernels::SegmentationModel>(model);
     }
   }
 
@@ -610,7 +611,7 @@ IMGPIPE_REGISTER_OPERATION(remove_background) {
               spec::number("eps", 1e-3, 1e-7, 1,
                            "Guided filter regularisation (the luma guide is in 0..1): smaller follows edges "
                            "more closely."),
-              spec::text("model", "", "model: path of the ONNX segmentation model."),
+              spec::path("model", "", "model: path of the ONNX segmentation model."),
               spec::integer("model_size", 320, 16, 4096, "model: the square input size of the network."),
               spec::text("mean", "0.485,0.456,0.406",
                          "model: per-channel mean subtracted from RGB samples in 0..1."),

@@ -28,9 +28,7 @@ namespace {
 // or "..", or holds a path separator, would write outside the output folder.
 std::string checked_name(const std::string& name, const std::string& file, int line) {
   if (name.empty() || name == "." || name == ".." || name.find_first_of("/\\") != std::string::npos)
-    fail_at(
-        file, line,
-        fmt::format("\"{}\" is not a palette name (it names output files: no /, \\, \".\" or \"..\")", name));
+    fail_at(file, line, "not a palette name (it names output files: not empty, no /, \\, \".\" or \"..\")");
   return name;
 }
 
@@ -45,9 +43,7 @@ void check_room(const Palette& palette, const std::string& file, int line) {
 
 Colour hex_colour(const std::string& text, const std::string& file, int line) {
   auto c = parse_colour(text);
-  if (!c)
-    fail_at(file, line,
-            fmt::format("\"{}\" is not a colour (expected #rrggbb, #rgb or a colour name)", text));
+  if (!c) fail_at(file, line, "not a colour (expected #rrggbb, #rgb or a colour name)");
   return *c;
 }
 
@@ -116,7 +112,7 @@ std::vector<Palette> parse_gpl(const std::string& text, const std::string& file)
     std::istringstream fields(line);
     int r = -1, g = -1, b = -1;
     if (!(fields >> r >> g >> b) || r < 0 || r > 255 || g < 0 || g > 255 || b < 0 || b > 255)
-      fail_at(file, number, fmt::format("\"{}\" is not \"R G B [name]\" with values 0..255", line));
+      fail_at(file, number, "expected \"R G B [name]\" with values 0..255");
     check_room(palette, file, number);
     palette.colours.push_back(
         {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b), 255});
@@ -157,7 +153,7 @@ std::vector<Palette> load_palettes(const fs::path& path) {
 }
 
 cv::Mat load_mask(const fs::path& path) {
-  Image image = load(path);
+  Image image = load_referenced_image(path, "palette mask");
   cv::Mat pixels = image.pixels;
   if (pixels.depth() == CV_16U) pixels.convertTo(pixels, CV_8U, 1.0 / 257.0);
   cv::Mat mask;

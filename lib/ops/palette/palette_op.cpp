@@ -204,9 +204,10 @@ IMGPIPE_REGISTER_OPERATION(palette) {
       .footprint = Footprint::global,
       .params =
           {
-              spec::text("palettes", {},
+              spec::path("palettes", {},
                          "Palette file (JSON, YAML, GIMP .gpl or hex lines; a file may name several "
-                         "palettes), or \"centers\" to recolour each pixel with its own cluster centre."),
+                         "palettes), or \"centers\" to recolour each pixel with its own cluster centre.",
+                         {"centers"}),
               spec::text(
                   "colors", {},
                   "One palette given inline: hex colours separated by commas, e.g. \"#000,#f80,#fff\"."),
@@ -217,9 +218,10 @@ IMGPIPE_REGISTER_OPERATION(palette) {
                            "the closest palette colour in Lab."),
               spec::boolean("preserve_shading", false,
                             "Keep the original's luminance detail inside each region."),
-              spec::text("mask", "alpha",
+              spec::path("mask", "alpha",
                          "Pixels to recolour: alpha (transparent pixels are left out), none (all), or the "
-                         "path of a mask image (black = left out)."),
+                         "path of a mask image (black = left out).",
+                         {"alpha", "none"}),
               spec::choice("masked", "keep", {"keep", "transparent", "fill"}, "What left-out pixels become."),
               spec::colour("fill", "white", "Colour of left-out pixels with masked: fill."),
               spec::integer("seed", 12345, 0, 2147483647,

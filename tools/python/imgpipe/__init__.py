@@ -138,10 +138,14 @@ Chain.__doc__ = """Operations run in order, checked when the chain is made.
     """
 
 
-def _from_yaml(source) -> Chain:
+def _from_yaml(source, *, untrusted: bool = False, allow_paths=()) -> Chain:
     """A chain file: an os.PathLike or a one-line str ending in .yaml/.yml is read as a file;
-    any other str is YAML text. Its settings and output settings come with it."""
-    return Chain._from_yaml(source)
+    any other str is YAML text. Its settings and output settings come with it.
+
+    untrusted=True (implied by allow_paths) is for chains that come from others: the files its
+    steps name (palettes, watermark image, mask, model) must lie under one of the allow_paths
+    folders (docs/security.md)."""
+    return Chain._from_yaml(source, untrusted, tuple(allow_paths))
 
 
 def _chain_repr(self):
