@@ -84,6 +84,9 @@ class ImageFile {
   ImageInfo probe(const Limits& limits = {}) const;
   // Every byte of the file.
   std::vector<std::uint8_t> read() const;
+  // Decodes it as load() does, reading through the descriptor only what the decoder needs
+  // (a JPEG's trailing bytes are never read).
+  Image load(const LoadOptions& options = {}, const Limits& limits = {}) const;
   // content_digest() of every byte, read in blocks: the file is hashed without being held.
   std::string digest() const;
   // The limits it was opened with (a streamed read checks the format against them).

@@ -9,8 +9,9 @@
 // in memory (tiled where an image is larger than a tile), or streamed through libvips when
 // asked to (JobOptions::stream) or when the in-memory working set, estimated from the header,
 // is over the memory budget and the chain can stream. The file is opened once (ImageFile): in
-// memory its bytes are read once through that descriptor and decoded from memory; streamed,
-// libvips decodes it top to bottom from the same descriptor (an analysis step that streams
+// memory it is decoded through that descriptor (only what the decoder needs is read, and a
+// batch hashes it in blocks through the same descriptor); streamed, libvips decodes it top to
+// bottom from the same descriptor (an analysis step that streams
 // opens it once more, for its shrink-on-load thumbnail). Outputs are written through io's
 // one write path (atomic).
 

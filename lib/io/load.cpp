@@ -545,6 +545,12 @@ std::vector<std::uint8_t> ImageFile::read() const {
   return bytes;
 }
 
+Image ImageFile::load(const LoadOptions& options, const Limits& limits) const {
+  Source source{path_.string(), &path_, {}};
+  source.descriptor = descriptor_;
+  return decode(source, options, limits);
+}
+
 std::string ImageFile::digest() const {
   std::uint64_t total = 0;
   std::string digest = detail::descriptor_digest(descriptor_, path_, size_, total);

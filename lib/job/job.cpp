@@ -206,10 +206,12 @@ Image Job::load() {
     return image;
   }
   MaybeScope scope(context_.monitor, "decode");
-  bytes();
   LoadOptions options = file_.load_options();
   options.warnings = &result_.warnings;
-  Image image = load_buffer(bytes_, name_, options, context_.limits);
+  // A file is decoded through its descriptor: only what the decoder reads is read. Bytes
+  // already in memory (stdin, or asked for with bytes()) are decoded from there.
+  Image image = input_ && !bytes_read_ ? input_->load(options, context_.limits)
+                                       : load_buffer(bytes(), name_, options, context_.limits);
   // Decoded, the file's bytes would only add to the working set while the chain runs.
   std::vector<std::uint8_t>().swap(bytes_);
   bytes_released_ = true;
