@@ -553,6 +553,28 @@ TEST_F(CliFaults, DiskFullFailsEachStreamedInputThatDoesNotFitAndResumeFinishes)
   fill_the_disk_then_resume(kStreamed);
 }
 
+// The report on a full disk: the images are written, but a report left empty (or cut short)
+// must not pass for a batch that did nothing. The batch says so, naming the report, and
+// exits 1.
+TEST_F(CliFaults, ReportOnAFullDiskFailsTheBatchNamingTheReport) {
+  test::TempDir dir;
+  TmpfsMount disk(dir / "disk", 1u << 20);
+  if (!disk.mounted()) GTEST_SKIP() << disk.error();
+  {
+    std::ofstream filler(disk.path() / "filler", std::ios::binary);
+    const std::string block(1 << 16, '\0');
+    for (int i = 0; i < 32 && filler.good(); ++i)
+      filler.write(block.data(), static_cast<std::streamsize>(block.size()));
+  }
+  const auto chain = write_chain(dir, kBlurJpeg);
+  const fs::path out = dir / "out", report_path = disk.path() / "report.jsonl";
+  const auto r = run_cli(batch(chain, input_dir(), out, with(kInMemory, {"--report", report_path.string()})));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("imgpipe: io error: " + report_path.string() +
+                               ": cannot write the report: No space left on device"));
+  expect_complete(out);
+}
+
 // `run` into a disk with ~100 KB left, for an output of ~400 KB: in memory, with --stream and
 // streamed by a memory budget. Each fails with exit 1 and an io error naming the output;
 // nothing but the filler is on the disk, and the input is unchanged.
