@@ -553,6 +553,46 @@ TEST_F(CliFaults, DiskFullFailsEachStreamedInputThatDoesNotFitAndResumeFinishes)
   fill_the_disk_then_resume(kStreamed);
 }
 
+// A disk with room for the output but not for the journal's first page: the output is
+// written whole, but the journal cannot record it. The input fails with an error that names
+// it (not only the journal), and --resume with space does it again.
+TEST_F(CliFaults, DiskFullForTheJournalNamesTheInputAndResumeDoesItAgain) {
+  test::TempDir dir;
+  const auto chain = write_chain(dir, kSharpenJpeg);
+  const auto flags = with(kInMemory, {"--include", "img00.jpg"});
+  ASSERT_EQ(run_cli(batch(chain, input_dir(), dir / "probe", flags)).exit_code, 0);
+  const auto bytes = fs::file_size(dir / "probe" / output_name(0));
+  constexpr std::uint64_t kPage = 4096, kDisk = 1u << 20;  // tmpfs counts whole pages
+  TmpfsMount disk(dir / "disk", kDisk);
+  if (!disk.mounted()) GTEST_SKIP() << disk.error();
+  {
+    std::ofstream filler(disk.path() / "filler", std::ios::binary);
+    const std::string fill(kDisk - (bytes + kPage - 1) / kPage * kPage, '\0');
+    filler.write(fill.data(), static_cast<std::streamsize>(fill.size()));
+    ASSERT_TRUE(filler.good());
+  }
+  const fs::path out = disk.path() / "out", report_path = dir / "report.jsonl";
+  const auto r = run_cli(batch(chain, input_dir(), out, with(flags, {"--report", report_path.string()})));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err,
+              HasSubstr("imgpipe: io error: " + input(0) + ": written, but not recorded for --resume"));
+  EXPECT_THAT(r.err,
+              HasSubstr(".imgpipe-journal.jsonl: cannot append to the journal: No space left on device"));
+  const Report report = read_report(report_path);
+  EXPECT_EQ(report.with_status("failed"), std::set<std::string>{input(0)});
+  EXPECT_TRUE(decodes(out / output_name(0), cv::Size(800, 600)));
+  EXPECT_EQ(files_under(out), (std::set<std::string>{".imgpipe-journal.jsonl", output_name(0)}));
+
+  ASSERT_EQ(disk.remount(0, "size=64m"), "");
+  const auto resumed_path = dir / "resumed.jsonl";
+  const auto again =
+      run_cli(batch(chain, input_dir(), out, with(flags, {"--resume", "--report", resumed_path.string()})));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(read_report(resumed_path).with_status("ok"), std::set<std::string>{input(0)});
+  EXPECT_TRUE(decodes(out / output_name(0), cv::Size(800, 600)));
+  EXPECT_EQ(files_under(out), (std::set<std::string>{".imgpipe-journal.jsonl", output_name(0)}));
+}
+
 // The report on a full disk: the images are written, but a report left empty (or cut short)
 // must not pass for a batch that did nothing. The batch says so, naming the report, and
 // exits 1.
