@@ -268,7 +268,7 @@ class CliFaults : public ::testing::Test {
         std::count_if(files.begin(), files.end(), [](const auto& f) { return all_outputs().count(f) == 1; }));
   }
 
-  // 20 kills, then a --resume run to the end: the whole of the brief's item 3.
+  // 20 SIGKILLs at random moments of one batch, then a --resume run to the end.
   static void kill_repeatedly(const std::vector<std::string>& flags, const std::string& strategy);
 
   // SIGTERM (twice: the second abandons what is in flight) once the first record is out,
