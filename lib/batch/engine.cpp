@@ -196,9 +196,12 @@ class Journal {
             nlohmann::json{{"input", input}, {"stamp", stamp}, {"settings", settings}, {"outputs", list}}) +
         "\n";
     std::lock_guard lock(mutex_);
-    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+    const ssize_t written = ::write(fd_, line.data(), line.size());
+    if (written != static_cast<ssize_t>(line.size()))
       throw Error(ErrorCategory::io,
-                  fmt::format("{}: cannot append to the journal: {}", path_.string(), std::strerror(errno)));
+                  fmt::format("{}: cannot append to the journal: {}", path_.string(),
+                              written < 0 ? std::strerror(errno)
+                                          : fmt::format("{} of {} bytes written", written, line.size())));
     if (fsync_) ::fdatasync(fd_);
   }
 
@@ -466,7 +469,14 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
         journal_outputs.emplace_back(relative.generic_string(), out.bytes.size());
       }
       w->encoded = {};
-      journal.append(w->item->input.relpath.generic_string(), w->stamp, settings, journal_outputs);
+      try {
+        journal.append(w->item->input.relpath.generic_string(), w->stamp, settings, journal_outputs);
+      } catch (const Error& e) {
+        // The output is whole, but a later --resume will not know: say which input that is.
+        throw Error(e.category(), fmt::format("{}: written, but not recorded for --resume (it will be done "
+                                              "again): {}",
+                                              w->record.input, e.what()));
+      }
     });
     w->encoded = {};
     w->job.reset();

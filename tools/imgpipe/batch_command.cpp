@@ -1,8 +1,9 @@
 // `imgpipe batch`: the library's batch engine with signals, a report file, a progress line
 // and the summary on stderr.
 //
-// Exit codes: 0 every input ok (or skipped), 1 some input failed, 2 the batch could not
-// start (usage, configuration, output folder), 3 fatal, 130 after SIGINT, 143 after SIGTERM.
+// Exit codes: 0 every input ok (or skipped), 1 some input failed or the report could not be
+// written, 2 the batch could not start (usage, configuration, output folder), 3 fatal, 130
+// after SIGINT, 143 after SIGTERM.
 
 #include "batch_command.hpp"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -94,13 +96,16 @@ class Progress {
 };
 
 // Where the report goes: a file written as the batch goes (so a killed batch leaves what it
-// did), or stdout.
+// did), or stdout. A line that cannot be written (a full disk) stops the report there, so that
+// it is cut short rather than missing lines in its middle, and makes the batch fail: a
+// report silently empty would tell whoever reads it that nothing happened.
 class ReportSink {
  public:
-  explicit ReportSink(const std::optional<std::string>& target) {
+  explicit ReportSink(const std::optional<std::string>& target) : name_(target.value_or("")) {
     if (!target) return;
     if (*target == "-") {
       out_ = stdout;
+      name_ = "<stdout>";
       return;
     }
     const fs::path parent = fs::path(*target).parent_path();
@@ -118,15 +123,21 @@ class ReportSink {
     if (owned_) std::fclose(out_);
   }
   void line(const std::string& text) {
-    if (!out_) return;
-    std::fputs(text.c_str(), out_);
-    std::fputc('\n', out_);
-    std::fflush(out_);
+    if (!out_ || error_) return;
+    errno = 0;
+    if (std::fputs(text.c_str(), out_) == EOF || std::fputc('\n', out_) == EOF || std::fflush(out_) == EOF)
+      error_ = errno ? errno : EIO;
+  }
+  // "" or why the report is incomplete.
+  std::string error() const {
+    return error_ ? fmt::format("{}: cannot write the report: {}", name_, std::strerror(error_)) : "";
   }
 
  private:
   std::FILE* out_ = nullptr;
   bool owned_ = false;
+  std::string name_;
+  int error_ = 0;
 };
 
 std::string megabytes(std::uint64_t bytes) {
@@ -262,9 +273,11 @@ int run_batch_command(const BatchArgs& a) {
                              processed == 1 ? "" : "s", summary.failed, summary.failed == 1 ? "" : "s", extra,
                              summary.ms_per_image, megabytes(summary.peak_rss));
   }
+  const std::string report_error = report->error();
+  if (!report_error.empty()) std::cerr << fmt::format("imgpipe: io error: {}\n", report_error);
   if (signal == SIGINT) return 130;
   if (signal == SIGTERM) return 143;
-  return summary.failed > 0 || summary.cancelled > 0 ? 1 : 0;
+  return summary.failed > 0 || summary.cancelled > 0 || !report_error.empty() ? 1 : 0;
 }
 
 }  // namespace
