@@ -66,58 +66,9 @@ fs::path write_chain(const test::TempDir& dir, const std::string& text,
   return path;
 }
 
-std::size_t line_count(const fs::path& path) {
-  const std::string text = read_text(path);
-  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-}
+using test::line_count;
 
-// A JSON Lines report: the input records and the summary. Parsed with nlohmann, so a line
-// that is not one JSON object fails the test.
-struct Report {
-  std::vector<json> inputs;
-  std::optional<json> summary;
-  bool summary_last = false;
-
-  std::map<std::string, json> by_input() const {
-    std::map<std::string, json> out;
-    for (const auto& r : inputs) {
-      const auto name = r.at("input").get<std::string>();
-      EXPECT_EQ(out.count(name), 0u) << "two records for " << name;
-      out[name] = r;
-    }
-    return out;
-  }
-  std::set<std::string> with_status(const std::string& status) const {
-    std::set<std::string> out;
-    for (const auto& r : inputs)
-      if (r.at("status") == status) out.insert(r.at("input").get<std::string>());
-    return out;
-  }
-};
-
-Report read_report(const fs::path& path) {
-  Report report;
-  std::istringstream lines(read_text(path));
-  std::string line;
-  while (std::getline(lines, line)) {
-    const json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      ADD_FAILURE() << path << ": not a JSON object: " << line;
-      continue;
-    }
-    report.summary_last = false;
-    if (j.value("type", "") == "input") {
-      report.inputs.push_back(j);
-    } else if (j.value("type", "") == "summary") {
-      EXPECT_FALSE(report.summary) << path << ": two summaries";
-      report.summary = j;
-      report.summary_last = true;
-    } else {
-      ADD_FAILURE() << path << ": unknown record type: " << line;
-    }
-  }
-  return report;
-}
+using test::read_report;
 
 // Every regular file below `root`, as relative paths with '/'; `hidden` says whether names
 // starting with '.' (the journal, temporary files) are listed.
@@ -223,7 +174,7 @@ on_error: continue
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("Processed 9 images, 3 errors"));
 
-  const Report report = read_report(report_path);
+  const test::BatchReport report = read_report(report_path);
   ASSERT_TRUE(report.summary);
   EXPECT_TRUE(report.summary_last);
   EXPECT_EQ((*report.summary)["ok"], 6);
@@ -442,7 +393,7 @@ class CliBatchHeavy : public ::testing::Test {
     EXPECT_EQ(WEXITSTATUS(status), expected_exit) << read_text(dir / "stderr");
     EXPECT_THAT(read_text(dir / "stderr"), HasSubstr(sig == SIGINT ? "SIGINT received" : "SIGTERM received"));
 
-    const Report report = read_report(report_path);
+    const test::BatchReport report = read_report(report_path);
     ASSERT_TRUE(report.summary);
     EXPECT_TRUE(report.summary_last);
     EXPECT_EQ((*report.summary)["stopped"], true);
@@ -506,7 +457,7 @@ TEST_F(CliBatchHeavy, KilledBatchResumes) {
   flags.push_back("--resume");
   const auto r = run_cli(batch(chain, {input_dir()}, out, flags));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const Report report = read_report(report_path);
+  const test::BatchReport report = read_report(report_path);
   ASSERT_TRUE(report.summary);
   const auto skipped = report.with_status("skipped"), ok = report.with_status("ok");
   std::set<std::string> expected_skipped;
@@ -728,7 +679,7 @@ TEST(CliBatch, TimeoutFailsTheInputWithCategoryTimeout) {
   const auto r = run_cli(batch(chain, {dir / "in"}, dir / "out",
                                {"--no-cache", "--timeout", "0.001", "--report", report_path.string()}));
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  const Report report = read_report(report_path);
+  const test::BatchReport report = read_report(report_path);
   ASSERT_EQ(report.inputs.size(), 1u);
   EXPECT_EQ(report.inputs[0]["status"], "failed");
   EXPECT_EQ(report.inputs[0].value("error_category", ""), "timeout") << report.inputs[0];
@@ -774,7 +725,7 @@ TEST(CliBatch, OnErrorStopIsTheDefaultAndCancelsTheRest) {
   const auto r =
       run_cli(batch(chain, {in}, out, {"--no-cache", "--jobs", "1", "--report", report_path.string()}));
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  const Report report = read_report(report_path);
+  const test::BatchReport report = read_report(report_path);
   ASSERT_TRUE(report.summary);
   EXPECT_EQ((*report.summary)["stopped"], true);
   std::vector<std::pair<std::string, std::string>> statuses;

@@ -125,44 +125,9 @@ std::vector<std::string> batch(const fs::path& chain, const fs::path& input, con
   return args;
 }
 
-std::size_t line_count(const fs::path& path) {
-  const std::string text = read_text(path);
-  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-}
+using test::line_count;
 
-// A JSON Lines report: the input records by input path, and the summary.
-struct Report {
-  std::map<std::string, json> inputs;
-  std::optional<json> summary;
-
-  std::set<std::string> with_status(const std::string& status) const {
-    std::set<std::string> out;
-    for (const auto& [name, r] : inputs)
-      if (r.at("status") == status) out.insert(name);
-    return out;
-  }
-};
-
-Report read_report(const fs::path& path) {
-  Report report;
-  std::istringstream lines(read_text(path));
-  std::string line;
-  while (std::getline(lines, line)) {
-    const json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      ADD_FAILURE() << path << ": not a JSON object: " << line;
-      continue;
-    }
-    if (j.value("type", "") == "summary") {
-      report.summary = j;
-    } else {
-      const auto name = j.at("input").get<std::string>();
-      EXPECT_EQ(report.inputs.count(name), 0u) << "two records for " << name;
-      report.inputs[name] = j;
-    }
-  }
-  return report;
-}
+using test::read_report;
 
 // Every regular file below `root` as a relative path, hidden ones included.
 std::set<std::string> files_under(const fs::path& root) {
@@ -387,10 +352,10 @@ void CliFaults::kill_repeatedly(const std::vector<std::string>& flags, const std
   const auto r =
       run_cli(batch(chain, input_dir(), out, with(flags, {"--resume", "--report", report_path.string()})));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const Report report = read_report(report_path);
+  const test::BatchReport report = read_report(report_path);
   ASSERT_TRUE(report.summary);
   std::set<std::string> named;
-  for (const auto& [name, rec] : report.inputs) {
+  for (const auto& [name, rec] : report.by_input()) {
     named.insert(name);
     EXPECT_TRUE(rec["status"] == "ok" || rec["status"] == "skipped") << rec;
     if (rec["status"] == "ok") {
@@ -432,11 +397,11 @@ void CliFaults::terminate_then_resume(const std::vector<std::string>& flags, boo
   EXPECT_EQ(WEXITSTATUS(status), 143) << read_text(dir / "stderr");
 
   // The report names every input; what is ok is written whole, the rest is absent.
-  const Report report = read_report(report_path);
+  const test::BatchReport report = read_report(report_path);
   ASSERT_TRUE(report.summary);
   EXPECT_EQ((*report.summary)["stopped"], true);
   std::set<std::string> named;
-  for (const auto& [name, rec] : report.inputs) named.insert(name);
+  for (const auto& [name, rec] : report.by_input()) named.insert(name);
   EXPECT_EQ(named, all_inputs());
   const auto ok = report.with_status("ok"), cancelled = report.with_status("cancelled");
   EXPECT_EQ(ok.size() + cancelled.size(), static_cast<std::size_t>(kInputs));
@@ -449,7 +414,7 @@ void CliFaults::terminate_then_resume(const std::vector<std::string>& flags, boo
   const auto r =
       run_cli(batch(chain, input_dir(), out, with(flags, {"--resume", "--report", resumed_path.string()})));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const Report resumed = read_report(resumed_path);
+  const test::BatchReport resumed = read_report(resumed_path);
   EXPECT_EQ(resumed.with_status("skipped"), ok);
   EXPECT_EQ(resumed.with_status("ok"), cancelled);
   expect_complete(out);
@@ -514,7 +479,7 @@ void CliFaults::fill_the_disk_then_resume(const std::vector<std::string>& flags)
   const auto r = run_cli(batch(chain, input_dir(), out,
                                with(flags, {"--on-error", "continue", "--report", report_path.string()})));
   EXPECT_EQ(r.exit_code, 1) << r.err;  // some input failed
-  const Report report = read_report(report_path);
+  const test::BatchReport report = read_report(report_path);
   ASSERT_TRUE(report.summary);
   const auto ok = report.with_status("ok"), failed = report.with_status("failed");
   EXPECT_EQ(ok.size() + failed.size(), static_cast<std::size_t>(kInputs));
@@ -524,7 +489,7 @@ void CliFaults::fill_the_disk_then_resume(const std::vector<std::string>& flags)
   for (int i = 0; i < kInputs; ++i) {
     const fs::path output = out / output_name(i);
     if (!failed.count(input(i))) continue;
-    const json& rec = report.inputs.at(input(i));
+    const json rec = report.by_input().at(input(i));
     EXPECT_EQ(rec.value("error_category", ""), "io") << rec;
     EXPECT_THAT(rec.value("error", ""), HasSubstr(output.string()));
     EXPECT_THAT(rec.value("error", ""), HasSubstr("No space left on device"));
@@ -539,7 +504,7 @@ void CliFaults::fill_the_disk_then_resume(const std::vector<std::string>& flags)
   const auto again =
       run_cli(batch(chain, input_dir(), out, with(flags, {"--resume", "--report", resumed_path.string()})));
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  const Report resumed = read_report(resumed_path);
+  const test::BatchReport resumed = read_report(resumed_path);
   EXPECT_EQ(resumed.with_status("skipped"), ok);
   EXPECT_EQ(resumed.with_status("ok"), failed);
   expect_complete(out);
@@ -578,7 +543,7 @@ TEST_F(CliFaults, DiskFullForTheJournalNamesTheInputAndResumeDoesItAgain) {
               HasSubstr("imgpipe: io error: " + input(0) + ": written, but not recorded for --resume"));
   EXPECT_THAT(r.err,
               HasSubstr(".imgpipe-journal.jsonl: cannot append to the journal: No space left on device"));
-  const Report report = read_report(report_path);
+  const test::BatchReport report = read_report(report_path);
   EXPECT_EQ(report.with_status("failed"), std::set<std::string>{input(0)});
   EXPECT_TRUE(decodes(out / output_name(0), cv::Size(800, 600)));
   EXPECT_EQ(files_under(out), (std::set<std::string>{".imgpipe-journal.jsonl", output_name(0)}));

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -234,6 +235,52 @@ std::string describe(int status) {
   if (WIFEXITED(status)) return fmt::format("exit {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
   return "unknown";
+}
+
+std::map<std::string, nlohmann::json> BatchReport::by_input() const {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& r : inputs) {
+    const auto name = r.at("input").get<std::string>();
+    EXPECT_EQ(out.count(name), 0u) << "two records for " << name;
+    out[name] = r;
+  }
+  return out;
+}
+
+std::set<std::string> BatchReport::with_status(const std::string& status) const {
+  std::set<std::string> out;
+  for (const auto& r : inputs)
+    if (r.at("status") == status) out.insert(r.at("input").get<std::string>());
+  return out;
+}
+
+std::size_t line_count(const fs::path& path) {
+  const std::string text = read_text(path);
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+BatchReport read_report(const fs::path& path) {
+  BatchReport report;
+  std::istringstream lines(read_text(path));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      ADD_FAILURE() << path << ": not a JSON object: " << line;
+      continue;
+    }
+    report.summary_last = false;
+    if (j.value("type", "") == "input") {
+      report.inputs.push_back(j);
+    } else if (j.value("type", "") == "summary") {
+      EXPECT_FALSE(report.summary) << path << ": two summaries";
+      report.summary = j;
+      report.summary_last = true;
+    } else {
+      ADD_FAILURE() << path << ": unknown record type: " << line;
+    }
+  }
+  return report;
 }
 
 }  // namespace imgpipe::test

@@ -8,8 +8,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <imgpipe/imgpipe.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -117,5 +120,20 @@ class Child {
 
 // "exit 2", "killed by signal 9": a wait status for messages.
 std::string describe(int status);
+
+// A batch's JSON Lines report: the input records and the summary. Parsed with nlohmann, so a
+// line that is not one JSON object, an unknown record type or a second summary fails the test.
+struct BatchReport {
+  std::vector<nlohmann::json> inputs;
+  std::optional<nlohmann::json> summary;
+  bool summary_last = false;
+
+  // The records by input path (two records for one input fail the test).
+  std::map<std::string, nlohmann::json> by_input() const;
+  std::set<std::string> with_status(const std::string& status) const;
+};
+BatchReport read_report(const fs::path& path);
+// How many lines a file holds (0 when it cannot be read).
+std::size_t line_count(const fs::path& path);
 
 }  // namespace imgpipe::test
