@@ -21,6 +21,8 @@ packages=(
   clang-format  # the test that keeps the sources formatted (.clang-format)
   # OpenCL on the CPU (PoCL): the opencl.ops.* tests run the kernels' cv::UMat cases through it
   pocl-opencl-icd ocl-icd-opencl-dev
+  # the sanitizer and fuzzing stages of `tools/dev test` (ASan, UBSan, TSan, libFuzzer)
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

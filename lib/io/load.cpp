@@ -210,7 +210,8 @@ std::optional<std::string> sniff_blocked_format(const Source& source) {
   if (starts("SIMPLE  =")) return "fits";
   if (starts("MATLAB")) return "mat";
   if (starts("%PDF")) return "pdf";
-  if (starts(std::string_view("\0\0\0\x0cjP  ", 10)) || starts("\xff\x4f\xff\x51")) return "jp2k";
+  // The JP2 signature box is 12 bytes (ISO 15444-1 I.5.1); it starts with NULs, hence the length.
+  if (starts(std::string_view("\0\0\0\x0cjP  \r\n\x87\n", 12)) || starts("\xff\x4f\xff\x51")) return "jp2k";
   if (head.find("<svg") != std::string::npos) return "svg";
   return std::nullopt;
 }

@@ -68,6 +68,18 @@ void make_inputs(const fs::path& dir, int count, cv::Size size) {
 
 constexpr std::uint64_t kMB = 1 << 20;
 
+// Sanitizer builds (IMGPIPE_SANITIZED, docs/reliability.md) hold memory the budget cannot see:
+// AddressSanitizer keeps freed blocks in its quarantine before reusing them and pads every
+// block with redzones; ThreadSanitizer keeps shadow memory for every byte the threads touch.
+// Peaks under the budget are allowed that much above the uninstrumented bound.
+#if defined(IMGPIPE_SANITIZED) && IMGPIPE_SANITIZED == 1
+constexpr std::uint64_t kSanitizerAllowance = 128 * kMB;
+#elif defined(IMGPIPE_SANITIZED)
+constexpr std::uint64_t kSanitizerAllowance = 1024 * kMB;
+#else
+constexpr std::uint64_t kSanitizerAllowance = 0;
+#endif
+
 std::string text_of(const fs::path& path) {
   const auto bytes = read_file(path);
   return {bytes.begin(), bytes.end()};
@@ -115,7 +127,7 @@ TEST(MemoryBudget, PeakStaysUnderTheBudgetWithManyLargeInputs) {
   std::cout << fmt::format("peak RSS: base {} MB, budget {} MB: {} MB, no budget: {} MB\n",
                            base.peak_rss / kMB, budget / kMB, governed.peak_rss / kMB,
                            free_run.peak_rss / kMB);
-  EXPECT_LE(governed.peak_rss, budget + base.peak_rss);
+  EXPECT_LE(governed.peak_rss, budget + base.peak_rss + kSanitizerAllowance);
   // The budget is what kept it down: four images in flight need more.
   EXPECT_GT(free_run.peak_rss, budget + base.peak_rss);
   for (int i = 0; i < 8; ++i) EXPECT_TRUE(fs::exists(tmp / "governed" / fmt::format("in_{:02}.jpg", i)));

@@ -205,9 +205,11 @@ TEST(BrokenInput, FileSizeLimit) {
 TEST(BrokenInput, MissingFileAndDirectory) {
   test::TempDir dir;
   const auto missing = dir / "nowhere.png";
-  for (const auto& [path, words] : std::array<std::pair<fs::path, const char*>, 2>{
+  for (const auto& entry : std::array<std::pair<fs::path, const char*>, 2>{
            {{missing, "no such file"}, {dir.path(), "is a directory"}}}) {
-    expect_load_error(path, ErrorCategory::io, words);
+    // A plain reference, not a structured binding: clang 14 cannot capture one in a lambda.
+    const fs::path& path = entry.first;
+    expect_load_error(path, ErrorCategory::io, entry.second);
     EXPECT_EQ(error_from([&] { probe(path); }).category(), ErrorCategory::io);
   }
 }

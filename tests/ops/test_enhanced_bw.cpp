@@ -21,12 +21,12 @@ cv::Mat bw(const cv::Mat& pixels, ParamList params, const Context& context = {})
 // Everything but the mixer off, then the given settings.
 ParamList plain(const std::string& filter, const ParamList& settings = {}) {
   ParamList out = {{"filter", filter}, {"clahe", 0.0}, {"curve", 0.0}, {"grain", 0.0}};
-  for (const auto& [name, value] : settings) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == name; });
+  for (const auto& setting : settings) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == setting.first; });
     if (it != out.end())
-      it->second = value;
+      it->second = setting.second;
     else
-      out.emplace_back(name, value);
+      out.push_back(setting);
   }
   return out;
 }

@@ -314,7 +314,7 @@ TEST(RemoveBackground, ColourCompositeMatchesNaive) {
     double worst = 0;
     for (int y = 0; y < out.rows; ++y)
       for (int x = 0; x < out.cols; ++x) {
-        const double m = mask.at<float>(y, x);
+        const double m = static_cast<double>(mask.at<float>(y, x));
         for (int ch = 0; ch < 3; ++ch) {
           const int src_ch = in_ch <= 2 ? 0 : ch;
           const double s = c.input.depth() == CV_16U ? c.input.ptr<std::uint16_t>(y)[x * in_ch + src_ch]
@@ -356,7 +356,7 @@ TEST(RemoveBackground, BlurCompositeMatchesNaive) {
     double worst = 0;
     for (int y = 0; y < out.rows; ++y)
       for (int x = 0; x < out.cols; ++x) {
-        const double m = mask.at<float>(y, x);
+        const double m = static_cast<double>(mask.at<float>(y, x));
         for (int ch = 0; ch < n; ++ch) {
           const double want =
               in64.ptr<double>(y)[x * n + ch] * m + blurred64.ptr<double>(y)[x * n + ch] * (1 - m);

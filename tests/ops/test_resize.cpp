@@ -26,7 +26,7 @@ double sample(const cv::Mat& m, int y, int x, int c) {
   switch (m.depth()) {
     case CV_8U: return m.ptr<std::uint8_t>(y)[i];
     case CV_16U: return m.ptr<std::uint16_t>(y)[i];
-    default: return m.ptr<float>(y)[i];
+    default: return static_cast<double>(m.ptr<float>(y)[i]);
   }
 }
 

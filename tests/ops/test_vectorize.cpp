@@ -7,11 +7,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <imgpipe/kernels/vectorize.hpp>
 #include <map>
 #include <opencv2/imgproc.hpp>
-#include <regex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -72,13 +73,60 @@ double share_differing(const cv::Mat& a, const cv::Mat& b, int levels) {
   return static_cast<double>(cv::countNonZero(largest > levels)) / static_cast<double>(largest.total());
 }
 
+// The SVG is read with plain string searches: std::regex matches recursively, one stack frame
+// per character, and overflows the stack on long path data (first seen under AddressSanitizer).
+
+// Each quoted value that follows `open` and runs to the next quote, where `close` comes next.
+std::vector<std::string> quoted_after(const std::string& text, const std::string& open,
+                                      const std::string& close = "\"") {
+  std::vector<std::string> out;
+  for (auto at = text.find(open); at != std::string::npos; at = text.find(open, at + 1)) {
+    const auto start = at + open.size();
+    const auto end = text.find('"', start);
+    if (end == std::string::npos) break;
+    if (text.compare(end, close.size(), close) == 0) out.push_back(text.substr(start, end - start));
+  }
+  return out;
+}
+
+// "#" and six lower-case hex digits, as the SVG writes fills.
+bool is_hex_colour(const std::string& text) {
+  return text.size() == 7 && text[0] == '#' && std::all_of(text.begin() + 1, text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// The d attributes of the first group `<g fill="colour" ...>` (any hex colour when `colour` is
+// empty) that holds exactly `count` paths and nothing else, one per line.
+std::optional<std::vector<std::string>> group_paths(const std::string& svg, const std::string& colour,
+                                                    std::size_t count) {
+  const std::string open = "<g fill=\"";
+  const std::string path_open = "\n<path d=\"";
+  for (auto at = svg.find(open + colour); at != std::string::npos; at = svg.find(open + colour, at + 1)) {
+    const auto fill_start = at + open.size();
+    const auto fill_end = svg.find('"', fill_start);
+    if (fill_end == std::string::npos) break;
+    const std::string fill = svg.substr(fill_start, fill_end - fill_start);
+    if (colour.empty() ? !is_hex_colour(fill) : fill != colour) continue;
+    auto p = svg.find('>', fill_end);
+    if (p == std::string::npos) break;
+    ++p;
+    std::vector<std::string> ds;
+    while (ds.size() < count && svg.compare(p, path_open.size(), path_open) == 0) {
+      const auto start = p + path_open.size();
+      const auto end = svg.find('"', start);
+      if (end == std::string::npos || svg.compare(end, 3, "\"/>") != 0) break;
+      ds.push_back(svg.substr(start, end - start));
+      p = end + 3;
+    }
+    if (ds.size() == count && svg.compare(p, 5, "\n</g>") == 0) return ds;
+  }
+  return std::nullopt;
+}
+
 // The d attributes of every <path>, in order.
 std::vector<std::string> paths(const std::string& svg) {
-  std::vector<std::string> out;
-  const std::regex path(R"re(<path d="([^"]*)\"/>)re");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), path); it != std::sregex_iterator(); ++it)
-    out.push_back((*it)[1]);
-  return out;
+  return quoted_after(svg, "<path d=\"", "\"/>");
 }
 
 // Path nodes: every command letter starts exactly one node (M, L and C each end at one
@@ -200,10 +248,9 @@ TEST(Vectorize, RingKeepsItsHole) {
     ASSERT_NE(ring, hole);
     // The ring is one path of two subpaths: its outline and its hole.
     const std::string ring_hex = to_hex(Colour{ring[0], ring[1], ring[2], 255}).substr(0, 7);
-    const std::regex ring_group("<g fill=\"" + ring_hex + "\"[^>]*>\n<path d=\"([^\"]*)\"/>\n</g>");
-    std::smatch match;
-    ASSERT_TRUE(std::regex_search(svg, match, ring_group)) << svg.substr(0, 600);
-    const std::string d = match[1];
+    const auto ring_paths = group_paths(svg, ring_hex, 1);
+    ASSERT_TRUE(ring_paths) << svg.substr(0, 600);
+    const std::string d = ring_paths->front();
     EXPECT_EQ(std::count(d.begin(), d.end(), 'M'), 2) << d;
     EXPECT_NE(svg.find("fill-rule=\"evenodd\""), std::string::npos);
     const cv::Mat rgb = rgb_of(render(svg));
@@ -259,31 +306,37 @@ TEST(Vectorize, SvgStructure) {
   const Clustering clustering = cluster(image, co);
   for (const auto& c : clustering.centres_rgb()) centres.insert(to_hex(c).substr(0, 7));
   std::set<std::string> groups;
-  const std::regex group(R"re(<g fill="(#[0-9a-f]{6})")re");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), group); it != std::sregex_iterator(); ++it) {
-    EXPECT_TRUE(groups.insert((*it)[1]).second) << "colour in two groups: " << (*it)[1];
-    EXPECT_TRUE(centres.count((*it)[1])) << (*it)[1];
+  for (const std::string& fill : quoted_after(svg, "<g fill=\"")) {
+    if (!is_hex_colour(fill)) continue;
+    EXPECT_TRUE(groups.insert(fill).second) << "colour in two groups: " << fill;
+    EXPECT_TRUE(centres.count(fill)) << fill;
   }
   EXPECT_EQ(groups.size(), 4u);
   // The background is the most frequent colour (the light backdrop, about half the image).
-  std::smatch rect;
-  ASSERT_TRUE(std::regex_search(
-      svg, rect, std::regex(R"re(<rect width="240" height="180" fill="(#[0-9a-f]{6})\"/>)re")));
+  const auto rect = quoted_after(svg, "<rect width=\"240\" height=\"180\" fill=\"", "\"/>");
+  ASSERT_EQ(rect.size(), 1u);
+  ASSERT_TRUE(is_hex_colour(rect[0])) << rect[0];
   const cv::Vec3b backdrop = clustered(image, 4).at<cv::Vec3b>(0, 0);
-  EXPECT_EQ(rect[1], to_hex(Colour{backdrop[0], backdrop[1], backdrop[2], 255}).substr(0, 7));
+  EXPECT_EQ(rect[0], to_hex(Colour{backdrop[0], backdrop[1], backdrop[2], 255}).substr(0, 7));
   // Larger regions first within a group: the red group holds the 90x60 rectangle and the
   // 30x20 one; the first path's outline (shoelace area of its M/L points) is the larger.
-  std::smatch red;
-  ASSERT_TRUE(std::regex_search(
-      svg, red,
-      std::regex(R"re(<g fill="#[0-9a-f]{6}"[^>]*>\n<path d="([^"]*)"/>\n<path d="([^"]*)"/>\n</g>)re")));
+  const auto red = group_paths(svg, "", 2);
+  ASSERT_TRUE(red) << svg.substr(0, 600);
   const auto outline_area = [](const std::string& d) {
     std::vector<cv::Point2d> points;
-    const std::regex point(R"re([ML](-?[0-9.]+) (-?[0-9.]+))re");
+    // "M<x> <y>" and "L<x> <y>" of the first subpath.
     const std::string first = d.substr(0, d.find('Z'));
-    for (auto it = std::sregex_iterator(first.begin(), first.end(), point); it != std::sregex_iterator();
-         ++it)
-      points.emplace_back(std::stod((*it)[1]), std::stod((*it)[2]));
+    for (std::size_t i = 0; i < first.size(); ++i) {
+      if (first[i] != 'M' && first[i] != 'L') continue;
+      const char* start = first.c_str() + i + 1;
+      char* end = nullptr;
+      const double x = std::strtod(start, &end);
+      if (end == start || *end != ' ') continue;
+      start = end + 1;
+      const double y = std::strtod(start, &end);
+      if (end == start) continue;
+      points.emplace_back(x, y);
+    }
     double twice = 0;
     for (std::size_t i = 0; i < points.size(); ++i) {
       const auto& a = points[i];
@@ -293,8 +346,8 @@ TEST(Vectorize, SvgStructure) {
     return std::abs(twice) / 2;
   };
   // Centre polygons are one pixel smaller each way: 89x59 and 29x19.
-  EXPECT_NEAR(outline_area(red[1]), 89 * 59, 1);
-  EXPECT_NEAR(outline_area(red[2]), 29 * 19, 1);
+  EXPECT_NEAR(outline_area((*red)[0]), 89 * 59, 1);
+  EXPECT_NEAR(outline_area((*red)[1]), 29 * 19, 1);
 }
 
 TEST(Vectorize, TransparentPixelsGetNoPaths) {

@@ -28,7 +28,7 @@ double error_to_nearest(const cv::Mat& lab_rows, const cv::Mat& centres) {
     for (int c = 0; c < centres.rows; ++c) {
       double d = 0;
       for (int j = 0; j < 3; ++j) {
-        const double diff = lab_rows.at<float>(i, j) - centres.at<float>(c, j);
+        const double diff = static_cast<double>(lab_rows.at<float>(i, j) - centres.at<float>(c, j));
         d += diff * diff;
       }
       best = std::min(best, d);

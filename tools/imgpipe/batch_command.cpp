@@ -306,6 +306,8 @@ void add_batch_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::Range(0, 1024));
   const char* names[] = {"-f,--format",  "--quality",    "--preset",   "--device",
                          "--max-memory", "--max-pixels", "--on-error", "--formats"};
+  // The last help is parenthesised: one string over two lines, not a missing comma (clang's
+  // -Wstring-concatenation).
   const char* help[] = {"Output format: jpeg, png, webp, tiff (default: output.format, else the input's)",
                         "Output quality 1..100 (JPEG, WebP)",
                         "Quality preset: ultra, high, balanced, fast, draft",
@@ -313,8 +315,8 @@ void add_batch_command(CLI::App& app, std::function<int()>& run) {
                         "Memory budget for the images in flight, e.g. 2GB",
                         "Refuse inputs with more pixels",
                         "continue (default: the chain file's on_error, else stop) or stop",
-                        "Input formats read, e.g. \"jpeg,png,ppm\" (default jpeg, png, webp, tiff, gif; "
-                        "docs/security.md)"};
+                        ("Input formats read, e.g. \"jpeg,png,ppm\" (default jpeg, png, webp, tiff, gif; "
+                         "docs/security.md)")};
   for (std::size_t i = 0; i < a->settings.size(); ++i)
     cmd->add_option(names[i], a->settings[i].second, help[i]);
   cmd->add_option("--timeout", a->timeout, "Give up on one image after this many seconds (0 = never)")

@@ -171,9 +171,9 @@ Estimate classical_mask(const cv::Mat& rgb, double border_fraction, int iteratio
 
   cv::Mat mask(rgb.size(), CV_8U, cv::Scalar(frame ? cv::GC_PR_FGD : cv::GC_PR_BGD));
   if (frame)
-    mask.setTo(cv::GC_PR_BGD, distance < 0.5f * threshold);
+    mask.setTo(cv::GC_PR_BGD, distance < 0.5 * static_cast<double>(threshold));
   else
-    mask.setTo(cv::GC_PR_FGD, distance > threshold);
+    mask.setTo(cv::GC_PR_FGD, distance > static_cast<double>(threshold));
   mask.setTo(cv::GC_PR_BGD, band_mask);
   if (cv::countNonZero(mask == cv::GC_PR_FGD) < static_cast<int>(rgb.total() / 200)) {
     const cv::Rect centre(rgb.cols / 3, rgb.rows / 3, std::max(1, rgb.cols / 3), std::max(1, rgb.rows / 3));
@@ -229,7 +229,7 @@ void learn_colour_models(const cv::Mat& rgb, Estimate& estimate) {
   cv::resize(rgb, small_rgb, size, 0, 0, cv::INTER_AREA);
   cv::resize(estimate.mask, small_mask, size, 0, 0, cv::INTER_AREA);
   cv::Mat labels(size, CV_8U, cv::Scalar(cv::GC_PR_BGD));
-  labels.setTo(cv::GC_PR_FGD, small_mask >= 0.5f);
+  labels.setTo(cv::GC_PR_FGD, small_mask >= 0.5);
   const int foreground = cv::countNonZero(labels == cv::GC_PR_FGD);
   if (foreground < 16 || static_cast<int>(labels.total()) - foreground < 16) return;
   cv::grabCut(small_rgb, labels, cv::Rect(), estimate.background_model, estimate.foreground_model, 1,
@@ -269,7 +269,7 @@ Estimate estimate_foreground(const cv::Mat& analysed, const ForegroundOptions& o
 
 // The pixels within `reach` analysis pixels of the mask's edge, at full size (CV_8UC1, 255).
 cv::Mat edge_band(const cv::Mat& coarse, int reach, cv::Size full) {
-  const cv::Mat decided = coarse >= 0.5f;
+  const cv::Mat decided = coarse >= 0.5;
   const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * reach + 1, 2 * reach + 1));
   cv::Mat grown, shrunk, band;
   cv::dilate(decided, grown, kernel);
@@ -341,7 +341,7 @@ cv::Mat finish_foreground(const cv::Mat& src, const Estimate& estimate, const Fo
   if (options.strategy == Strategy::pyramid && scale > 1 && !estimate.foreground_model.empty()) {
     const int reach = static_cast<int>(std::ceil(estimate.cut_scale));
     const cv::Mat decided =
-        decide_band(rgb8(src), full >= 0.5f, edge_band(estimate.mask, reach, src.size()), estimate);
+        decide_band(rgb8(src), full >= 0.5, edge_band(estimate.mask, reach, src.size()), estimate);
     decided.convertTo(full, CV_32F, 1.0 / 255.0);
     scale = 1;  // the edge is now decided at full resolution
   }

@@ -34,6 +34,10 @@ using palette::WeightedPoint;
 
 namespace {
 
+Lab widen(const LabF& lab) noexcept {
+  return {static_cast<double>(lab.L), static_cast<double>(lab.a), static_cast<double>(lab.b)};
+}
+
 constexpr int kBinBits = 6;
 constexpr int kBins = 1 << (3 * kBinBits);
 constexpr std::uint8_t kMasked = 255;
@@ -227,7 +231,7 @@ Assignment assign_pixels(const Prepared& in, const std::vector<LabF>& centres, b
   // table-driven one (within 0.002 Lab units).
   detail::ZeroedArray<std::uint8_t> table(std::size_t{1} << 24);
   std::vector<Lab> exact_centres;
-  for (const auto& centre : centres) exact_centres.push_back({centre.L, centre.a, centre.b});
+  for (const auto& centre : centres) exact_centres.push_back(widen(centre));
   const auto nearest_colour = [&](const std::uint8_t* p) {
     if (!exact_lab) return palette::nearest(converter(p[0], p[1], p[2]), centres);
     const Lab lab = srgb_to_lab({p[0], p[1], p[2], 255});
@@ -329,7 +333,7 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
     c.strategy_ = long_side < 800 ? "direct" : long_side <= 2000 ? "scaled" : "pyramid";
     c.analysis_stride_ = stride;
     for (const auto& centre : centres) {
-      Lab lab{centre.L, centre.a, centre.b};
+      const Lab lab = widen(centre);
       c.centres_lab_.push_back(lab);
       c.centres_rgb_.push_back(lab_to_srgb(lab));
     }
