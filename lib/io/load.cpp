@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <iterator>
@@ -112,6 +111,13 @@ class SourceReader {
   int owned_ = -1;
 };
 
+// The first `count` bytes of a source (fewer when it is shorter).
+std::vector<std::uint8_t> read_head(const Source& source, std::size_t count) {
+  std::vector<std::uint8_t> head(count);
+  head.resize(SourceReader(source)(0, head));
+  return head;
+}
+
 // The source a decoder gets: `source` itself, or, when its metadata is over the limits, its
 // bytes without what is over them, in `kept` (and a warning). `streaming` refuses instead: the
 // file is read in one pass and cannot be rewritten on the way.
@@ -189,20 +195,8 @@ void unblock_allowed_loaders(const Limits& limits) {
 // Files whose loader is blocked are not recognised at all; their first bytes say what they
 // are, so that the message can say how to allow them.
 std::optional<std::string> sniff_blocked_format(const Source& source) {
-  std::string head(64, '\0');
-  std::size_t got = 0;
-  if (!source.bytes.empty()) {
-    got = std::min(head.size(), source.bytes.size());
-    std::memcpy(head.data(), source.bytes.data(), got);
-  } else if (source.descriptor >= 0) {
-    const ssize_t n = ::pread(source.descriptor, head.data(), head.size(), 0);
-    got = n > 0 ? static_cast<std::size_t>(n) : 0;
-  } else if (source.path) {
-    std::ifstream in(*source.path, std::ios::binary);
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    got = static_cast<std::size_t>(in.gcount());
-  }
-  head.resize(got);
+  const auto bytes = read_head(source, 64);
+  const std::string head(bytes.begin(), bytes.end());
   const auto starts = [&](std::string_view magic) { return head.rfind(magic, 0) == 0; };
   if (head.size() >= 2 && head[0] == 'P' && std::strchr("123456fF", head[1])) return "ppm";
   if (starts("#?RADIANCE") || starts("#?RGBE")) return "rad";
@@ -371,22 +365,8 @@ void check_header_pixels(const Source& source, const Limits& limits) {
   if (!limits.max_input_pixels) return;
   // Enough for the metadata segments a camera puts before a JPEG's frame header.
   constexpr std::size_t kHeadBytes = 128 * 1024;
-  std::vector<std::uint8_t> buffer;
-  std::span<const std::uint8_t> head = source.bytes.first(std::min(source.bytes.size(), kHeadBytes));
-  if (source.descriptor >= 0) {
-    buffer.resize(kHeadBytes);
-    const ssize_t length = ::pread(source.descriptor, buffer.data(), buffer.size(), 0);
-    if (length < 0) fail(ErrorCategory::io, source, fmt::format("cannot read: {}", std::strerror(errno)));
-    buffer.resize(static_cast<std::size_t>(length));
-    head = buffer;
-  } else if (source.path) {
-    std::ifstream in(*source.path, std::ios::binary);
-    buffer.resize(kHeadBytes);
-    in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
-    buffer.resize(static_cast<std::size_t>(in.gcount()));
-    head = buffer;
-  }
-  if (auto size = header_size(head)) check_pixels(size->first, size->second, source, limits);
+  if (auto size = header_size(read_head(source, kHeadBytes)))
+    check_pixels(size->first, size->second, source, limits);
 }
 
 // The largest JPEG DCT shrink (1, 2, 4, 8) that keeps the decoded size at least min.
