@@ -51,7 +51,9 @@ void check_writable(const fs::path& root) {
   if (ec)
     throw Error(ErrorCategory::io,
                 fmt::format("{}: cannot create the output folder: {}", root.string(), ec.message()));
-  std::string probe = (root / ".imgpipe-write-test-XXXXXX").string();
+  // Named by the one rule for temporary files (".<name>.imgpipe-XXXXXX"), so that one left by
+  // a kill between mkstemp and unlink is removed by `batch --resume` like any other.
+  std::string probe = (root / ".write-test.imgpipe-XXXXXX").string();
   const int fd = mkstemp(probe.data());
   if (fd < 0)
     throw Error(ErrorCategory::io, fmt::format("{}: cannot write in the output folder: {}", root.string(),
