@@ -9,10 +9,12 @@ import pytest
 import imgpipe
 from conftest import decoded
 
+# adjust_colors first: a chain that begins by shrinking decodes a JPEG smaller in the job
+# runner (shrink-on-load), which an image loaded whole beforehand cannot.
 CHAIN_YAML = """\
 chain:
-  - resize: {width: 320}
   - adjust_colors: {brightness: 1.1, contrast: 1.2}
+  - resize: {width: 320}
   - sharpen: {amount: 0.5}
 output: {format: png}
 """

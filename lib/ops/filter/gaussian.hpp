@@ -8,7 +8,12 @@ namespace imgpipe::ops {
 // The kernel radius for a standard deviation: ceil(3 sigma), at least 1.
 int gaussian_radius(double sigma);
 // Gaussian blur of a CV_32F image (cv::Mat or cv::UMat) with that radius and mirrored edges
-// (BORDER_REFLECT_101); `dst` may be `src`.
+// (BORDER_REFLECT_101); `dst` may be `src`. CV_16U works too (OpenCV's fixed-point path).
 void gaussian_blur_float(cv::InputArray src, cv::OutputArray dst, double sigma);
+
+// The 8-bit path of blur and sharpen: `in` (CV_8U) times 256 in 16 bits into `scaled`, and
+// its blur in the same scale into `blurred`. The blur keeps 1/256 of a level, far inside the
+// one level of the final rounding, and the passes move a third of the bytes of float ones.
+void gaussian_blur_8bit_scaled(const cv::Mat& in, double sigma, cv::Mat& scaled, cv::Mat& blurred);
 
 }  // namespace imgpipe::ops

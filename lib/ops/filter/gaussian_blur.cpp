@@ -22,11 +22,22 @@ void gaussian_blur_float(cv::InputArray src, cv::OutputArray dst, double sigma) 
   cv::GaussianBlur(src, dst, cv::Size(2 * r + 1, 2 * r + 1), sigma, sigma, cv::BORDER_REFLECT_101);
 }
 
+void gaussian_blur_8bit_scaled(const cv::Mat& in, double sigma, cv::Mat& scaled, cv::Mat& blurred) {
+  in.convertTo(scaled, CV_16U, 256.0);
+  gaussian_blur_float(scaled, blurred, sigma);
+}
+
 }  // namespace imgpipe::ops
 
 namespace imgpipe::kernels {
 
 void gaussian_blur(cv::InputArray src, cv::OutputArray dst, const GaussianBlurOptions& options) {
+  if (src.depth() == CV_8U && !ops::has_alpha(src) && src.isMat()) {
+    cv::Mat scaled, blurred;
+    ops::gaussian_blur_8bit_scaled(src.getMat(), options.sigma, scaled, blurred);
+    blurred.convertTo(dst, CV_8U, 1.0 / 256.0);
+    return;
+  }
   ops::filter_premultiplied(src, dst, [&](cv::InputArray in, cv::OutputArray out) {
     ops::gaussian_blur_float(in, out, options.sigma);
   });
