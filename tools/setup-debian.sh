@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential cmake pkg-config git
   libopencv-dev libvips-dev libtbb-dev libeigen3-dev libcli11-dev libfmt-dev libyaml-cpp-dev
-  libwebp-dev libpng-dev zlib1g-dev nlohmann-json3-dev libxxhash-dev
+  libwebp-dev libpng-dev libjpeg-dev zlib1g-dev nlohmann-json3-dev libxxhash-dev
   # the Python module (tools/python) and its tests
   python3-dev pybind11-dev python3-pybind11 python3-pytest
   # fonts for text watermarks (rendered through Pango)

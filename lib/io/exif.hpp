@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace imgpipe {
@@ -7,6 +8,16 @@ struct Image;
 }
 
 namespace imgpipe::detail {
+
+// What the loader reads from IFD0 of an EXIF block ("Exif\0\0" + TIFF): the orientation
+// (1 when absent or out of range), the resolution (0 when absent) and its unit (TIFF's
+// ResolutionUnit: 1 none, 2 inch — the default —, 3 centimetre).
+struct ExifFields {
+  int orientation = 1;
+  double xres = 0, yres = 0;
+  int resolution_unit = 2;
+};
+ExifFields read_exif(std::span<const std::uint8_t> exif);
 
 // Sets the orientation tag (0x0112) of IFD0 in an EXIF block ("Exif\0\0" + TIFF) in place.
 // Leaves a block it cannot parse, or one without the tag, unchanged.

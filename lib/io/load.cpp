@@ -27,6 +27,7 @@
 #include "../core/orientation.hpp"
 #include "atomic_file.hpp"
 #include "exif.hpp"
+#include "jpeg_decode.hpp"
 #include "metadata.hpp"
 #include "vips_io.hpp"
 
@@ -380,18 +381,22 @@ int jpeg_shrink_for(int width, int height, int min_width, int min_height) {
   return shrink;
 }
 
+// The upright minimum size LoadOptions asks for, in the file's stored orientation; {0, 0}
+// when any size will do.
+cv::Size stored_min_size(const ImageInfo& info, const LoadOptions& options) {
+  if (!options.min_size) return {0, 0};
+  const bool transposed = options.auto_orient && info.orientation >= 5;
+  const cv::Size min_size =
+      options.min_size(transposed ? cv::Size(info.height, info.width) : cv::Size(info.width, info.height));
+  return transposed ? cv::Size(min_size.height, min_size.width) : min_size;
+}
+
 // The image opened again at reduced size when the options allow it (shrink-on-load: JPEG
 // DCT scaling by 2, 4 or 8, WebP scaled decoding); `image` as it is otherwise.
 VipsRef shrink_on_load(VipsRef image, const Source& source, const Loader& loader, const ImageInfo& info,
                        const LoadOptions& options) {
-  // The minimum size is given upright; the file stores it maybe transposed.
-  const bool transposed = options.auto_orient && info.orientation >= 5;
-  cv::Size min_size;
-  if (options.min_size)
-    min_size =
-        options.min_size(transposed ? cv::Size(info.height, info.width) : cv::Size(info.width, info.height));
-  const int min_w = transposed ? min_size.height : min_size.width;
-  const int min_h = transposed ? min_size.width : min_size.height;
+  const cv::Size least = stored_min_size(info, options);
+  const int min_w = least.width, min_h = least.height;
   if (min_w <= 0 || min_h <= 0 || (min_w >= info.width && min_h >= info.height)) return image;
   if (loader.name.starts_with("jpegload")) {
     const int shrink = jpeg_shrink_for(info.width, info.height, min_w, min_h);
@@ -435,39 +440,157 @@ std::uint64_t descriptor_size(const Source& source) {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
+// What an Image carries besides its pixels.
+struct Metadata {
+  std::vector<std::uint8_t> exif, icc;
+  // Pixels per millimetre, libvips's unit; 72 dpi when the file does not say.
+  double xres = 72 / 25.4, yres = 72 / 25.4;
+  std::string resolution_unit;
+};
+
+Metadata metadata_of(VipsImage* image) {
+  Metadata m;
+  m.exif = detail::get_blob(image, VIPS_META_EXIF_NAME);
+  m.icc = detail::get_blob(image, VIPS_META_ICC_NAME);
+  m.xres = vips_image_get_xres(image);
+  m.yres = vips_image_get_yres(image);
+  const char* unit = nullptr;
+  if (vips_image_get_typeof(image, "resolution-unit") &&
+      !vips_image_get_string(image, "resolution-unit", &unit))
+    m.resolution_unit = unit;
+  return m;
+}
+
+// The Image of decoded pixels: upright when asked, with `metadata`.
+Image finish(const cv::Mat& decoded, Metadata metadata, const Source& source, const ImageInfo& info,
+             const LoadOptions& options) {
+  Image out;
+  out.pixels = options.auto_orient ? detail::apply_orientation(decoded, info.orientation) : decoded;
+  out.orientation = options.auto_orient ? 1 : info.orientation;
+  out.source = source.name;
+  out.source_format = info.format;
+  out.exif = std::move(metadata.exif);
+  if (options.auto_orient) detail::set_exif_orientation(out.exif, 1);
+  out.icc = std::move(metadata.icc);
+  out.xres = metadata.xres;
+  out.yres = metadata.yres;
+  if (options.auto_orient && info.orientation >= 5) std::swap(out.xres, out.yres);
+  out.resolution_unit = std::move(metadata.resolution_unit);
+  return out;
+}
+
+// ---- JPEG without libvips ------------------------------------------------------------------
+// 8-bit grey, YCbCr and RGB JPEGs are read by libjpeg-turbo directly (io/jpeg_decode.hpp):
+// their header, their metadata as libvips reads it, and their pixels at any M/8 scale. libvips
+// (loaded on first use, vips/lazy_vips.cpp) is needed only for an embedded ICC profile's
+// conversion; CMYK and YCCK files go to libvips whole.
+
+struct DirectJpeg {
+  ImageInfo info;
+  detail::JpegHeader header;
+};
+
+bool starts_as_jpeg(const Source& source) {
+  const auto head = read_head(source, 3);
+  return head.size() == 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff;
+}
+
+std::optional<DirectJpeg> direct_jpeg(const Source& source, std::uint64_t size, std::uint64_t file_bytes,
+                                      const Limits& limits) {
+  // A format that is not allowed goes to find_loader, which says so.
+  if (!allows(limits, "jpeg") || !starts_as_jpeg(source)) return std::nullopt;
+  const SourceReader reader(source);
+  DirectJpeg jpeg{{}, detail::read_jpeg_header(std::cref(reader), size, source.name)};
+  if (jpeg.header.channels == 0) return std::nullopt;
+  ImageInfo& info = jpeg.info;
+  info.source = source.name;
+  info.format = "jpeg";
+  info.width = jpeg.header.size.width;
+  info.height = jpeg.header.size.height;
+  info.bands = jpeg.header.channels;
+  info.bit_depth = 8;
+  info.interpretation = info.bands == 1 ? "b-w" : "srgb";
+  info.orientation = detail::read_exif(jpeg.header.exif).orientation;
+  info.has_alpha = false;
+  info.has_icc = !jpeg.header.icc.empty();
+  info.pages = 1;
+  info.file_bytes = file_bytes;
+  return jpeg;
+}
+
+// The resolution as libvips's jpegload gives it: EXIF's when it has both, else JFIF's in dpi or
+// dots per cm, else 72 dpi and no unit.
+Metadata jpeg_metadata(const detail::JpegHeader& header) {
+  Metadata m;
+  m.exif = header.exif;
+  m.icc = header.icc;
+  const detail::ExifFields exif = detail::read_exif(header.exif);
+  const auto set = [&](double x, double y, int unit) {
+    const double per_mm = unit == 2 ? 25.4 : unit == 3 ? 10.0 : 1.0;
+    m.xres = x / per_mm;
+    m.yres = y / per_mm;
+    m.resolution_unit = unit == 2 ? "in" : unit == 3 ? "cm" : "";
+  };
+  if (exif.xres > 0 && exif.yres > 0)
+    set(exif.xres, exif.yres, exif.resolution_unit);
+  else if ((header.density_unit == 1 || header.density_unit == 2) && header.x_density > 0 &&
+           header.y_density > 0)
+    set(header.x_density, header.y_density, header.density_unit + 1);
+  return m;
+}
+
+Image decode_direct_jpeg(const DirectJpeg& jpeg, const Source& source, std::uint64_t size,
+                         const LoadOptions& options) {
+  const ImageInfo& info = jpeg.info;
+  const cv::Size least = stored_min_size(info, options);
+  const int eighths =
+      least.width > 0 && least.height > 0 ? detail::jpeg_scale_for({info.width, info.height}, least) : 8;
+  const SourceReader reader(source);
+  std::optional<cv::Mat> pixels =
+      detail::decode_jpeg(std::cref(reader), size, eighths, options.fail_on, source.name);
+  if (!pixels)  // read_jpeg_header said it would not decline
+    fail(ErrorCategory::internal, source, "the JPEG decoder declined a file it had accepted");
+  if (!info.has_icc || pixels->channels() < 3)
+    return finish(*pixels, jpeg_metadata(jpeg.header), source, info, options);
+
+  // Through libvips's ICC transform, as its own decode would convert it.
+  detail::ensure_vips();
+  VipsRef wrapped(vips_image_new_from_memory(pixels->data, pixels->total() * pixels->elemSize(), pixels->cols,
+                                             pixels->rows, pixels->channels(), VIPS_FORMAT_UCHAR));
+  if (!wrapped) fail(ErrorCategory::decode, source, detail::take_vips_error());
+  vips_image_set_blob_copy(wrapped.get(), VIPS_META_ICC_NAME, jpeg.header.icc.data(), jpeg.header.icc.size());
+  const VipsRef converted = detail::to_srgb(std::move(wrapped), source.name);
+  const cv::Mat srgb = detail::compute_pixels(converted.get());
+  if (srgb.empty()) fail(ErrorCategory::decode, source, detail::take_vips_error());
+  Metadata metadata = jpeg_metadata(jpeg.header);
+  metadata.icc = detail::get_blob(converted.get(), VIPS_META_ICC_NAME);
+  return finish(srgb, std::move(metadata), source, info, options);
+}
+
+// The bytes a source holds: a file's size, or its buffer's.
+std::uint64_t bytes_of(const Source& source, std::uint64_t file_bytes) {
+  return source.bytes.empty() ? file_bytes : source.bytes.size();
+}
+
 Image decode(const Source& given, const LoadOptions& options, const Limits& limits) {
   const std::uint64_t file_bytes = check_file(given, limits);
   check_header_pixels(given, limits);
   std::vector<std::uint8_t> kept;
   const Source source = within_metadata_limits(given, file_bytes, limits, options.warnings, kept);
+  if (auto jpeg = direct_jpeg(source, bytes_of(source, file_bytes), file_bytes, limits)) {
+    check_pixels(jpeg->info, source, limits);
+    return decode_direct_jpeg(*jpeg, source, bytes_of(source, file_bytes), options);
+  }
   const Loader loader = find_loader(source, limits);
   VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);
   check_pixels(info, source, limits);
-
   image = to_working_space(shrink_on_load(std::move(image), source, loader, info, options), source);
-  VipsImage* ready = image.get();
 
   // libvips decodes straight into the Mat's buffer: no second copy of the pixels.
-  const cv::Mat decoded = detail::compute_pixels(ready);
+  const cv::Mat decoded = detail::compute_pixels(image.get());
   if (decoded.empty()) fail(ErrorCategory::decode, source, detail::take_vips_error());
-  Image out;
-  out.pixels = options.auto_orient ? detail::apply_orientation(decoded, info.orientation) : decoded;
-  out.orientation = options.auto_orient ? 1 : info.orientation;
-
-  out.source = source.name;
-  out.source_format = info.format;
-  out.exif = detail::get_blob(ready, VIPS_META_EXIF_NAME);
-  if (options.auto_orient) detail::set_exif_orientation(out.exif, 1);
-  out.icc = detail::get_blob(ready, VIPS_META_ICC_NAME);
-  out.xres = vips_image_get_xres(ready);
-  out.yres = vips_image_get_yres(ready);
-  if (options.auto_orient && info.orientation >= 5) std::swap(out.xres, out.yres);
-  const char* unit = nullptr;
-  if (vips_image_get_typeof(ready, "resolution-unit") &&
-      !vips_image_get_string(ready, "resolution-unit", &unit))
-    out.resolution_unit = unit;
-  return out;
+  return finish(decoded, metadata_of(image.get()), source, info, options);
 }
 
 ImageInfo probe_source(const Source& given, const Limits& limits) {
@@ -475,8 +598,12 @@ ImageInfo probe_source(const Source& given, const Limits& limits) {
   const std::uint64_t file_bytes = given.descriptor >= 0 ? 0 : check_file(given, limits);
   check_header_pixels(given, limits);
   std::vector<std::uint8_t> kept;
-  const Source source = within_metadata_limits(
-      given, given.descriptor >= 0 ? descriptor_size(given) : file_bytes, limits, nullptr, kept);
+  const std::uint64_t size = given.descriptor >= 0 ? descriptor_size(given) : file_bytes;
+  const Source source = within_metadata_limits(given, size, limits, nullptr, kept);
+  if (auto jpeg = direct_jpeg(source, bytes_of(source, size), file_bytes, limits)) {
+    check_pixels(jpeg->info, source, limits);
+    return jpeg->info;
+  }
   const Loader loader = find_loader(source, limits);
   VipsRef image = open(source, loader, FailOn::none, 1, 1.0);
   ImageInfo info = info_of(image.get(), source, loader, file_bytes);

@@ -3,10 +3,13 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <cmath>
 #include <imgpipe/error.hpp>
 #include <imgpipe/job.hpp>
 #include <imgpipe/monitor.hpp>
 #include <imgpipe/stream.hpp>
+
+#include "../io/jpeg_decode.hpp"
 
 namespace imgpipe {
 
@@ -34,17 +37,21 @@ double scratch_factor(const Step& step) {
   return 2.0;
 }
 
-// JPEG and WebP decode at 1/2, 1/4 or 1/8 when the chain allows it (shrink-on-load).
+// JPEG decodes at any M/8 scale and WebP at any scale when the chain allows it (shrink-on-load,
+// io/jpeg_decode.hpp). A CMYK JPEG, which libvips decodes at 1/2, 1/4 or 1/8 only, may come
+// out larger than this says.
 cv::Size decoded_size(const ChainFile& file, const ImageInfo& info) {
   const cv::Size upright(info.oriented_width(), info.oriented_height());
   if (info.format != "jpeg" && info.format != "webp") return upright;
   const cv::Size least = file.chain.min_decode_size(upright, file.context.quality);
   if (least.width <= 0 || least.height <= 0) return upright;
-  int shrink = 1;
-  while (shrink < 8 && upright.width / (shrink * 2) >= least.width &&
-         upright.height / (shrink * 2) >= least.height)
-    shrink *= 2;
-  return {(upright.width + shrink - 1) / shrink, (upright.height + shrink - 1) / shrink};
+  if (info.format == "webp") {
+    const double scale = std::min(1.0, std::max(static_cast<double>(least.width) / upright.width,
+                                                static_cast<double>(least.height) / upright.height));
+    return {static_cast<int>(std::ceil(upright.width * scale)),
+            static_cast<int>(std::ceil(upright.height * scale))};
+  }
+  return detail::jpeg_scaled_size(upright, detail::jpeg_scale_for(upright, least));
 }
 
 // The size of the image a step makes from one of `in`'s size (Operation::output_size).

@@ -232,7 +232,10 @@ TEST(Stream, FiltersMatchOnGeneratedImagesOfAwkwardSizes) {
 }
 
 TEST(Stream, AreaDownscalesMatchWithinOneLevel) {
-  const fs::path autumn = photo("autumn-2560x1600.jpg");
+  TempDir dir;
+  // A PNG: both schedules decode it whole, so they resample the same pixels. (A JPEG decodes at
+  // another scale in each: below.)
+  const fs::path autumn = write_png(dir, "autumn.png", load(photo("autumn-2560x1600.jpg")).pixels);
   Chain by_four;
   by_four.then("resize", {{"scale", 0.25}});
   expect_streams_like_memory(png_output(by_four), autumn, 1, "integer factor 4");
@@ -244,11 +247,24 @@ TEST(Stream, AreaDownscalesMatchWithinOneLevel) {
       .then("resize", {{"width", 500}, {"height", 500}, {"fit", "cover"}})
       .then("gaussian_blur", {{"sigma", 1.0}});
   expect_streams_like_memory(png_output(cover), autumn, 1, "cover crops the centre");
-  TempDir dir;
   const fs::path rgba = write_png(dir, "rgba.png", make_image(999, 601, 4, CV_8U, 3));
   Chain alpha;
   alpha.then("resize", {{"width", 333}, {"height", 200}, {"fit", "exact"}, {"kernel", "area"}});
   expect_streams_like_memory(png_output(alpha, QualityPreset::high), rgba, 1, "premultiplied alpha");
+}
+
+TEST(Stream, ShrinkOnLoadOfAJpegLooksTheSameInBothSchedules) {
+  // In memory a JPEG decodes at the least M/8 scale (3/8: 960 px for 701), streamed at libvips's
+  // 1/2: both then reduce to 701 px by area. The same picture, with differences in fine detail.
+  TempDir dir;
+  const fs::path autumn = photo("autumn-2560x1600.jpg");
+  Chain odd;
+  odd.then("resize", {{"width", 701}});
+  const ChainFile file = png_output(odd);
+  const cv::Mat got = streamed(file, autumn, dir), want = in_memory(file, autumn, dir);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_GE(psnr(got, want), 38.0);
+  EXPECT_LT(mean_abs_diff(got, want), 1.0);
 }
 
 TEST(Stream, CropAndMirrorAreExact) {

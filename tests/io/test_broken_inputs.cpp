@@ -119,6 +119,42 @@ TEST(BrokenInput, CutJpegFailsByDefaultAndLoadsWhenToldNotTo) {
   EXPECT_GE(test::psnr(image.pixels(top), load(test::photo("rocket.jpg")).pixels(top)), 60.0);
 }
 
+TEST(BrokenInput, FailOnLevelsForJpegWarningsAndTruncation) {
+  test::TempDir dir;
+  // A restart marker out of sequence in the middle of the scan: libjpeg warns ("Corrupt JPEG
+  // data: premature end of data segment") and decodes every pixel, the rows after it damaged.
+  auto bytes = test::read_file(test::photo("rocket.jpg"));
+  const auto middle = static_cast<std::ptrdiff_t>(bytes.size() / 2);
+  bytes.insert(bytes.begin() + middle, {0xff, 0xd3});
+  const auto warned = dir / "warned.jpg";
+  write_bytes(warned, bytes);
+  expect_load_error(warned, ErrorCategory::decode, "Corrupt JPEG data");
+  const cv::Rect top(0, 0, 640, 40);
+  for (FailOn level : {FailOn::none, FailOn::truncated, FailOn::error}) {
+    LoadOptions options;
+    options.fail_on = level;
+    const Image image = load(warned, options);
+    ASSERT_EQ(image.pixels.size(), cv::Size(640, 427)) << static_cast<int>(level);
+    EXPECT_TRUE(test::identical(image.pixels(top), load(test::photo("rocket.jpg")).pixels(top)));
+  }
+
+  // Truncation fails at every level but none.
+  auto cut_bytes = test::read_file(test::photo("rocket.jpg"));
+  cut_bytes.resize(cut_bytes.size() / 2);
+  const auto cut = dir / "cut.jpg";
+  write_bytes(cut, cut_bytes);
+  for (FailOn level : {FailOn::truncated, FailOn::error, FailOn::warning}) {
+    LoadOptions options;
+    options.fail_on = level;
+    Error e = error_from([&] { load(cut, options); });
+    EXPECT_EQ(e.category(), ErrorCategory::decode) << e.what();
+    EXPECT_TRUE(mentions(e, "Premature end")) << e.what();
+    // The same at a reduced scale (the decoder that scales by any eighth).
+    options.min_size = [](cv::Size) { return cv::Size(300, 200); };
+    EXPECT_EQ(error_from([&] { load(cut, options); }).category(), ErrorCategory::decode);
+  }
+}
+
 TEST(BrokenInput, EmptyFile) {
   test::TempDir dir;
   const auto path = dir / "empty.jpg";

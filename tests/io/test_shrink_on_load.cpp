@@ -1,5 +1,6 @@
-// Shrink-on-load: JPEG DCT scaling and WebP scaled decoding to no less than a minimum size,
-// and that a chain starting with a downscale looks the same either way.
+// Shrink-on-load: JPEG DCT scaling to any M/8 (libjpeg-turbo, decoded directly) and WebP
+// scaled decoding to no less than a minimum size, and that a chain starting with a downscale
+// looks the same either way.
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
@@ -28,28 +29,30 @@ cv::Mat area_resize(const cv::Mat& m, cv::Size size) {
   return out;
 }
 
-// JPEG decodes at 1/2, 1/4 or 1/8 scale; libvips rounds the scaled size down. The loader
-// must take the largest factor that keeps both sides at or above the minimum.
+// JPEG decodes at M/8 scale, M = 1..8; libjpeg rounds the scaled size up. The loader must
+// take the smallest M that keeps both sides at or above the minimum.
 cv::Size expected_jpeg_size(cv::Size full, cv::Size minimum) {
-  cv::Size best = full;
-  for (int f : {2, 4, 8}) {
-    cv::Size scaled(full.width / f, full.height / f);
-    if (scaled.width >= minimum.width && scaled.height >= minimum.height) best = scaled;
+  for (int m = 1; m < 8; ++m) {
+    const cv::Size scaled((full.width * m + 7) / 8, (full.height * m + 7) / 8);
+    if (scaled.width >= minimum.width && scaled.height >= minimum.height) return scaled;
   }
-  return best;
+  return full;
 }
 
-TEST(ShrinkOnLoad, LargeJpegsDecodeAtTheLargestFittingScale) {
+TEST(ShrinkOnLoad, LargeJpegsDecodeAtTheSmallestFittingEighth) {
   struct Case {
     const char* photo;
     cv::Size full, minimum, expected;
   };
-  // Expected sizes worked by hand: 2560/4 = 640 ≥ 600 but 2560/8 = 320 < 600, and so on.
+  // Expected sizes worked by hand: 2560·2/8 = 640 ≥ 600 but 2560/8 = 320 < 600; 2560·4/8 =
+  // 1280 < 1281, so 5/8; 5120·3/8 = 1920 ≥ 1900 (a scale libvips's loader does not have).
   const Case cases[] = {
       {"autumn-2560x1600.jpg", {2560, 1600}, {600, 375}, {640, 400}},
       {"autumn-2560x1600.jpg", {2560, 1600}, {320, 200}, {320, 200}},
-      {"autumn-2560x1600.jpg", {2560, 1600}, {1281, 10}, {2560, 1600}},
+      {"autumn-2560x1600.jpg", {2560, 1600}, {1281, 10}, {1600, 1000}},
+      {"autumn-2560x1600.jpg", {2560, 1600}, {2241, 10}, {2560, 1600}},
       {"shell-5120x2880.jpg", {5120, 2880}, {1000, 500}, {1280, 720}},
+      {"shell-5120x2880.jpg", {5120, 2880}, {1900, 1000}, {1920, 1080}},
       {"shell-5120x2880.jpg", {5120, 2880}, {2560, 1440}, {2560, 1440}},
   };
   for (const Case& c : cases) {
@@ -67,12 +70,27 @@ TEST(ShrinkOnLoad, ScaledJpegLooksLikeTheFullDecodeReduced) {
   const fs::path path = test::photo("autumn-2560x1600.jpg");
   Image shrunk = load(path, at_least({600, 375}));
   ASSERT_EQ(shrunk.pixels.size(), cv::Size(640, 400));
-  // libjpeg's 1/4 scale is exactly what libvips's loader gives with shrink=4.
+  // libjpeg's 2/8 scale is exactly what libvips's loader gives with shrink=4.
   VipsImage* reference = nullptr;
   ASSERT_EQ(vips_jpegload(path.c_str(), &reference, "shrink", 4, nullptr), 0);
   EXPECT_TRUE(test::identical(shrunk.pixels, fx::to_mat(fx::VipsPtr(reference).get())));
   // DCT scaling is close to a box filter: within 35 dB of the full decode area-reduced.
   EXPECT_GE(test::psnr(shrunk.pixels, area_resize(load(path).pixels, {640, 400})), 35.0);
+}
+
+TEST(ShrinkOnLoad, EighthsBetweenThePowersOfTwoLookLikeTheFullDecodeReduced) {
+  // 3/8, 5/8, 6/8 and 7/8: sizes libvips's loader cannot make, so the direct decoder made
+  // them. Each against the full decode area-reduced to the same size (an independent
+  // reduction): DCT scaling averages the same pixels, differences are in the fine detail.
+  const fs::path path = test::photo("autumn-2560x1600.jpg");
+  const cv::Mat full = load(path).pixels;
+  for (int m : {3, 5, 6, 7}) {
+    SCOPED_TRACE(testing::Message() << m << "/8");
+    const cv::Size expected(2560 * m / 8, 1600 * m / 8);
+    Image scaled = load(path, at_least({expected.width - 1, 1}));
+    ASSERT_EQ(scaled.pixels.size(), expected);
+    EXPECT_GE(test::psnr(scaled.pixels, area_resize(full, expected)), 35.0);
+  }
 }
 
 TEST(ShrinkOnLoad, NeverBelowTheMinimum) {
