@@ -24,7 +24,7 @@ hyperfine -N --warmup 5 --runs ${RUNS:-40} --export-json "$work/cold.json" \
   -n "vips thumbnail" "vips thumbnail $input $work/vips.webp 256" \
   -n "ImageMagick" "/usr/bin/convert-im6.q16 $input -resize 256x256 $work/im.webp" \
   -n "imgpipe --version (process start only)" "$imgpipe --version" \
-  -n "imgpipe info (start + libvips + header)" "$imgpipe info $input" \
+  -n "imgpipe info (start + JPEG header)" "$imgpipe info $input" \
   -n "imgpipe with libvips modules" "env IMGPIPE_VIPS_MODULES=1 $imgpipe run $work/resize256.yaml $input $work/imgpipe2.webp"
 
 python3 - "$work/cold.json" <<'PY'

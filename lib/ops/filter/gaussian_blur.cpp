@@ -27,17 +27,15 @@ void gaussian_blur_8bit_scaled(const cv::Mat& in, double sigma, cv::Mat& scaled,
   gaussian_blur_float(scaled, blurred, sigma);
 }
 
+bool takes_8bit_path(cv::InputArray src) {
+  return src.depth() == CV_8U && !has_alpha(src) && src.isMat();
+}
+
 }  // namespace imgpipe::ops
 
 namespace imgpipe::kernels {
 
 void gaussian_blur(cv::InputArray src, cv::OutputArray dst, const GaussianBlurOptions& options) {
-  if (src.depth() == CV_8U && !ops::has_alpha(src) && src.isMat()) {
-    cv::Mat scaled, blurred;
-    ops::gaussian_blur_8bit_scaled(src.getMat(), options.sigma, scaled, blurred);
-    blurred.convertTo(dst, CV_8U, 1.0 / 256.0);
-    return;
-  }
   ops::filter_premultiplied(src, dst, [&](cv::InputArray in, cv::OutputArray out) {
     ops::gaussian_blur_float(in, out, options.sigma);
   });

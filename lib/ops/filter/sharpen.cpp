@@ -18,7 +18,7 @@ namespace {
 // 8-bit pixels without alpha and without a threshold: blurred in 16 bits
 // (gaussian_blur_8bit_scaled), then one weighted sum back to 8 bits.
 bool sharpen_8bit(cv::InputArray src, cv::OutputArray dst, const SharpenOptions& options) {
-  if (src.depth() != CV_8U || ops::has_alpha(src) || options.threshold > 0 || !src.isMat()) return false;
+  if (!ops::takes_8bit_path(src) || options.threshold > 0) return false;
   cv::Mat scaled, blurred;
   ops::gaussian_blur_8bit_scaled(src.getMat(), options.radius, scaled, blurred);
   cv::addWeighted(scaled, (1.0 + options.amount) / 256.0, blurred, -options.amount / 256.0, 0.0, dst, CV_8U);
