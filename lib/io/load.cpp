@@ -1,5 +1,6 @@
-// Decoding through libvips: header checks before pixels, shrink-on-load, ICC/CMYK to sRGB,
-// EXIF orientation, failure on truncated or corrupt data.
+// Decoding: header checks before pixels, shrink-on-load, ICC/CMYK to sRGB, EXIF orientation,
+// failure on truncated or corrupt data. 8-bit grey, YCbCr and RGB JPEGs through libjpeg-turbo
+// directly (jpeg_decode.hpp), everything else through libvips.
 
 #include <fcntl.h>
 #include <fmt/format.h>
