@@ -71,6 +71,9 @@ struct ClusterOptions {
   // Sampling grid step of the analysis (1 = every pixel, 2 = every 4th, ...); 0 = from the
   // image size and preset (see Clustering::strategy()).
   int analysis_stride = 0;
+  // The long-side thresholds that grid and Clustering::strategy() follow: the planner's
+  // (Context::plan), so that a chain configured with other thresholds clusters by them too.
+  PlanThresholds plan;
   std::uint64_t seed = 12345;
   QualityPreset quality = QualityPreset::balanced;
   // Pixels to leave out: where the mask is 0 (CV_8UC1, image size). Empty = use alpha when
@@ -100,9 +103,9 @@ class Clustering {
   const std::vector<double>& fractions() const { return fractions_; }
   // CV_8UC1 image-sized label image; 255 where the mask left a pixel out.
   const cv::Mat& labels() const { return labels_; }
-  // The analysis strategy from the image size: "direct" (< 800 px long side: every pixel),
-  // "scaled" (800..2000 px: a 2x2 sampling grid), "pyramid" (larger: a grid sampling about
-  // a million pixels). Assignment is always per full-resolution pixel.
+  // The analysis strategy from the image's long side and ClusterOptions::plan: "direct"
+  // (below direct_below, 800 px by default), "scaled" (up to pyramid_above, 2000 px),
+  // "pyramid" (larger). Assignment is always per full-resolution pixel.
   const std::string& strategy() const { return strategy_; }
   // The sampling grid's step: 1 = every pixel went into the histogram.
   int analysis_stride() const { return analysis_stride_; }

@@ -180,15 +180,16 @@ std::size_t run_local_steps(std::span<const Step> rest, Image& current, const Co
 using Fanned = std::vector<std::pair<std::string, Image>>;
 
 // An analysis step as the planner says: analysed on the image itself or on a copy shrunk with
-// area averaging (which keeps every pixel's colour in the average, unlike sampling), then
-// applied to the full image. Returns the step's variants, or none with `current` replaced.
-// The profile and the context's strategy list name the choice.
+// area averaging (which keeps every pixel's colour in the average, unlike sampling) — unless
+// the operation reduces the image itself (Operation::reduces_itself) — then applied to the full
+// image. Returns the step's variants, or none with `current` replaced. The profile and the
+// context's strategy list name the choice.
 Fanned run_analysis(const Step& step, Image& current, const Context& context) {
   const AnalysisPlan plan = plan::plan_step(step, current.pixels.size(), context.quality, context.plan);
   const std::string how = plan::describe(plan);
   MaybeScope scope(context.monitor, fmt::format("{} ({})", step.label, how));
   std::unique_ptr<Analysis> analysis;
-  if (plan.analysis_size == plan.full_size) {
+  if (plan.analysis_size == plan.full_size || step.operation->reduces_itself()) {
     MaybeScope analyse_scope(context.monitor, "analyse");
     analysis = step.operation->analyse(current, plan, context);
   } else {

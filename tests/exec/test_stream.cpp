@@ -449,12 +449,13 @@ bool only_colours(const cv::Mat& rgb, const std::vector<cv::Vec3b>& colours) {
   return true;
 }
 
-// The palette's clusters come from a 160-pixel copy: libvips's thumbnail (the JPEG decoded
-// at reduced scale, then a Lanczos reduction) streamed, OpenCV's INTER_AREA in memory. Those
-// copies differ by a few levels here and there, so the k-means centres move slightly and
-// pixels near a boundary between two clusters can change sides; the assignment itself is
-// the same nearest-centre rule, pixel by pixel. Measured: 0.6 % of the pixels differ. The
-// bound, 2 %, leaves room for another libvips or OpenCV build; a recolouring from wrong
+// The palette's clusters come from 160 px of analysis: streamed, libvips's thumbnail (the
+// JPEG decoded at reduced scale, then a Lanczos reduction); in memory, the full image sampled
+// on a 160-pixel grid (the palette step reduces the image itself). The two see slightly
+// different colours, so the k-means centres move slightly and pixels near a boundary between
+// two clusters can change sides; the assignment itself is the same nearest-centre rule, pixel
+// by pixel. Measured: 2.7 % of the pixels differ (0.6 % when both analysed a reduced copy).
+// The bound, 5 %, leaves room for another libvips or OpenCV build; a recolouring from wrong
 // labels or centres would change far more (each cluster holds about a quarter of the image).
 TEST(Stream, PaletteAnalysesAThumbnailAndRecoloursRegionByRegion) {
   const std::vector<cv::Vec3b> colours = {{16, 16, 16}, {192, 64, 32}, {64, 160, 224}, {240, 240, 224}};
@@ -479,7 +480,7 @@ TEST(Stream, PaletteAnalysesAThumbnailAndRecoloursRegionByRegion) {
   EXPECT_TRUE(only_colours(want, colours));
   const double share = differing_share(got, want);
   std::printf("palette streamed vs in memory: %.5f of the pixels differ\n", share);
-  EXPECT_LT(share, 0.02);
+  EXPECT_LT(share, 0.05);
   EXPECT_TRUE(has_line(strategies, "step 1: palette: scaled 160x107 thumbnail, k 4"));
   EXPECT_TRUE(has_line(strategies, "step 1: palette: scaled 160x107, k 4"));
 }

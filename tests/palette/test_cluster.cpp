@@ -282,6 +282,13 @@ TEST(Cluster, StrategyFollowsImageSize) {
   ClusterOptions given = options(4);
   given.analysis_stride = 5;
   EXPECT_EQ(cluster(Image(test::make_image(300, 200, 3)), given).analysis_stride(), 5);
+  // The thresholds are the planner's (PlanThresholds), as a chain file may set them.
+  ClusterOptions planned = options(4);
+  planned.plan = {1500, 3000};
+  const auto below = cluster(Image(test::make_image(1200, 300, 3)), planned);
+  EXPECT_EQ(below.strategy(), "direct");
+  EXPECT_EQ(below.analysis_stride(), 1);
+  EXPECT_EQ(cluster(Image(test::make_image(2400, 100, 3)), planned).strategy(), "scaled");
 }
 
 TEST(Cluster, AcceptsGreyAnd16BitAndRefusesBadK) {

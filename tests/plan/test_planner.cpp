@@ -318,6 +318,8 @@ TEST(Planner, StrategyListAndProfileLabels) {
        {"step 1: complexity (scaled 512x480)", "step 1: complexity (scaled 512x480)/reduce",
         "step 1: complexity (scaled 512x480)/analyse", "step 2: palette (scaled 512x480)/apply"})
     EXPECT_NE(std::find(scopes.begin(), scopes.end(), expected), scopes.end()) << expected;
+  // palette reduces the image itself (a sampling grid over the full image): no copy is made.
+  EXPECT_EQ(std::find(scopes.begin(), scopes.end(), "step 2: palette (scaled 512x480)/reduce"), scopes.end());
   // Other steps keep their labels.
   EXPECT_NE(std::find_if(scopes.begin(), scopes.end(),
                          [](const std::string& s) { return s.rfind("step 3: grayscale", 0) == 0; }),

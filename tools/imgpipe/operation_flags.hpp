@@ -24,8 +24,6 @@ class OperationFlags {
   Params params(const std::map<std::string, Value, std::less<>>& overrides = {}) const;
 
   const OpDescriptor& descriptor() const { return descriptor_; }
-  // Whether the parameter's flag was given on the command line.
-  bool given(const std::string& name) const { return options_.count(name) && options_.at(name)->count() > 0; }
 
  private:
   const OpDescriptor& descriptor_;

@@ -60,12 +60,7 @@ int run_palette(const PaletteArgs& a) {
   save.format = *parse_format(a.format);
   save.lossless = true;  // a few flat colours: lossless WebP is smaller and exact
   save.compression = 1;  // index images compress well at low levels (see docs/performance.md)
-  // The command analyses the image itself unless --strategy says otherwise: its clustering
-  // error stays within 1 % of exact k-means (docs/performance.md), which the planner's
-  // reduced copy does not promise.
-  const Params params =
-      a.flags->given("strategy") ? a.flags->params() : a.flags->params({{"strategy", "direct"}});
-  const ChainFile file = palette_chain(a, params, save);
+  const ChainFile file = palette_chain(a, a.flags->params(), save);
   PerformanceMonitor monitor;
   Context context = file.context;
   if (a.profile) context.monitor = &monitor;
@@ -90,9 +85,8 @@ int run_palette(const PaletteArgs& a) {
     SaveOptions png;
     png.format = Format::png;
     png.compression = 1;
-    std::map<std::string, Value, std::less<>> overrides = {{"palettes", "centers"}, {"colors", Value()}};
-    if (!a.flags->given("strategy")) overrides["strategy"] = "direct";
-    const ChainFile centres = palette_chain(a, a.flags->params(overrides), png);
+    const ChainFile centres =
+        palette_chain(a, a.flags->params({{"palettes", "centers"}, {"colors", Value()}}), png);
     Job job(centres, a.input, centres.context);
     write_file_atomic(a.centres, job.encode(png).front().bytes);
   }

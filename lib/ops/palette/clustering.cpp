@@ -15,6 +15,7 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
 #include <imgpipe/palette.hpp>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <numeric>
@@ -38,6 +39,29 @@ Lab widen(const LabF& lab) noexcept {
   return {static_cast<double>(lab.L), static_cast<double>(lab.a), static_cast<double>(lab.b)};
 }
 
+// The 8-bit colour whose Lab is nearest to `lab`, which the centre's pixels are recoloured with:
+// the one that adds least to their squared Lab error. Rounding each sRGB channel on its own can
+// land a few tenths of a Lab unit further, which on a photo of tight clusters (a mean squared
+// error of 4-7) costs 1-2 % more error.
+Colour nearest_colour(const Lab& lab) {
+  const Colour rounded = lab_to_srgb(lab);
+  Colour best = rounded;
+  double best_d = lab_distance2(srgb_to_lab(rounded), lab);
+  const auto step = [](std::uint8_t v, int d) {
+    return static_cast<std::uint8_t>(std::clamp(v + d, 0, 255));
+  };
+  for (int dr = -1; dr <= 1; ++dr)
+    for (int dg = -1; dg <= 1; ++dg)
+      for (int db = -1; db <= 1; ++db) {
+        const Colour c{step(rounded.r, dr), step(rounded.g, dg), step(rounded.b, db), 255};
+        if (const double d = lab_distance2(srgb_to_lab(c), lab); d < best_d) {
+          best_d = d;
+          best = c;
+        }
+      }
+  return best;
+}
+
 constexpr int kBinBits = 6;
 constexpr int kBins = 1 << (3 * kBinBits);
 constexpr std::uint8_t kMasked = 255;
@@ -47,22 +71,39 @@ inline int bin_of(const std::uint8_t* p) {
          p[2] >> (8 - kBinBits);
 }
 
+// How hard each preset searches. k-means lands in a local optimum that depends on its seeds, and
+// on flat or low-contrast photos the optima differ by several per cent: `attempts` k-means++
+// runs (each centre the best of `seeding_trials` candidates) on 5-bit bins are cheap, the best
+// `finalists` of them are refined on the 6-bit bins, and the winner gets up to
+// `exact_iterations` more on the sampled colours themselves (a 6-bit bin is as wide as the
+// clusters of a smooth photo, which cost up to 2 % error there). Chosen on 26 photos of 1-15 MP
+// (benchmarks/palette_quality.py): at balanced none is more than 0.1 % above exact k-means on
+// every pixel at k 5, 10 and 16, where 3 attempts without the last two stages were up to 5 %
+// above.
 struct Preset {
-  int attempts, max_iterations;
+  int attempts, finalists, seeding_trials, max_iterations;
   double tolerance;
+  int exact_iterations;
   bool exact_lab;
 };
 
 Preset preset_for(QualityPreset q) {
   switch (q) {
-    case QualityPreset::ultra: return {5, 100, 0.01, true};
-    case QualityPreset::high: return {3, 50, 0.05, false};
-    case QualityPreset::balanced: return {3, 30, 0.1, false};
-    case QualityPreset::fast: return {2, 20, 0.25, false};
-    case QualityPreset::draft: return {1, 10, 0.5, false};
+    case QualityPreset::ultra: return {10, 3, 2, 100, 0.01, 100, true};
+    case QualityPreset::high: return {8, 3, 2, 50, 0.05, 50, false};
+    case QualityPreset::balanced: return {8, 3, 2, 30, 0.1, 30, false};
+    case QualityPreset::fast: return {4, 2, 2, 20, 0.25, 10, false};
+    case QualityPreset::draft: return {1, 1, 2, 10, 0.5, 0, false};
   }
-  return {3, 30, 0.1, false};
+  return {8, 3, 2, 30, 0.1, 30, false};
 }
+
+// The last refinement stops when no centre moves more than this (Lab units): far below what an
+// 8-bit colour can show.
+constexpr double kExactTolerance = 0.01;
+// The sampled colours are gathered on a grid of at most this many pixels (a 2048x2048 image's
+// every 16th pixel, a 512x512 grid): about 30 000 distinct colours in a photo.
+constexpr double kExactSamples = 1 << 18;
 
 // The image as 8-bit RGB plus a mask of the pixels to cluster (empty = all).
 struct Prepared {
@@ -181,26 +222,85 @@ std::vector<WeightedPoint> points_of(std::span<const Bin> bins, int coarsen) {
   return points;
 }
 
-palette::KMeansResult cluster_points(std::span<const Bin> bins, int k, const Preset& p,
-                                     const ClusterOptions& o) {
-  palette::KMeansSettings settings{k, o.max_iterations > 0 ? o.max_iterations : p.max_iterations,
-                                   o.attempts > 0 ? o.attempts : p.attempts,
-                                   o.tolerance > 0 ? o.tolerance : p.tolerance, o.seed};
-  // Seeding attempts on 5-bit bins (8x fewer points), then the best refined on 6-bit bins.
-  const auto coarse = points_of(bins, 1);
+// The distinct colours of the pixels on a grid of `stride`, each weighted by its count, in
+// colour order (a radix sort of the 24-bit colours, 8 bits a pass). The keys and the sort's
+// second buffer share one mapping, on a huge page from a 512x512 grid up (detail::map_zeroed):
+// in a fresh process its 4 KB pages cost a page fault each, 12 ms for a 2048² image's grid on
+// a virtual machine.
+std::vector<WeightedPoint> sampled_colours(const Prepared& in, int stride) {
+  const auto capacity = static_cast<std::size_t>((in.rgb.rows + stride - 1) / stride) *
+                        static_cast<std::size_t>((in.rgb.cols + stride - 1) / stride);
+  detail::ZeroedArray<std::uint32_t> buffer(2 * capacity);
+  std::uint32_t* keys = buffer.data();
+  std::uint32_t* sorted = keys + capacity;
+  std::size_t n = 0;
+  for (int y = 0; y < in.rgb.rows; y += stride) {
+    const std::uint8_t* p = in.rgb.ptr<std::uint8_t>(y);
+    const std::uint8_t* m = in.mask.empty() ? nullptr : in.mask.ptr<std::uint8_t>(y);
+    for (int x = 0; x < in.rgb.cols; x += stride) {
+      if (m && !m[x]) continue;
+      const std::uint8_t* q = p + 3 * x;
+      keys[n++] = static_cast<std::uint32_t>(q[0]) << 16 | static_cast<std::uint32_t>(q[1]) << 8 | q[2];
+    }
+  }
+  for (int shift = 0; shift < 24; shift += 8) {
+    std::array<std::size_t, 257> start{};
+    for (std::size_t i = 0; i < n; ++i) ++start[((keys[i] >> shift) & 255) + 1];
+    for (std::size_t i = 0; i < 256; ++i) start[i + 1] += start[i];
+    for (std::size_t i = 0; i < n; ++i) sorted[start[(keys[i] >> shift) & 255]++] = keys[i];
+    std::swap(keys, sorted);
+  }
+  const auto& lab = LabConverter::instance();
+  std::vector<WeightedPoint> points;
+  std::size_t distinct = 0;
+  for (std::size_t i = 0; i < n; ++i) distinct += i == 0 || keys[i] != keys[i - 1];
+  points.reserve(distinct);
+  for (std::size_t i = 0; i < n;) {
+    std::size_t end = i;
+    while (end < n && keys[end] == keys[i]) ++end;
+    points.push_back({lab(static_cast<std::uint8_t>(keys[i] >> 16), static_cast<std::uint8_t>(keys[i] >> 8),
+                          static_cast<std::uint8_t>(keys[i])),
+                      static_cast<double>(end - i)});
+    i = end;
+  }
+  return points;
+}
+
+// k-means++ attempts on 5-bit bins, the best `finalists` refined on the 6-bit bins, the winner
+// refined on the sampled colours (see Preset).
+palette::KMeansResult cluster_points(std::span<const Bin> bins, const std::vector<WeightedPoint>& colours,
+                                     int k, const Preset& p, const ClusterOptions& o) {
+  const palette::KMeansSettings settings{k,
+                                         o.max_iterations > 0 ? o.max_iterations : p.max_iterations,
+                                         o.attempts > 0 ? o.attempts : p.attempts,
+                                         o.tolerance > 0 ? o.tolerance : p.tolerance,
+                                         o.seed,
+                                         p.seeding_trials};
+  const auto attempts = palette::kmeans_attempts(points_of(bins, 1), settings);
   const auto fine = points_of(bins, 0);
-  if (fine.empty())
-    throw Error(ErrorCategory::config, "palette: no pixels to cluster (the mask leaves none)");
-  auto best = palette::kmeans(coarse, settings);
-  auto refined = palette::refine(fine, best.centres, settings.max_iterations, settings.tolerance);
-  refined.iterations += best.iterations;
-  return refined;
+  palette::KMeansResult best;
+  best.inertia = std::numeric_limits<double>::infinity();
+  int iterations = 0;
+  for (const auto& attempt : attempts) iterations += attempt.iterations;
+  const std::size_t finalists = std::min(static_cast<std::size_t>(p.finalists), attempts.size());
+  for (std::size_t i = 0; i < finalists; ++i) {
+    auto refined = palette::refine(fine, attempts[i].centres, settings.max_iterations, settings.tolerance);
+    iterations += refined.iterations;
+    if (refined.inertia < best.inertia) best = std::move(refined);
+  }
+  // Skipped where a mask leaves fewer sampled colours than centres (a cluster would empty).
+  if (p.exact_iterations > 0 && colours.size() >= best.centres.size()) {
+    best = palette::refine(colours, std::move(best.centres), p.exact_iterations, kExactTolerance);
+    iterations += best.iterations;
+  }
+  best.iterations = iterations;
+  return best;
 }
 
 // k from the data: the smallest k in 2..16 after which another cluster gains less than 10 %.
 int choose_k(std::span<const Bin> bins, const Preset& p, const ClusterOptions& o) {
   const auto fine = points_of(bins, 1);
-  palette::KMeansSettings settings{1, p.max_iterations, 1, p.tolerance, o.seed};
+  palette::KMeansSettings settings{1, p.max_iterations, 1, p.tolerance, o.seed, p.seeding_trials};
   double previous = palette::kmeans(fine, settings).inertia;
   for (int k = 2; k <= 16; ++k) {
     settings.k = k;
@@ -289,6 +389,28 @@ Assignment assign_pixels(const Prepared& in, const std::vector<LabF>& centres, b
   return a;
 }
 
+// The analysis strategy and the histogram's sampling grid from the image's long side, by the
+// planner's thresholds (ClusterOptions::plan; where they overlap, direct wins as in the
+// planner): every pixel below direct_below (direct); a 2x2 grid up to pyramid_above (scaled);
+// above that (pyramid) a grid coarse enough to sample about a million pixels. At ultra every
+// pixel; a given analysis_stride wins.
+struct Sampling {
+  std::string strategy;
+  int stride;
+};
+
+Sampling sampling_for(const Image& image, const ClusterOptions& options) {
+  const int long_side = std::max(image.width(), image.height());
+  const double pixels = static_cast<double>(image.width()) * image.height();
+  Sampling s = long_side < options.plan.direct_below ? Sampling{"direct", 1}
+               : long_side > options.plan.pyramid_above
+                   ? Sampling{"pyramid", std::max(2, static_cast<int>(std::sqrt(pixels / 1.0e6)))}
+                   : Sampling{"scaled", 2};
+  if (options.quality == QualityPreset::ultra) s.stride = 1;
+  if (options.analysis_stride > 0) s.stride = options.analysis_stride;
+  return s;
+}
+
 }  // namespace
 
 Clustering cluster(const Image& image, const ClusterOptions& options) {
@@ -298,27 +420,25 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
   auto body = [&] {
     const Preset preset = preset_for(options.quality);
     Prepared in = prepare(image, options.mask);
-    const int long_side = std::max(image.width(), image.height());
-    // Analysis resolution from the image size: every pixel below 800 px (direct); every 4th
-    // pixel, a 2x2 grid, up to 2000 px (scaled); above that (pyramid) a grid coarse enough to
-    // sample about a million pixels, never coarser than 2x2 for 2048 px. Measured on a 2048 px
-    // photo: every 4th pixel stays within 0.6 % of the error of every pixel, every 16th lost
-    // 3 %. At ultra, always every pixel.
-    const double pixels = static_cast<double>(image.width()) * image.height();
-    int stride = long_side < 800     ? 1
-                 : long_side <= 2000 ? 2
-                                     : std::max(2, static_cast<int>(std::sqrt(pixels / 1.0e6)));
-    if (options.quality == QualityPreset::ultra) stride = 1;
-    if (options.analysis_stride > 0) stride = options.analysis_stride;
+    const Sampling sampling = sampling_for(image, options);
     const Bins bins = [&] {
       MaybeScope scope(options.monitor, "histogram");
-      return histogram(in, stride);
+      return histogram(in, sampling.stride);
     }();
+    const auto colours = [&] {
+      MaybeScope scope(options.monitor, "sampled colours");
+      const double pixels = static_cast<double>(image.width()) * image.height();
+      return sampled_colours(
+          in, std::max(sampling.stride, static_cast<int>(std::ceil(std::sqrt(pixels / kExactSamples)))));
+    }();
+    if (const auto all = bins.span();
+        std::none_of(all.begin(), all.end(), [](const Bin& b) { return b.count > 0; }))
+      throw Error(ErrorCategory::config, "palette: no pixels to cluster (the mask leaves none)");
     palette::KMeansResult result;
     {
       MaybeScope scope(options.monitor, "k-means");
       const int k = options.k > 0 ? options.k : choose_k(bins.span(), preset, options);
-      result = cluster_points(bins.span(), k, preset, options);
+      result = cluster_points(bins.span(), colours, k, preset, options);
     }
     MaybeScope assignment_scope(options.monitor, "assignment");
 
@@ -330,12 +450,12 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
     Clustering c;
     c.source_ = image;
     c.iterations_ = result.iterations;
-    c.strategy_ = long_side < 800 ? "direct" : long_side <= 2000 ? "scaled" : "pyramid";
-    c.analysis_stride_ = stride;
+    c.strategy_ = sampling.strategy;
+    c.analysis_stride_ = sampling.stride;
     for (const auto& centre : centres) {
       const Lab lab = widen(centre);
       c.centres_lab_.push_back(lab);
-      c.centres_rgb_.push_back(lab_to_srgb(lab));
+      c.centres_rgb_.push_back(nearest_colour(lab));
     }
 
     const Assignment assigned = assign_pixels(in, centres, preset.exact_lab);

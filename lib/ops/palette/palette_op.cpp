@@ -1,12 +1,13 @@
 // palette: cluster the image's colours once, then recolour it with each palette — one named
 // variant per palette. Palette files and mask images are read when the chain is built.
 //
-// An analysis step: the clustering is the analysis, on the image itself (direct, every pixel
-// sampled) or on a reduced copy (scaled); the palettes are then applied at full resolution,
-// each pixel given its nearest centre from its own colour. So pyramid has no uncertain pixels
-// to revisit and is the same as scaled. Because of that, applying the clustering is pointwise
-// (one palette, no mask file): a streaming run analyses a thumbnail and recolours region by
-// region.
+// An analysis step: the clustering is the analysis. It reduces the image itself
+// (Operation::reduces_itself): direct puts every pixel in the colour histogram, scaled samples
+// the full image on a grid of the analysis size, so every sample is a colour of the image;
+// the palettes are then applied at full resolution, each pixel given its nearest centre from
+// its own colour. So pyramid has no uncertain pixels to revisit and is the same as scaled.
+// Because of that, applying the clustering is pointwise (one palette, no mask file): a
+// streaming run analyses a thumbnail and recolours region by region.
 
 #include <fmt/format.h>
 
@@ -97,13 +98,23 @@ class PaletteOp final : public Operation {
   // holds the whole image's positions; several palettes make several images).
   bool streams_analysis() const override { return variant_count() == 1 && mask_.empty(); }
 
+  bool reduces_itself() const override { return true; }
+
   std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan& plan,
                                     const Context& context) const override {
     ClusterOptions options = options_for(analysis_image, plan.full_size, context);
-    // Direct means the image itself, every pixel in the histogram: one pass more or less
-    // costs about what the area-averaged copy does, so there is no reason to sample.
-    if (analysis_image.pixels.size() == plan.full_size) options.analysis_stride = 1;
+    options.analysis_stride = sampling_stride(analysis_image.pixels.size(), plan);
     return std::make_unique<PaletteAnalysis>(*this, cluster(analysis_image, options), analysis_image.pixels);
+  }
+
+  // The histogram's sampling grid on the analysed image: every pixel for direct and for an
+  // image that is already reduced (a streaming run's thumbnail); for scaled and pyramid on the
+  // full image, the step that samples a grid no smaller than the analysis size.
+  static int sampling_stride(cv::Size analysed, const AnalysisPlan& plan) {
+    if (plan.strategy == Strategy::direct || analysed != plan.full_size) return 1;
+    const int full_side = std::max(plan.full_size.width, plan.full_size.height);
+    const int analysis_side = std::max(plan.analysis_size.width, plan.analysis_size.height);
+    return std::max(1, full_side / std::max(1, analysis_side));
   }
 
   std::vector<std::pair<std::string, Image>> fan_out(const Image& input,
@@ -148,6 +159,7 @@ class PaletteOp final : public Operation {
     o.k = k_;
     o.seed = seed_;
     o.quality = context.quality;
+    o.plan = context.plan;
     o.monitor = context.monitor;
     if (!mask_.empty()) {
       if (mask_.size() != full)
