@@ -77,9 +77,9 @@ inline int bin_of(const std::uint8_t* p) {
 // `finalists` of them are refined on the 6-bit bins, and the winner gets up to
 // `exact_iterations` more on the sampled colours themselves (a 6-bit bin is as wide as the
 // clusters of a smooth photo, which cost up to 2 % error there). Chosen on 26 photos of 1-15 MP
-// (benchmarks/palette_quality.py): at balanced none is more than 0.1 % above exact k-means on
-// every pixel at k 5, 10 and 16, where 3 attempts without the last two stages were up to 5 %
-// above.
+// (benchmarks/palette_quality.py): at balanced none is more than 0.2 % above exact k-means on
+// every pixel at k 10 and at the k it chooses (0.3 % at k 5 and 16 on 10 of them), where 3
+// attempts without the last two stages were up to 5 % above.
 struct Preset {
   int attempts, finalists, seeding_trials, max_iterations;
   double tolerance;
