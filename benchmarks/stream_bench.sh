@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Streaming a 16000x16000 JPEG (768 MB decoded) through a Gaussian blur, sigma 2, to JPEG q90:
-# `imgpipe run --stream` against `vips gaussblur`, wall time and peak RSS, 3 runs each.
+# `imgpipe run --stream` against `vips gaussblur`, wall time and peak RSS, 3 runs each. Then a
+# chain of several stages (blur, downscale to 6000 wide, sharpen) streamed, against the same
+# chain run in memory (no single vips command runs such a chain).
 #   benchmarks/stream_bench.sh [BUILD_DIR]
 #
 # The input is made once (kept in $STREAM_BENCH_DIR, default BUILD_DIR/stream-bench): the real
@@ -54,6 +56,14 @@ chain:
   - gaussian_blur: {sigma: 2}
 output: {quality: 90}
 EOF
+cat > "$work/chain.yml" << 'EOF'
+performance: {max_pixels: 0}
+chain:
+  - gaussian_blur: {sigma: 1.2}
+  - resize: {width: 6000}
+  - sharpen: {amount: 0.6}
+output: {quality: 90}
+EOF
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "input: $(vipsheader "$input"), $(( $(stat -c %s "$input") / 1000000 )) MB; $(vips --version)"
@@ -74,3 +84,5 @@ printf '%-34s %3s %9s %9s\n' "command" "run" "wall s" "peak MB"
 measure "imgpipe run --stream" "$imgpipe" run "$work/blur.yml" "$input" "$work/out.jpg" --stream
 measure "vips gaussblur 2" vips gaussblur "$input" "$work/out.jpg[Q=90]" 2
 measure "vips gaussblur 2 --min-ampl 0.011" vips gaussblur "$input" "$work/out.jpg[Q=90]" 2 --min-ampl 0.011
+measure "imgpipe chain --stream" "$imgpipe" run "$work/chain.yml" "$input" "$work/out.jpg" --stream
+measure "imgpipe chain (in memory)" "$imgpipe" run "$work/chain.yml" "$input" "$work/out.jpg"

@@ -6,7 +6,9 @@
 // images computed through their own region form (Operation::region_map). An analysis step
 // whose result applies pixel by pixel (Analysis::pointwise) is analysed on a shrink-on-load
 // thumbnail first and then applied to each region inside its run. No stage holds more than
-// the tile it is asked for plus its halo. Decoding and encoding are io's (vips_io.hpp).
+// the tile it is asked for plus its halo; a pipeline of several stages reads the decoder
+// through one cache of the rows in flight (cached_input). Decoding and encoding are io's
+// (vips_io.hpp).
 
 #include <fmt/format.h>
 #include <tbb/task_arena.h>
@@ -321,8 +323,7 @@ VipsRef generated(VipsImage* in, cv::Size size, const PixelLayout& layout, VipsG
   return out;
 }
 
-VipsRef build_stage(const Stage& stage, VipsImage* in, bool alone, Pipeline& pipeline,
-                    const Context& context) {
+VipsRef build_stage(const Stage& stage, VipsImage* in, Pipeline& pipeline, const Context& context) {
   const cv::Size size(in->Xsize, in->Ysize);
   Image metadata;
   metadata.source = pipeline.control.source;
@@ -332,22 +333,54 @@ VipsRef build_stage(const Stage& stage, VipsImage* in, bool alone, Pipeline& pip
   const RegionMap* map = kernel->stage.map.get();
   const cv::Size out_size = map ? map->output_size() : size;
   const PixelLayout layout = map ? kernel->stage.layout : kernel->stage.run.out;
-  // A chain that is one run of local steps reads the decoder as the decoder's own line cache
-  // allows (libvips's sequential access keeps the rows a halo reaches back to). In a pipeline
-  // with a geometry stage — a downscale reads many input rows for each row of output tiles,
-  // and workers ask for neighbouring tiles out of order and more than once — every stage reads
-  // through a line cache holding the rows one row of its output tiles reads, as libvips's own
-  // shrinks keep: with 8 workers the decoder was otherwise read out of order now and then. It
-  // costs memory (rows x width), so the usual streamed filter goes without.
-  if (alone) return generated(in, out_size, layout, generate_stage, kernel);
-  const int band = std::min(out_size.height, kTileSide);
-  const int rows =
-      map ? map->input_rect({0, 0, out_size.width, band}).height : band + 2 * kernel->stage.run.halo;
+  return generated(in, out_size, layout, generate_stage, kernel);
+}
+
+// The stages on `in`, the first at the bottom.
+VipsRef build_stages(const Plan& plan, VipsImage* in, Pipeline& pipeline, const Context& context,
+                     const fs::path& input) {
+  VipsRef image(in);
+  g_object_ref(in);
+  for (const Stage& stage : plan.stages) {
+    image = build_stage(stage, image.get(), pipeline, context);
+    if (!image) fail(ErrorCategory::internal, input, detail::take_vips_error("cannot build the pipeline"));
+  }
+  return image;
+}
+
+// How many input rows `rows` consecutive output rows of a stage read, at most.
+int input_rows(const Stage& stage, cv::Size input_size, int rows) {
+  if (!stage.map) return std::min(rows + 2 * stage.run.halo, input_size.height);
+  const cv::Size out = stage.map->output_size();
+  const int band = std::min(rows, out.height);
+  // A band in the middle: at the top and bottom the edges cut the resampling support short.
+  return stage.map->input_rect({0, (out.height - band) / 2, out.width, band}).height;
+}
+
+// The decoded input as the stages above it read it. A chain that is one run of local steps
+// reads the decoder directly: libvips's sink keeps its workers within a few strips of
+// output, and the decoder's own line cache holds that many rows and the halo. A pipeline of
+// several stages reads more input rows per output row (a downscale by 3 reads three times as
+// many), so workers that fall behind would ask the decoder for rows its cache has already let
+// go — "out of order read" — and a worker that runs ahead stalls until the decoder reaches
+// its rows. Such a pipeline reads the decoder through a cache of every input row the sink's
+// output rows in flight reach back to: the sink keeps at most two buffers of n_lines output
+// rows in flight (threadpool.c), three are kept as libvips's own line cache does, mapped
+// down through every stage. It costs those rows times the input's width in memory, the
+// price of a shrinking pipeline that never reads out of order.
+VipsRef cached_input(const Plan& plan, VipsImage* decoded, VipsImage* output) {
+  int tile_width = 0, tile_height = 0, n_lines = 0;
+  vips_get_tile_size(output, &tile_width, &tile_height, &n_lines);
+  std::vector<cv::Size> sizes{{decoded->Xsize, decoded->Ysize}};
+  for (const Stage& stage : plan.stages) sizes.push_back(stage.map ? stage.map->output_size() : sizes.back());
+  int rows = 3 * std::max(n_lines, kTileSide);
+  for (std::size_t i = plan.stages.size(); i-- > 0;) rows = input_rows(plan.stages[i], sizes[i], rows);
+  const int strips = (std::min(rows, decoded->Ysize) + kTileSide - 1) / kTileSide + 1;
   VipsRef cached;
-  if (vips_linecache(in, cached.out(), "tile_height", rows, "access", VIPS_ACCESS_SEQUENTIAL, "threaded",
-                     TRUE, nullptr))
+  if (vips_tilecache(decoded, cached.out(), "tile_width", decoded->Xsize, "tile_height", kTileSide,
+                     "max_tiles", strips, "access", VIPS_ACCESS_SEQUENTIAL, "threaded", TRUE, nullptr))
     return {};
-  return generated(cached.get(), out_size, layout, generate_stage, kernel);
+  return cached;
 }
 
 // ---- analysis on a thumbnail
@@ -454,13 +487,17 @@ void stream_file(const ChainFile& file, const ImageFile& opened, const fs::path&
   pipeline.control.context = &context;
   pipeline.control.source = input.string();
   analyse_steps(plan, file.chain, input, size, layout, pipeline, context);
-  for (const Stage& stage : plan.stages) {
-    image = build_stage(stage, image.get(), plan.stages.size() == 1 && !stage.map, pipeline, context);
-    if (!image) fail(ErrorCategory::internal, input, detail::take_vips_error("cannot build the pipeline"));
+  // The worker count first: the sink's and the caches' sizes follow it.
+  const VipsConcurrency concurrency(context.threads);
+  VipsRef built = build_stages(plan, image.get(), pipeline, context, input);
+  if (plan.stages.size() > 1 || (plan.stages.size() == 1 && plan.stages[0].map)) {
+    const VipsRef cached = cached_input(plan, image.get(), built.get());
+    if (!cached) fail(ErrorCategory::internal, input, detail::take_vips_error("cannot build the pipeline"));
+    built = build_stages(plan, cached.get(), pipeline, context, input);
   }
+  image = std::move(built);
   if (file.output.keep_metadata) vips_image_set_int(image.get(), VIPS_META_ORIENTATION, 1);
 
-  const VipsConcurrency concurrency(context.threads);
   try {
     detail::save_streamed(image.get(), output, file.output, context.quality);
   } catch (const Error&) {

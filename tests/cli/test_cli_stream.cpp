@@ -109,3 +109,25 @@ TEST(CliStream, PixelLimitSaysHowToRaiseItAndWhatItCosts) {
   EXPECT_THAT(whole.err, HasSubstr("this chain cannot stream (step 2: rotate"));
   EXPECT_THAT(whole.err, HasSubstr("decoded whole (about 2 MB)"));
 }
+
+// A downscale straight after a decoder that reads top to bottom once (PNG) reads about three
+// input rows for each output row. In a fresh process workers fell behind now and then and
+// asked the decoder for rows its cache had let go ("vipspng: out of order read at line 608",
+// about one run in twenty); a pipeline with a geometry stage now reads the decoder through a
+// cache of every row its output rows in flight reach back to (lib/exec/stream.cpp). Many
+// fresh processes, each checked against the in-memory run.
+TEST(CliStream, ADownscaleReadsThePngDecoderInOrderRunAfterRun) {
+  test::TempDir dir;
+  const auto chain = write_chain(dir, "chain:\n  - resize: {width: 256, height: 256, fit: cover}\n").string();
+  const auto input = test::photo("opencv-logo-rgba.png").string();
+  const auto memory = run_cli({"run", chain, input, (dir / "memory.png").string()});
+  ASSERT_EQ(memory.exit_code, 0) << memory.err;
+  const cv::Mat expected = load(dir / "memory.png").pixels;
+  for (int run = 0; run < 40; ++run) {
+    const auto streamed = run_cli({"run", chain, input, (dir / "streamed.png").string(), "--stream"});
+    ASSERT_EQ(streamed.exit_code, 0) << "run " << run << ": " << streamed.err;
+    const cv::Mat pixels = load(dir / "streamed.png").pixels;
+    ASSERT_EQ(pixels.size(), expected.size()) << "run " << run;
+    ASSERT_LE(test::max_abs_diff(pixels, expected), 1.0) << "run " << run;  // area downscale: one rounding
+  }
+}
