@@ -94,6 +94,12 @@ class Operation {
 
   virtual Image apply(const Image& input, const Context& context) const = 0;
 
+  // apply() for a caller that gives `input` up (Chain::run hands each step the image the step
+  // before made). An operation that changes only some pixels may change them in the input's
+  // own buffer when no other image shares it (watermark: only the mark's rectangle is
+  // touched); the default is apply().
+  virtual Image apply_owned(Image input, const Context& context) const { return apply(input, context); }
+
   // Operations that make several named variants of one image (palette: one per palette).
   // An empty result means the operation does not fan out and apply() is used.
   virtual std::vector<std::pair<std::string, Image>> fan_out(const Image& /*input*/,

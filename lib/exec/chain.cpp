@@ -244,7 +244,7 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
     } else {
       MaybeScope scope(context.monitor, step.label);
       fanned = step.operation->fan_out(current, step_context);
-      if (fanned.empty()) current = step.operation->apply(current, step_context);
+      if (fanned.empty()) current = step.operation->apply_owned(std::move(current), step_context);
     }
     if (!fanned.empty()) {
       // Each variant runs the rest of the chain; names join with '-' ("sunset", "sunset-2x2").

@@ -22,6 +22,12 @@ inline double max_value(cv::InputArray m) {
   return m.depth() == CV_16U ? 65535.0 : 255.0;
 }
 
+// Whether `m` is the one header of a buffer OpenCV allocated, so that changing its pixels
+// changes no other image's (a header over someone else's memory has no `u`).
+inline bool sole_owner(const cv::Mat& m) {
+  return m.u != nullptr && m.u->refcount == 1;
+}
+
 // The array as cv::Mat or cv::UMat, whichever `Array` is.
 template <typename Array>
 Array as_kind(cv::InputArray array) {

@@ -292,3 +292,33 @@ TEST(WatermarkConfig, TextAndImageTogetherOrNeitherAreConfigErrors) {
   EXPECT_EQ(category({}), ErrorCategory::config);
   EXPECT_EQ(category({{"text", ""}}), ErrorCategory::config);
 }
+
+// A chain hands each step the image the step before made: the watermark then blends into
+// those pixels where they lie (only the mark's rectangle is written) and gives what apply()
+// gives; an image someone else still holds is copied first and stays as it was.
+TEST(WatermarkInPlace, AnImageGivenUpIsMarkedWhereItLiesAndASharedOneIsCopied) {
+  const cv::Mat photo = load(test::photo("fruits.jpg")).pixels;
+  const std::vector<ParamList> cases = {
+      {{"text", "PROOF"}, {"size", 40}, {"opacity", 0.5}},
+      {{"text", "PROOF"}, {"colour", "#ff000080"}, {"position", "top-left"}},
+  };
+  for (const ParamList& params : cases) {
+    Chain chain;
+    chain.then("watermark", params);
+    SCOPED_TRACE(chain.canonical());
+    const Operation& op = *chain.steps().front().operation;
+    const Image expected = op.apply(Image(photo), Context{});
+
+    Image owned(photo.clone());
+    const uchar* buffer = owned.pixels.data;
+    const Image marked = op.apply_owned(std::move(owned), Context{});
+    EXPECT_EQ(marked.pixels.data, buffer) << "the given-up pixels were copied";
+    EXPECT_TRUE(test::identical(marked.pixels, expected.pixels));
+
+    const cv::Mat kept = photo.clone();
+    const Image from_shared = op.apply_owned(Image(kept), Context{});
+    EXPECT_NE(from_shared.pixels.data, kept.data);
+    EXPECT_TRUE(test::identical(kept, photo)) << "an image still held elsewhere was changed";
+    EXPECT_TRUE(test::identical(from_shared.pixels, expected.pixels));
+  }
+}

@@ -148,19 +148,35 @@ class Watermark final : public Operation {
 
   Image apply(const Image& input, const Context&) const override {
     cv::Mat out;
-    if (mark_.empty()) {
-      const int size = size_ > 0 ? size_ : std::max(8, std::min(input.width(), input.height()) / 25);
-      kernels::text_watermark(
-          input.pixels, out,
-          {.coverage = rendered(size), .colour = colour_, .opacity = opacity_, .placement = placement_});
-    } else {
-      kernels::image_watermark(
-          input.pixels, out, {.mark = mark_, .scale = scale_, .opacity = opacity_, .placement = placement_});
-    }
+    mark(input.pixels, out);
     return input.with_pixels(out);
   }
 
+  // Only the mark's rectangle changes: when nothing else shares the input's pixels they are
+  // marked where they lie, not copied first (a fresh copy of a 1200x800 image costs more in
+  // page faults than the blend).
+  Image apply_owned(Image input, const Context& context) const override {
+    if (!ops::sole_owner(input.pixels)) return apply(input, context);
+    cv::Mat& pixels = input.pixels;
+    mark(pixels, pixels);
+    return input;
+  }
+
  private:
+  // The kernels write `out` in place when it is `in` and keeps its layout (no grey image
+  // widened to RGB, no alpha added).
+  void mark(const cv::Mat& in, cv::Mat& out) const {
+    if (mark_.empty()) {
+      const int size = size_ > 0 ? size_ : std::max(8, std::min(in.cols, in.rows) / 25);
+      kernels::text_watermark(
+          in, out,
+          {.coverage = rendered(size), .colour = colour_, .opacity = opacity_, .placement = placement_});
+    } else {
+      kernels::image_watermark(
+          in, out, {.mark = mark_, .scale = scale_, .opacity = opacity_, .placement = placement_});
+    }
+  }
+
   // Renders the text once per size; libvips serialises Pango internally.
   cv::Mat rendered(int size) const {
     std::lock_guard lock(mutex_);
