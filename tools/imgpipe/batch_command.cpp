@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "access_flags.hpp"
+#include "process_tuning.hpp"
 #include "signals.hpp"
 
 namespace imgpipe::cli {
@@ -238,11 +239,16 @@ int run_batch_command(const BatchArgs& a) {
     // With a memory budget, glibc's mmap threshold is fixed at 1 MiB: it raises it after large
     // frees, so later images would come from the heap arenas of whichever threads ran them and
     // stay resident; a fixed threshold keeps every image mmapped and returned when freed.
+    // Without one, image buffers are kept for the next image: 40 photos to 1200x800 WebP made
+    // 129 K page faults and 1.1 s of system time, and 9 K and 0.1 s so, for 2 MB more peak RSS.
     const int threads = options.threads > 0 ? options.threads : file.context.threads;
     std::optional<tbb::global_control> parallelism;
     if (threads > 0)
       parallelism.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
-    if (file.context.max_memory) mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    if (file.context.max_memory)
+      mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    else
+      cli::keep_freed_memory(16 << 20);
     SignalWatcher signals(SignalWatcher::Reaction::stop_then_abort);
     options.stop = signals.stop();
     options.abort = signals.abort();

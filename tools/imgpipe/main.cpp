@@ -6,7 +6,6 @@
 // to stderr.
 
 #include <fmt/format.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +23,7 @@
 #include "access_flags.hpp"
 #include "batch_command.hpp"
 #include "palette_commands.hpp"
+#include "process_tuning.hpp"
 #include "signals.hpp"
 #include "vectorize_command.hpp"
 
@@ -218,13 +218,9 @@ int run(const RunArgs& a, const Global& g) {
         std::cerr << fmt::format("{}: streaming ({})\n", a.input, job.reason());
     }
     if (job.schedule() == Schedule::streamed) {
-      // The process is ours to tune (the library leaves allocator settings alone). Every
-      // tile's temporaries are allocated and freed again, thousands of times a second; by
-      // default glibc hands the freed memory back to the kernel and faults it in anew for the
-      // next tile: a fifth of the CPU time of an 8000x8000 blur went to page faults. Keeping
-      // up to 64 MB per arena (and tile-sized blocks off mmap) removes that.
-      mallopt(M_MMAP_THRESHOLD, 8 << 20);
-      mallopt(M_TRIM_THRESHOLD, 64 << 20);
+      // Every tile's temporaries are allocated and freed again, thousands of times a second:
+      // a fifth of the CPU time of an 8000x8000 blur went to faulting them in anew.
+      cli::keep_freed_memory(8 << 20);
     }
     if (a.output == "-") {
       auto encoded = job.encode(file.output);
