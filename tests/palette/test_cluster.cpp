@@ -12,12 +12,10 @@ using namespace imgpipe;
 
 namespace {
 
-// Float Lab of every pixel through OpenCV (an independent implementation), L* 0..100.
-cv::Mat opencv_lab(const cv::Mat& rgb) {
-  cv::Mat f, lab;
-  rgb.convertTo(f, CV_32F, 1.0 / 255.0);
-  cv::cvtColor(f, lab, cv::COLOR_RGB2Lab);
-  return lab.reshape(1, static_cast<int>(rgb.total()));
+// Float Lab of every pixel through OpenCV (an independent implementation), L* 0..100: one
+// row of (L, a, b) per pixel.
+cv::Mat opencv_lab_rows(const cv::Mat& rgb) {
+  return test::opencv_lab(rgb).reshape(1, static_cast<int>(rgb.total()));
 }
 
 // Mean squared Lab distance of every pixel to the nearest of `centres` (OpenCV Lab).
@@ -162,7 +160,7 @@ class ClusterQuality : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ClusterQuality, WithinTwoPercentOfExactKMeans) {
   Image image = rgb_photo(GetParam());
-  const cv::Mat lab = opencv_lab(image.pixels);
+  const cv::Mat lab = opencv_lab_rows(image.pixels);
   cv::Mat labels, reference;
   cv::setRNGSeed(12345);
   cv::kmeans(lab, 8, labels, cv::TermCriteria(cv::TermCriteria::EPS + cv::TermCriteria::COUNT, 100, 0.01), 3,

@@ -22,17 +22,9 @@ using namespace imgpipe;
 
 namespace {
 
-// OpenCV's float Lab (L* 0..100) of 8-bit RGB, as lab_error.py converts.
-cv::Mat lab_of(const cv::Mat& rgb) {
-  cv::Mat f, lab;
-  rgb.convertTo(f, CV_32F, 1.0 / 255.0);
-  cv::cvtColor(f, lab, cv::COLOR_RGB2Lab);
-  return lab;
-}
-
 // lab_error.py: the mean squared Lab distance of each pixel to its recoloured pixel.
 double error_of(const cv::Mat& original_lab, const cv::Mat& recoloured) {
-  cv::Mat difference = original_lab - lab_of(recoloured);
+  cv::Mat difference = original_lab - test::opencv_lab(recoloured);
   const cv::Scalar sum = cv::sum(difference.mul(difference));
   return (sum[0] + sum[1] + sum[2]) / static_cast<double>(original_lab.total());
 }
@@ -102,7 +94,7 @@ TEST_P(PaletteQuality, DefaultsWithinOnePercentOfExactKMeans) {
   const View& v = GetParam();
   const Image image = view_of(v);
   ASSERT_EQ(image.channels(), 3);
-  const cv::Mat lab = lab_of(image.pixels);
+  const cv::Mat lab = test::opencv_lab(image.pixels);
   for (const int k : {10, 0}) {
     std::string plan;
     int used = 0;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <sstream>
 
@@ -85,6 +86,13 @@ cv::Mat make_gradient(int width, int height, int channels, int depth) {
 double max_abs_diff(const cv::Mat& a, const cv::Mat& b) {
   if (a.size() != b.size() || a.type() != b.type()) return std::numeric_limits<double>::infinity();
   return cv::norm(a, b, cv::NORM_INF);
+}
+
+cv::Mat opencv_lab(const cv::Mat& rgb) {
+  cv::Mat f, lab;
+  rgb.convertTo(f, CV_32F, 1.0 / 255.0);
+  cv::cvtColor(f, lab, cv::COLOR_RGB2Lab);
+  return lab;
 }
 
 double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {

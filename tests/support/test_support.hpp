@@ -51,6 +51,10 @@ double mean_abs_diff(const cv::Mat& a, const cv::Mat& b);
 double psnr(const cv::Mat& a, const cv::Mat& b);
 bool identical(const cv::Mat& a, const cv::Mat& b);
 
+// An 8-bit RGB image in OpenCV's float Lab (L 0..100), as shared/baselines/lab_error.py
+// measures palette error: CV_32FC3 of the image's size.
+cv::Mat opencv_lab(const cv::Mat& rgb);
+
 // Runs `fn`, which must throw Error(config); gives its message ("" and a test failure if not).
 template <class F>
 std::string config_error(F&& fn) {
