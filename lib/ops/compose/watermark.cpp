@@ -163,8 +163,8 @@ class Watermark final : public Operation {
   }
 
  private:
-  // The kernels write `out` in place when it is `in` and keeps its layout (no grey image
-  // widened to RGB, no alpha added).
+  // The kernels write `out` in place when it is `in` and its layout stays (no grey image
+  // widened to RGB, no alpha added); otherwise `out` is a new buffer.
   void mark(const cv::Mat& in, cv::Mat& out) const {
     if (mark_.empty()) {
       const int size = size_ > 0 ? size_ : std::max(8, std::min(in.cols, in.rows) / 25);
