@@ -4,9 +4,10 @@
 // 1200 px would decode it whole. Decoding at 5/8 gives 1280 px straight from the DCT
 // coefficients, into the Mat the chain works on (no libvips pipeline, no second copy).
 //
-// libvips still opens the file first (the format, the header, the limits, EXIF, ICC and
-// resolution); this decoder takes over for the pixels of 8-bit greyscale, YCbCr and RGB
-// files. CMYK and YCCK files, and anything this decoder declines, stay with libvips.
+// The loader (load.cpp) reads the header with read_jpeg_header (the size for the limits, EXIF,
+// ICC and resolution) and the pixels of 8-bit greyscale, YCbCr and RGB files with decode_jpeg;
+// an embedded profile is converted by libvips. CMYK and YCCK files, and anything this decoder
+// declines, stay with libvips whole.
 
 #include <cstdint>
 #include <imgpipe/io.hpp>

@@ -1,9 +1,9 @@
-/* Stubs for the libvips functions libimgpipe calls (lazy_vips_symbols.inc), so that libimgpipe
-   does not link libvips and a process loads it, with the ~100 libraries Debian builds it
-   against, only when it first calls one (lazy_vips.cpp). Each stub jumps through its slot; a
-   slot starts at its resolver, which saves the argument registers, has every slot filled
-   with dlsym (imgpipe_vips_resolve) and jumps on to the function with the registers as the
-   caller left them. A jump keeps any signature working, variadic ones included. x86-64 SysV. */
+/* Trampolines for the libvips functions libimgpipe calls (lazy_vips_symbols.inc), so that
+   libimgpipe does not link libvips and a process loads it, with the ~100 libraries Debian
+   builds it against, only when it first calls one (lazy_vips.cpp). Each trampoline jumps
+   through its slot; a slot starts at its resolver, which saves the argument registers, has
+   every slot filled with dlsym (imgpipe_vips_resolve) and jumps on to the function with the
+   registers as the caller left them. A jump keeps any signature working, variadic ones included. x86-64 SysV. */
 
 #define IMGPIPE_LAZY_VIPS(name)                                   \
   .text;                                                          \
@@ -30,7 +30,7 @@ imgpipe_vips_slots:
 
   .text
   .type imgpipe_vips_lazy_common, @function
-/* Entered by a jump from a resolver: the stack as at the stub's entry, %r11 the slot. */
+/* Entered by a jump from a resolver: the stack as at the trampoline's entry, %r11 the slot. */
 imgpipe_vips_lazy_common:
   push %rdi
   push %rsi
