@@ -3,7 +3,8 @@
    builds it against, only when it first calls one (lazy_vips.cpp). Each trampoline jumps
    through its slot; a slot starts at its resolver, which saves the argument registers, has
    every slot filled with dlsym (imgpipe_vips_resolve) and jumps on to the function with the
-   registers as the caller left them. A jump keeps any signature working, variadic ones included. x86-64 SysV. */
+   registers as the caller left them. A jump keeps any signature working, variadic ones
+   included. x86-64 SysV. */
 
 #define IMGPIPE_LAZY_VIPS(name)                                   \
   .text;                                                          \
