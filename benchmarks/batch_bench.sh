@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Batch throughput: 40 JPEG photos of 2048x1536 (q90, made once from shared/images with the vips
-# CLI) through resize (inside 1200x800) -> brightness 1.1 / contrast 1.2 -> unsharp mask sigma 1
+# Batch throughput: 40 JPEG photos of 2048x1536 (q90, made once with the vips CLI from the photos
+# benchmarks/fetch_photos.sh fetches) through resize (inside 1200x800) -> brightness 1.1 / contrast 1.2 -> unsharp mask sigma 1
 # amount 0.3 -> text watermark -> WebP q85 method 4, by `imgpipe batch` and by its peers in the
 # same run: sharp (2 images in flight), the vips CLI (two worker processes), Python/OpenCV (two
 # processes), and the floor (JPEG decode + WebP encode alone). Then imgpipe's throughput against
 # --jobs at 512 and 1024 px output long side. Images/second and peak RSS (GNU time), median of
-# RUNS runs.
+# RUNS runs. The figures also go to BENCH_WORK/batch.json, and benchmarks/charts.py draws them
+# (CHARTS/batch.png).
 #   benchmarks/batch_bench.sh [BUILD_DIR]            (default build/)
 # Environment: RUNS (3), BENCH_WORK (BUILD_DIR/batch-bench: photos, sharp's node_modules, outputs),
-# SKIP_IMGPIPE=1 (peers and floor only).
+# SKIP_IMGPIPE=1 (peers and floor only), PHOTOS (build/bench-photos: the fetched photos),
+# CHARTS (docs/images; CHARTS=none: no chart).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -44,8 +46,9 @@ fi
 build=${1:-$root/build}
 build=$(cd "$build" && pwd)
 imgpipe="$build/tools/imgpipe/imgpipe"
-shared="$root/../shared/images"
+sources=${PHOTOS:-$root/build/bench-photos}
 work=${BENCH_WORK:-$build/batch-bench}
+charts=${CHARTS:-$root/docs/images}
 runs=${RUNS:-3}
 py=/usr/bin/python3
 skip_imgpipe=${SKIP_IMGPIPE:-0}
@@ -117,14 +120,14 @@ make_photos() {
     fx=$(awk -v i="$i" 'BEGIN { printf "%.3f", ((i * 7) % 11) / 10 }')
     fy=$(awk -v i="$i" 'BEGIN { printf "%.3f", ((i * 5) % 9) / 8 }')
     case $(( i % 4 )) in
-      0) cover "$shared/shell-5120x2880.jpg" "${out}[Q=90,strip]" 2048 1536 \
+      0) cover "$sources/shell-5120x2880.jpg" "${out}[Q=90,strip]" 2048 1536 \
            "$(awk -v i="$i" 'BEGIN { printf "%.2f", 1 + ((i / 4) % 3) * 0.35 }')" "$fx" "$fy" $flip ;;
-      1) cover "$shared/autumn-2560x1600.jpg" "${out}[Q=90,strip]" 2048 1536 \
+      1) cover "$sources/autumn-2560x1600.jpg" "${out}[Q=90,strip]" 2048 1536 \
            "${zooms[$(( (i / 4) % 3 ))]}" "$fx" "$fy" $flip ;;
       *) local tiles=()
          for (( k = 0; k < 4; k++ )); do
            local src=${small[$(( (i * 3 + k * 5) % ${#small[@]} ))]}
-           cover "$shared/$src" "$dir.tmp/tile$k.v" 1024 768 "${zooms[$(( (i + k) % 3 ))]}" \
+           cover "$sources/$src" "$dir.tmp/tile$k.v" 1024 768 "${zooms[$(( (i + k) % 3 ))]}" \
              "$(awk -v i="$i" -v k="$k" 'BEGIN { printf "%.3f", ((i + 3 * k) % 5) / 4 }')" \
              "$(awk -v i="$i" -v k="$k" 'BEGIN { printf "%.3f", ((2 * i + k) % 5) / 4 }')" $flip
            tiles+=("$dir.tmp/tile$k.v")
@@ -137,6 +140,7 @@ make_photos() {
 }
 photos="$work/photos"
 if [ "$(ls "$photos" 2>/dev/null | wc -l)" -ne 40 ]; then
+  [ -f "$sources/shell-5120x2880.jpg" ] || "$here/fetch_photos.sh" "$sources" >&2
   echo "making 40 photos of 2048x1536 in $photos ..."
   make_photos "$photos"
 fi
@@ -205,7 +209,8 @@ chain_file "$work/chain-512.yaml" "{max_side: 512}" 15
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(free -g | awk '/^Mem:/ { print $2 }') GiB"
 echo "vips $(vips --version | cut -d- -f2), node $(node --version), sharp $(node -p "require('$sharp_dir/node_modules/sharp/package.json').version"), OpenCV $("$py" -c 'import cv2; print(cv2.__version__)')"
 echo "input: 40 JPEG q90 2048x1536 ($(du -sk "$photos" | cut -f1) KB), $runs runs each, median"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running shows in wall times)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average before: $load_before (anything else running shows in wall times)"
 echo
 
 # The floor at each output size: CPU time of decoding at the size actually decoded + encoding
@@ -245,13 +250,21 @@ for (( run = 1; run <= runs; run++ )); do
   fi
 done
 
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average after: $load_after"
 echo
-"$py" - "$results" "$work" "$(nproc)" <<'PY'
-import json, statistics, sys
+cpu_model=$(lscpu | sed -n 's/^Model name: *//p' | head -n1)
+"$py" - "$results" "$work" "$(nproc)" "$runs" "$cpu_model" "$load_before" "$load_after" <<'PY'
+import datetime, json, statistics, sys
 from collections import defaultdict
-results, work, cores = sys.argv[1], sys.argv[2], int(sys.argv[3])
+results, work, cores, n_runs, cpu_model, load_before, load_after = sys.argv[1:8]
+cores, n_runs = int(cores), int(n_runs)
 images = 40
+figures = {"benchmark": "batch", "date": datetime.date.today().isoformat(), "cores": cores,
+           "cpu": cpu_model, "runs": n_runs, "load_before": load_before, "load_after": load_after,
+           "images": images, "input": "40 JPEG q90 2048x1536",
+           "chain": "resize inside 1200x800, adjust_colors, sharpen, watermark, WebP q85 method 4",
+           "tools": [], "jobs": []}
 runs = defaultdict(list)
 for line in open(results):
     name, jobs, _, wall, rss, cpu = line.rstrip("\n").split("\t")
@@ -286,6 +299,9 @@ for k in main:
     rate, lo, hi, rss, cpu = row(k)
     print(f"{k[0]:14} {k[1]:4} {rate:6.2f} {lo:5.2f}-{hi:<5.2f} {rss:11.0f} {cpu:10.0f} "
           f"{rate / fastest:14.2f} {rate / floor_rate:7.2f} {cpu / (per_image * 1000):15.2f}")
+    figures["tools"].append({"tool": k[0], "jobs": k[1], "images_per_s": rate, "images_per_s_min": lo,
+                             "images_per_s_max": hi, "peak_rss_mb": rss, "cpu_ms_per_image": cpu})
+figures["floor"] = {"jobs": cores, "images_per_s": floor_rate, "cpu_ms_per_image": per_image * 1000}
 print(f"{'floor':14} {cores:4} {floor_rate:6.2f} {'':11} {'':11} {per_image * 1000:10.0f} "
       f"{floor_rate / fastest:14.2f} {1:7.2f} {1:15.2f}")
 print()
@@ -309,7 +325,20 @@ if scaled:
             rate, lo, hi, rss, cpu = row(k)
             print(f"{side:>6} px {k[1]:4} {rate:6.2f} {lo:5.2f}-{hi:<5.2f} {rss:11.0f} {cpu:10.0f} "
                   f"{rate / side_floor:7.2f}")
+            figures["jobs"].append({"side": side, "jobs": k[1], "images_per_s": rate, "peak_rss_mb": rss,
+                                    "cpu_ms_per_image": cpu, "floor_images_per_s": side_floor})
         print(f"{side:>6} px floor {side_floor:6.2f} {'':11} {'':11} {per_image * 1000:10.0f}"
               f"    (decode at {f['decoded_size']}: {f['decode_s'] * 1000 / f['images']:.1f} ms CPU, "
               f"encode {f['output_size']}: {f['encode_s'] * 1000 / f['images']:.1f} ms CPU)")
+with open(f"{work}/batch.json", "w") as f:
+    json.dump(figures, f, indent=1)
 PY
+echo
+echo "figures: $work/batch.json"
+if [ "$charts" != none ]; then
+  if "$py" -c 'import matplotlib' 2> /dev/null; then
+    "$py" "$here/charts.py" batch "$work/batch.json" --out "$charts"
+  else
+    echo "no chart: python3-matplotlib is missing (tools/setup-debian.sh installs it)" >&2
+  fi
+fi

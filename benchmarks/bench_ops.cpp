@@ -3,20 +3,27 @@
 //   build/benchmarks/bench_ops --benchmark_filter=resize
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <imgpipe/imgpipe.hpp>
 #include <map>
 #include <memory>
 #include <opencv2/imgproc.hpp>
 #include <string>
 
+#include "bench_photos.hpp"
+
 namespace {
+
+using imgpipe::bench::bench_photo;
 
 // The 2560x1600 photo scaled so its long side is `side`, RGB 8-bit; cached per size.
 const imgpipe::Image& photo(int side) {
   static std::map<int, imgpipe::Image> cache;
   auto it = cache.find(side);
   if (it != cache.end()) return it->second;
-  imgpipe::Image full = imgpipe::load(IMGPIPE_SHARED_IMAGES "/autumn-2560x1600.jpg");
+  imgpipe::Image full = imgpipe::load(bench_photo("autumn-2560x1600.jpg"));
   const double scale = static_cast<double>(side) / std::max(full.width(), full.height());
   cv::Mat resized;
   cv::resize(full.pixels, resized, cv::Size(), scale, scale, scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <imgpipe/imgpipe.hpp>
 #include <map>
 #include <opencv2/core.hpp>
@@ -27,7 +28,11 @@
 #include <string>
 #include <vector>
 
+#include "bench_photos.hpp"
+
 namespace {
+
+using imgpipe::bench::bench_photo;
 
 using imgpipe::Chain;
 using imgpipe::Context;
@@ -134,14 +139,13 @@ int main(int argc, char** argv) {
     else if (flag == "--runs")
       runs = std::stoi(argv[i + 1]);
   }
-  const std::string images = IMGPIPE_SHARED_IMAGES;
 
   std::printf("palette {palettes: centers, k: 10} on shell-5120x2880.jpg; ms = best of %d\n\n", runs);
   std::printf(
       "| long side | strategy | ms | mean ΔE to the original | mean ΔE to direct's output "
       "|\n|---|---|---|---|---|\n");
   for (const int side : sizes) {
-    const Image input = photo_at(images + "/shell-5120x2880.jpg", side);
+    const Image input = photo_at(bench_photo("shell-5120x2880.jpg"), side);
     const cv::Mat original = lab_of(input.pixels);
     cv::Mat direct_lab;
     for (const char* strategy : kStrategies) {
@@ -164,7 +168,8 @@ int main(int argc, char** argv) {
     std::optional<double> direct_ms_per_px;
     for (const int side : sizes) {
       cv::Mat truth;
-      const Image input = synthetic ? scene_at(side, truth) : photo_at(images + "/motorcycle_left.png", side);
+      const Image input =
+          synthetic ? scene_at(side, truth) : photo_at(bench_photo("motorcycle_left.png"), side);
       const double pixels = static_cast<double>(input.pixels.total());
       const int n = pixels > 4e6 ? 1 : runs;
       cv::Mat direct_alpha;

@@ -2,12 +2,15 @@
 # Cold start: one fresh process that decodes a 512x512 JPEG, resizes it to 256 px and writes
 # WebP, for imgpipe, `vips thumbnail` and ImageMagick, measured in the same hyperfine run.
 #   benchmarks/cold_start.sh [BUILD_DIR]   (default build/)
+# Environment: RUNS (40), PHOTOS (build/bench-photos: benchmarks/fetch_photos.sh fills it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 build=${1:-$root/build}
 imgpipe="$build/tools/imgpipe/imgpipe"
-input="$root/../shared/images/baboon.jpg"
+photos=${PHOTOS:-$root/build/bench-photos}
+input="$photos/baboon.jpg"
+[ -f "$input" ] || "$here/fetch_photos.sh" "$photos" >&2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cat > "$work/resize256.yaml" <<'YAML'

@@ -9,6 +9,8 @@
 2. The cost of one call: a trivial chain (one adjust_colors step) on a 64x64 image.
 
     PYTHONPATH=build/python /usr/bin/python3 benchmarks/python_bench.py [IMAGE] [CLI]
+IMAGE defaults to shell-5120x2880.jpg of the benchmark photos ($PHOTOS, default
+build/bench-photos; benchmarks/fetch_photos.sh fetches them when it is missing).
 Times are medians of RUNS runs (default 7; 3 for the baseline)."""
 import json
 import os
@@ -25,7 +27,8 @@ import numpy as np
 import imgpipe
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-IMAGE = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT.parent / "shared/images/shell-5120x2880.jpg")
+PHOTOS = pathlib.Path(os.environ.get("PHOTOS", ROOT / "build" / "bench-photos"))
+IMAGE = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else PHOTOS / "shell-5120x2880.jpg")
 CLI = sys.argv[2] if len(sys.argv) > 2 else str(ROOT / "build/tools/imgpipe/imgpipe")
 RUNS = int(os.environ.get("RUNS", 7))
 K = 10
@@ -81,6 +84,8 @@ def baseline(rgb):
 
 
 def main():
+    if len(sys.argv) < 2 and not IMAGE.exists():
+        subprocess.run([str(ROOT / "benchmarks" / "fetch_photos.sh"), str(PHOTOS)], check=True, stdout=sys.stderr)
     source = cv2.cvtColor(cv2.imread(str(IMAGE)), cv2.COLOR_BGR2RGB)
     h, w = source.shape[:2]
     side = min(h, w, 2048)

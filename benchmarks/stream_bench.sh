@@ -6,8 +6,9 @@
 #   benchmarks/stream_bench.sh [BUILD_DIR]
 #
 # The input is made once (kept in $STREAM_BENCH_DIR, default BUILD_DIR/stream-bench): the real
-# photos of shared/images cut to 2000x2000 tiles and joined 8x8, without an ICC profile (with
-# one, imgpipe converts it to sRGB as load() does, which vips gaussblur does not).
+# photos benchmarks/fetch_photos.sh fetches (into $PHOTOS, default build/bench-photos) cut to
+# 2000x2000 tiles and joined 8x8, without an ICC profile (with one, imgpipe converts it to sRGB
+# as load() does, which vips gaussblur does not).
 #
 # Kernels: imgpipe's blur reaches ceil(3 sigma) = 6 pixels (13 taps, float); vips gaussblur
 # stops where the Gaussian falls below min_ampl (default 0.2: 9 taps, fixed point for 8-bit).
@@ -18,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 build=${1:-$root/build}
 imgpipe="$build/tools/imgpipe/imgpipe"
-images="$root/../shared/images"
+images=${PHOTOS:-$root/build/bench-photos}
 data=${STREAM_BENCH_DIR:-$build/stream-bench}
 runs=${RUNS:-3}
 timer=/usr/bin/time  # Debian package `time`: GNU time prints peak RSS (%M)
@@ -29,6 +30,7 @@ command -v vips > /dev/null || { echo "needs the vips command: apt-get install l
 mkdir -p "$data"
 input="$data/input-16000.jpg"
 if [ ! -f "$input" ]; then
+  [ -f "$images/shell-5120x2880.jpg" ] || "$here/fetch_photos.sh" "$images" >&2
   echo "making $input ..."
   tiles=()
   i=0

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Regenerates the before/after pictures of docs/effects.md: each effect run through the real
-# imgpipe binary on a photo from ../shared/images, written as small WebP files.
+# imgpipe binary on a photo of the benchmark set (benchmarks/fetch_photos.sh fetches it from
+# Debian's packages), written as small WebP files.
 #   tools/make-effects-doc.sh [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 imgpipe="$build/tools/imgpipe/imgpipe"
-images="$root/../shared/images"
+images=${PHOTOS:-$root/build/bench-photos}
+[ -f "$images/fruits.jpg" ] || bash "$root/benchmarks/fetch_photos.sh" "$images"
 out="$root/docs/effects"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

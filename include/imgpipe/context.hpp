@@ -1,5 +1,6 @@
 #pragma once
-// Context: how work runs. Passed explicitly to everything that does work; no hidden globals.
+/// \file
+/// Context: how work runs. Passed explicitly to everything that does work; no hidden globals.
 
 #include <chrono>
 #include <cstdint>
@@ -13,67 +14,80 @@ namespace imgpipe {
 
 class PerformanceMonitor;
 
-// Quality presets trade speed for fidelity. Operations read them for their defaults
-// (resize kernel, WebP method, clustering effort); an explicit parameter always wins.
+/// Quality presets trade speed for fidelity. Operations read them for their defaults
+/// (resize kernel, WebP method, clustering effort); an explicit parameter always wins.
 enum class QualityPreset { ultra, high, balanced, fast, draft };
 
+/// Where operations run. Every operation runs on the CPU today: `automatic` means the CPU, and
+/// a run asked for `opencl` or `cuda` fails with Error(device) rather than fall back silently.
 enum class Device { automatic, cpu, opencl, cuda };
 
+/// The preset's name as chain files write it: "ultra", "high", "balanced", "fast", "draft".
 std::string_view to_string(QualityPreset preset) noexcept;
+/// The device's name as chain files write it: "auto", "cpu", "opencl", "cuda".
 std::string_view to_string(Device device) noexcept;
+/// The preset a name from to_string() stands for; nullopt for any other text.
 std::optional<QualityPreset> parse_quality_preset(std::string_view text) noexcept;
+/// The device a name from to_string() stands for ("auto" for Device::automatic); nullopt for
+/// any other text.
 std::optional<Device> parse_device(std::string_view text) noexcept;
 
-// Safety limits checked from file headers before any pixel is allocated.
+/// Safety limits checked from file headers before any pixel is allocated.
 struct Limits {
-  // The same default as sharp's limitInputPixels: 16383 x 16383.
+  /// The most pixels an input may have (0 = no limit). The same default as sharp's
+  /// limitInputPixels: 16383 x 16383.
   std::uint64_t max_input_pixels = 268'402'689;
-  // The input file's size in bytes (0 = no limit). 1 GiB holds the largest 8-bit RGBA TIFF
-  // within max_input_pixels; a file over it is refused before it is read.
+  /// The input file's size in bytes (0 = no limit). 1 GiB holds the largest 8-bit RGBA TIFF
+  /// within max_input_pixels; a file over it is refused before it is read.
   std::uint64_t max_file_bytes = std::uint64_t{1} << 30;
-  // Metadata (JPEG APPn and COM segments, PNG text, eXIf and iCCP chunks) beyond these is left
-  // out before decoding, with a warning (0 = no limit). A camera JPEG has under 20 segments and
-  // 1 MB; one with a depth map in extended XMP a few MB in ~100.
+  /// Metadata (JPEG APPn and COM segments, PNG text, eXIf and iCCP chunks) beyond these bytes
+  /// and segments is left out before decoding, with a warning (0 = no limit). A camera JPEG has
+  /// under 20 segments and 1 MB; one with a depth map in extended XMP a few MB in ~100.
+  ///@{
   std::uint64_t max_metadata_bytes = std::uint64_t{16} << 20;
   std::uint64_t max_metadata_segments = 256;
-  // The input formats read, by content whatever the file's name (docs/security.md): by default
-  // the five that photo pipelines receive. Others — svg, ppm, rad, vips, fits, analyze, mat,
-  // matrix, csv, jp2k, openexr, heif, jxl, pdf, magick, openslide — are read only when listed
-  // here; "all" allows every loader libvips has. Loaders libvips marks untrusted stay blocked
-  // in the process until a format that needs one is allowed.
+  ///@}
+  /// The input formats read, by content whatever the file's name (docs/security.md): by default
+  /// the five that photo pipelines receive. Others — svg, ppm, rad, vips, fits, analyze, mat,
+  /// matrix, csv, jp2k, openexr, heif, jxl, pdf, magick, openslide — are read only when listed
+  /// here; "all" allows every loader libvips has. Loaders libvips marks untrusted stay blocked
+  /// in the process until a format that needs one is allowed.
   std::vector<std::string> formats = {"jpeg", "png", "webp", "tiff", "gif"};
 };
 
-// When whole-image analysis steps (palette, remove_background, complexity) analyse a reduced
-// copy, by the image's long side in pixels: below direct_below the image itself (direct), above
-// pyramid_above a reduced copy plus a full-resolution pass over uncertain pixels (pyramid),
-// in between a reduced copy (scaled). Where the two overlap, direct wins.
+/// When whole-image analysis steps (palette, remove_background, complexity) analyse a reduced
+/// copy, by the image's long side in pixels: below direct_below the image itself (direct), above
+/// pyramid_above a reduced copy plus a full-resolution pass over uncertain pixels (pyramid),
+/// in between a reduced copy (scaled). Where the two overlap, direct wins.
 struct PlanThresholds {
-  int direct_below = 800;
-  int pyramid_above = 2000;
+  int direct_below = 800;    ///< long side below which the image itself is analysed
+  int pyramid_above = 2000;  ///< long side above which the pyramid strategy runs
 };
 
+/// How work runs: threads, device, memory budget, quality preset, limits, deadline and
+/// cancellation. Passed explicitly to everything that does work.
 struct Context {
-  int threads = 0;  // 0 = all cores
-  Device device = Device::automatic;
-  std::uint64_t max_memory = 0;  // bytes; 0 = no budget
-  int tile_size = 512;
-  int parallel_images = 0;  // images in flight in a batch; 0 = automatic
-  QualityPreset quality = QualityPreset::balanced;
-  Limits limits;
-  PerformanceMonitor* monitor = nullptr;  // optional; not owned
-  // Checked before each step: past the deadline the run ends with Error(timeout), after a
-  // stop request with Error(cancelled). A step already running finishes first.
-  std::chrono::steady_clock::time_point deadline{};  // default: none
+  int threads = 0;                    ///< worker threads; 0 = all cores
+  Device device = Device::automatic;  ///< where operations run
+  std::uint64_t max_memory = 0;       ///< memory budget in bytes; 0 = no budget
+  int tile_size = 512;                ///< tile edge in pixels for tiled execution; 0 or less = never tiled
+  int parallel_images = 0;            ///< images in flight in a batch; 0 = automatic
+  QualityPreset quality = QualityPreset::balanced;  ///< the preset operations take defaults from
+  Limits limits;                                    ///< safety limits on inputs
+  PerformanceMonitor* monitor = nullptr;            ///< timing of the work; optional, not owned
+  /// Checked before each step: past the deadline the run ends with Error(timeout), after a
+  /// stop request on `cancel` with Error(cancelled). A step already running finishes first.
+  std::chrono::steady_clock::time_point deadline{};  ///< default: none
+  /// Stop requests, checked before each step as `deadline` is.
   std::stop_token cancel;
-  PlanThresholds plan;
-  // Optional, not owned: a chain run appends one line for each analysis step it runs, such as
-  // "step 1: palette: scaled 512x341, k 10" or "step 2: complexity: direct, complexity 0.42", for
-  // reports. Not synchronised: give each concurrent run its own list.
+  PlanThresholds plan;  ///< when analysis steps analyse a reduced copy
+  /// Optional, not owned: a chain run appends one line for each analysis step it runs, such as
+  /// "step 1: palette: scaled 512x341, k 10" or "step 2: complexity: direct, complexity 0.42", for
+  /// reports. Not synchronised: give each concurrent run its own list.
   std::vector<std::string>* strategies = nullptr;
-  // Set by a job whose output is written from Image::indexed (a palette PNG without metadata):
-  // the chain's last step may then give images that hold only `indexed` and no pixels, which
-  // saves making pixels that no one reads (seven palette variants of a 2048² photo: 84 MB).
+  /// Set by a job whose output is written from Image::indexed (a palette PNG without metadata):
+  /// the chain's last step may then give images that hold only `indexed` and no pixels, which
+  /// saves making pixels that no one reads (seven palette variants of a 2048² photo: 84 MB).
   bool indexed_output = false;
 };
 

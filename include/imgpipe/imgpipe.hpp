@@ -1,5 +1,6 @@
 #pragma once
-// Everything public in one include.
+/// \file
+/// Everything public in one include.
 #include <imgpipe/batch.hpp>
 #include <imgpipe/chain.hpp>
 #include <imgpipe/config.hpp>
@@ -23,3 +24,27 @@
 #include <imgpipe/params.hpp>
 #include <imgpipe/stream.hpp>
 #include <imgpipe/version.hpp>
+
+/// \namespace imgpipe
+/// Everything public: chains and their operations, images and their input and output, the job
+/// runner, streaming, the batch engine and the palette engine.
+
+/// \file imgpipe/version.hpp
+/// The version of these headers (the project's version, written in by the build) and of the
+/// library linked.
+
+/// \def IMGPIPE_VERSION_MAJOR
+/// The major version of these headers.
+
+/// \def IMGPIPE_VERSION_MINOR
+/// The minor version of these headers.
+
+/// \def IMGPIPE_VERSION_PATCH
+/// The patch version of these headers.
+
+/// \def IMGPIPE_VERSION_STRING
+/// The version of these headers as text: "major.minor.patch".
+
+/// \fn const char* imgpipe::version() noexcept
+/// The version of the library actually linked, as IMGPIPE_VERSION_STRING gives it: it may
+/// differ from the headers' when a program runs with another build of the shared library.

@@ -1,19 +1,22 @@
 #pragma once
-// The job runner: one input through one chain to its outputs. Every front end — `imgpipe run`,
-// `batch`, `palette`, `extract-palette`, `vectorize` — hands its input, chain and Context here.
-//
-//   imgpipe::Job job(chain_file, "photo.jpg", context);          // opens and probes once
-//   imgpipe::JobResult result = job.run("photo.webp", save_options);
-//
-// A Job opens its input once for the header, then decides by one policy how the chain runs:
-// in memory (tiled where an image is larger than a tile), or streamed through libvips when
-// asked to (JobOptions::stream) or when the in-memory working set, estimated from the header,
-// is over the memory budget and the chain can stream. The file is opened once (ImageFile): in
-// memory it is decoded through that descriptor (only what the decoder needs is read, and a
-// batch hashes it in blocks through the same descriptor); streamed, libvips decodes it top to
-// bottom from the same descriptor (an analysis step that streams
-// opens it once more, for its shrink-on-load thumbnail). Outputs are written through io's
-// one write path (atomic).
+/// \file
+/// The job runner: one input through one chain to its outputs. Every front end — `imgpipe run`,
+/// `batch`, `palette`, `extract-palette`, `vectorize` — hands its input, chain and Context here.
+///
+/// ```cpp
+/// imgpipe::Job job(chain_file, "photo.jpg", context);          // opens and probes once
+/// imgpipe::JobResult result = job.run("photo.webp", save_options);
+/// ```
+///
+/// A Job opens its input once for the header, then decides by one policy how the chain runs:
+/// in memory (tiled where an image is larger than a tile), or streamed through libvips when
+/// asked to (JobOptions::stream) or when the in-memory working set, estimated from the header,
+/// is over the memory budget and the chain can stream. The file is opened once (ImageFile): in
+/// memory it is decoded through that descriptor (only what the decoder needs is read, and a
+/// batch hashes it in blocks through the same descriptor); streamed, libvips decodes it top to
+/// bottom from the same descriptor (an analysis step that streams
+/// opens it once more, for its shrink-on-load thumbnail). Outputs are written through io's
+/// one write path (atomic).
 
 #include <cstdint>
 #include <filesystem>
@@ -28,98 +31,108 @@
 
 namespace imgpipe {
 
+/// How a job runs its chain: on the whole image in memory, or streamed through libvips.
 enum class Schedule { in_memory, streamed };
+/// The schedule's name in reports: "in-memory" or "streamed".
 std::string_view to_string(Schedule schedule) noexcept;
 
+/// How a Job made from a file may run.
 struct JobOptions {
-  bool stream = false;  // stream whatever the budget; Error(unsupported) when the chain cannot
+  bool stream = false;  ///< stream whatever the budget; Error(unsupported) when the chain cannot
 };
 
-// One encoded variant of the job's output.
+/// One encoded variant of the job's output.
 struct EncodedOutput {
-  std::string variant;  // "" for a chain without variants
-  std::vector<std::uint8_t> bytes;
-  cv::Size size;  // of the image encoded ({} for a streamed output)
+  std::string variant;              ///< "" for a chain without variants
+  std::vector<std::uint8_t> bytes;  ///< the encoded file
+  cv::Size size;                    ///< of the image encoded ({} for a streamed output)
 };
 
+/// One file a job wrote.
 struct WrittenOutput {
-  std::string variant;
-  std::filesystem::path path;
-  std::uint64_t bytes = 0;
-  cv::Size size;  // {} for a streamed output
+  std::string variant;         ///< the variant's name; "" for a chain without variants
+  std::filesystem::path path;  ///< where it was written
+  std::uint64_t bytes = 0;     ///< the file's size
+  cv::Size size;               ///< of the image encoded; {} for a streamed output
 };
 
+/// What Job::run() did.
 struct JobResult {
-  Schedule schedule = Schedule::in_memory;
-  cv::Size decoded;  // the decoded size (after shrink-on-load); {} when streamed
-  std::vector<WrittenOutput> outputs;
-  // The planner's choice for each analysis step ("step 1: palette: scaled 512x341, k 10").
+  Schedule schedule = Schedule::in_memory;  ///< how the chain ran
+  cv::Size decoded;                         ///< the decoded size (after shrink-on-load); {} when streamed
+  std::vector<WrittenOutput> outputs;       ///< every file written, one per variant
+  /// The planner's choice for each analysis step ("step 1: palette: scaled 512x341, k 10").
   std::vector<std::string> strategies;
-  // What the user should be told: metadata over the limits left out when decoding.
+  /// What the user should be told: metadata over the limits left out when decoding.
   std::vector<std::string> warnings;
 };
 
-// The working set of one input, in bytes, estimated from its header before decoding: the
-// encoded file, the decoded image (after shrink-on-load), each step's input, output and
-// scratch, and every variant's image and encoded bytes. `peak`, when given, is set to the phase
-// that needs the most: "decoding", a step's label ("step 2: border") or "encoding".
+/// The working set of one input, in bytes, estimated from its header before decoding: the
+/// encoded file, the decoded image (after shrink-on-load), each step's input, output and
+/// scratch, and every variant's image and encoded bytes. `peak`, when given, is set to the phase
+/// that needs the most: "decoding", a step's label ("step 2: border") or "encoding".
 std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info, std::string* peak = nullptr);
 
-// Throws Error(limit) naming `name` and the step when an image the chain makes from this input
-// — after any step, enlargements and borders included — has more pixels than
-// limits.max_input_pixels. Every Job checks this before it decodes.
+/// Throws Error(limit) naming `name` and the step when an image the chain makes from this input
+/// — after any step, enlargements and borders included — has more pixels than
+/// limits.max_input_pixels. Every Job checks this before it decodes.
 void check_step_sizes(const ChainFile& file, const ImageInfo& info, const std::string& name,
                       const Limits& limits);
 
+/// One input through one chain to its outputs (see the file's description). The ChainFile
+/// must outlive the job.
 class Job {
  public:
-  // A file: checked and its header read (one open). Throws Error (io, decode, limit,
-  // unsupported) naming the file; with options.stream, Error(unsupported) when the chain
-  // cannot stream this input. Every constructor refuses, before any pixel is decoded, an input
-  // that would make an image over the pixel limit at any step (check_step_sizes), and one whose
-  // working set is over the memory budget (Context::max_memory) when the chain cannot stream
-  // it: Error(limit) naming the step that needs the most.
+  /// A file: checked and its header read (one open). Throws Error (io, decode, limit,
+  /// unsupported) naming the file; with options.stream, Error(unsupported) when the chain
+  /// cannot stream this input. Every constructor refuses, before any pixel is decoded, an input
+  /// that would make an image over the pixel limit at any step (check_step_sizes), and one whose
+  /// working set is over the memory budget (Context::max_memory) when the chain cannot stream
+  /// it: Error(limit) naming the step that needs the most.
   Job(const ChainFile& file, const std::filesystem::path& input, const Context& context,
       JobOptions options = {});
-  // Bytes already in memory (stdin, an upload), named `name` in messages; never streamed.
+  /// Bytes already in memory (stdin, an upload), named `name` in messages; never streamed.
   Job(const ChainFile& file, std::vector<std::uint8_t> bytes, std::string name, const Context& context);
-  // An image already decoded (an array from Python, a frame from a service): checked against
-  // the pixel limit like a header; never streamed, and has no bytes().
+  /// An image already decoded (an array from Python, a frame from a service): checked against
+  /// the pixel limit like a header; never streamed, and has no bytes().
   Job(const ChainFile& file, Image image, const Context& context);
 
+  /// The input's header (for a decoded input, its size, bands and depth).
   const ImageInfo& info() const { return info_; }
+  /// How the chain runs, decided when the job was made.
   Schedule schedule() const { return schedule_; }
-  // Why the job streams ("--stream", "about 900 MB in memory is over the budget of 512 MB");
-  // "" in memory.
+  /// Why the job streams (`"--stream"`, "about 900 MB in memory is over the budget of 512 MB");
+  /// "" in memory.
   const std::string& reason() const { return reason_; }
+  /// The input's estimated working set in bytes (estimate_working_set()).
   std::uint64_t working_set() const { return working_set_; }
-  // The context the job runs with (a copy of the one given); a batch sets the deadline when
-  // the job starts.
+  /// The context the job runs with (a copy of the one given); a batch sets the deadline when
+  /// the job starts.
   Context& context() { return context_; }
-  // The planner's choices of the last run or encode().
+  /// The planner's choices of the last run or encode().
   const std::vector<std::string>& strategies() const { return result_.strategies; }
-  // Warnings of the decode (JobResult::warnings).
+  /// Warnings of the decode (JobResult::warnings).
   const std::vector<std::string>& warnings() const { return result_.warnings; }
 
-  // The input's bytes, read once (in-memory jobs decode from them). Ask before load(),
-  // encode() or run(): decoding releases them.
+  /// The input's bytes, read once (in-memory jobs decode from them). Ask before load(),
+  /// encode() or run(): decoding releases them.
   std::span<const std::uint8_t> bytes();
-  // content_digest() of the input's bytes (a batch's cache key): a file is hashed in blocks
-  // without being read whole. Not for a decoded input.
+  /// content_digest() of the input's bytes (a batch's cache key): a file is hashed in blocks
+  /// without being read whole. Not for a decoded input.
   std::string input_digest();
 
-  // Decodes the input in memory, as the chain would get it (shrink-on-load included), for
-  // front ends that analyse an image rather than run a chain (extract-palette).
+  /// Decodes the input in memory, as the chain would get it (shrink-on-load included), for
+  /// front ends that analyse an image rather than run a chain (extract-palette).
   Image load();
 
-  // In memory: decodes and runs the chain, giving every variant's image.
+  /// In memory: decodes and runs the chain, giving every variant's image.
   std::vector<Variant> variants();
-  // In memory: decodes, runs the chain and encodes every variant with `save`, the variants
-  // in parallel.
+  /// In memory: decodes, runs the chain and encodes every variant with `save`, the variants
+  /// in parallel.
   std::vector<EncodedOutput> encode(const SaveOptions& save);
 
-  // Runs and writes: the unnamed variant to `output`, each named one to variant_path(output,
-  // name), atomically. A streamed job writes one output, file to file.
+  /// Runs and writes: the unnamed variant to `output`, each named one to variant_path(output,
+  /// name), atomically. A streamed job writes one output, file to file.
   JobResult run(const std::filesystem::path& output, const SaveOptions& save);
 
  private:
@@ -142,8 +155,8 @@ class Job {
   JobResult result_;
 };
 
-// The one output-format check before any work: the format `save` names must be one the chain
-// can make (svg only from a chain that ends in a step that traces vector graphics).
+/// The one output-format check before any work: the format `save` names must be one the chain
+/// can make (svg only from a chain that ends in a step that traces vector graphics).
 void check_output_format(const Chain& chain, Format format);
 
 }  // namespace imgpipe

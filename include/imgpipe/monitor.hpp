@@ -1,13 +1,16 @@
 #pragma once
-// PerformanceMonitor: nested, thread-safe timing scopes with peak memory.
-//
-//   PerformanceMonitor mon;
-//   { auto s = mon.track("decode"); ... { auto t = mon.track("icc"); ... } }
-//   std::cout << mon.report_text();
-//
-// Scopes nest per thread: a scope opened while another is open on the same thread becomes
-// its child. Each node records how often it ran and every duration, so the report can give
-// total, mean, p50 and p95, and the process's peak resident memory seen when it closed.
+/// \file
+/// PerformanceMonitor: nested, thread-safe timing scopes with peak memory.
+///
+/// ```cpp
+/// PerformanceMonitor mon;
+/// { auto s = mon.track("decode"); ... { auto t = mon.track("icc"); ... } }
+/// std::cout << mon.report_text();
+/// ```
+///
+/// Scopes nest per thread: a scope opened while another is open on the same thread becomes
+/// its child. Each node records how often it ran and every duration, so the report can give
+/// total, mean, p50 and p95, and the process's peak resident memory seen when it closed.
 
 #include <chrono>
 #include <cstdint>
@@ -19,28 +22,37 @@
 
 namespace imgpipe {
 
-// Peak resident set size of this process so far, in bytes (0 where the OS does not say).
+/// Peak resident set size of this process so far, in bytes (0 where the OS does not say).
 std::uint64_t peak_rss_bytes() noexcept;
-// Current resident set size in bytes (0 where the OS does not say).
+/// Current resident set size in bytes (0 where the OS does not say).
 std::uint64_t current_rss_bytes() noexcept;
 
+/// Nested, thread-safe timing scopes with peak memory (see the file's description).
 class PerformanceMonitor {
  public:
+  /// What one node of the tree recorded.
   struct Stats {
-    std::string path;  // "run/step 2: resize"
-    std::string name;
-    int depth = 0;
-    std::uint64_t count = 0;
+    std::string path;         ///< "run/step 2: resize"
+    std::string name;         ///< the name given to track() or record()
+    int depth = 0;            ///< 0 for a scope opened with no other open, else its parent's + 1
+    std::uint64_t count = 0;  ///< how many times it ran
+    /// Durations in milliseconds over every run: their sum, mean, median, 95th percentile and
+    /// maximum.
+    ///@{
     double total_ms = 0, mean_ms = 0, p50_ms = 0, p95_ms = 0, max_ms = 0;
-    std::uint64_t peak_rss = 0;
+    ///@}
+    std::uint64_t peak_rss = 0;  ///< the process's peak resident bytes when it last closed
   };
 
+  /// A running timing scope: records its duration under its node when destroyed.
   class Scope {
    public:
+    /// Takes over `other`'s measurement; `other` then records nothing.
     Scope(Scope&& other) noexcept;
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
     Scope& operator=(Scope&&) = delete;
+    /// Records the time since the scope was opened as one run of its node.
     ~Scope();
 
    private:
@@ -51,20 +63,25 @@ class PerformanceMonitor {
     std::chrono::steady_clock::time_point start_;
   };
 
+  /// A monitor with nothing recorded.
   PerformanceMonitor();
   ~PerformanceMonitor();
   PerformanceMonitor(const PerformanceMonitor&) = delete;
   PerformanceMonitor& operator=(const PerformanceMonitor&) = delete;
 
+  /// Opens a scope named `name` under the scope open on this thread (at the top when none);
+  /// it records when it is destroyed. Scopes of the same name under one parent share a node.
   [[nodiscard]] Scope track(std::string_view name);
-  // Records a duration measured elsewhere (a device timer, a library's own clock) as one run
-  // of `name` under the scope open on this thread.
+  /// Records a duration measured elsewhere (a device timer, a library's own clock) as one run
+  /// of `name` under the scope open on this thread.
   void record(std::string_view name, double ms);
 
-  // Nodes in depth-first order, children in order of first appearance.
+  /// Nodes in depth-first order, children in order of first appearance.
   std::vector<Stats> stats() const;
+  /// A table of stats(), one line per node indented by depth: count, total, mean, p50 and p95
+  /// in milliseconds, and peak memory in MB.
   std::string report_text() const;
-  std::string report_json() const;  // pretty-printed JSON document
+  std::string report_json() const;  ///< pretty-printed JSON document
 
  private:
   struct Node;
@@ -74,9 +91,10 @@ class PerformanceMonitor {
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
-// A scope on an optional monitor: does nothing when monitor is null.
+/// A scope on an optional monitor: does nothing when monitor is null.
 class MaybeScope {
  public:
+  /// Opens `monitor->track(name)` when `monitor` is not null.
   MaybeScope(PerformanceMonitor* monitor, std::string_view name);
 
  private:

@@ -301,11 +301,14 @@ std::filesystem::path ResultCache::default_dir(const std::function<const char*(c
   // The XDG base directory specification says to ignore a relative XDG_CACHE_HOME.
   const fs::path xdg = lookup("XDG_CACHE_HOME");
   if (!xdg.empty() && xdg.is_absolute()) return xdg / "imgpipe";
+  // A HOME that is not a folder (nobody's /nonexistent) is no place for a cache: making
+  // /nonexistent/.cache as root would create what the name says must not exist.
   const fs::path home = lookup("HOME");
-  if (!home.empty()) return home / ".cache" / "imgpipe";
+  std::error_code ec;
+  if (!home.empty() && home.is_absolute() && fs::is_directory(home, ec)) return home / ".cache" / "imgpipe";
   throw Error(ErrorCategory::config,
-              "result cache: neither XDG_CACHE_HOME (absolute) nor HOME is set, so there is no default "
-              "cache folder; pass --cache DIR");
+              "result cache: neither XDG_CACHE_HOME (absolute) nor HOME (an existing folder) is set, so "
+              "there is no default cache folder; pass --cache DIR");
 }
 
 std::string ResultCache::key(std::string_view input_digest, std::string_view chain_canonical,

@@ -20,6 +20,8 @@
 #include <set>
 #include <sstream>
 
+#include "../plan/planner.hpp"
+
 namespace imgpipe {
 
 namespace {
@@ -57,7 +59,10 @@ const std::vector<Setting>& settings() {
     const std::vector<std::string> presets = {"ultra", "high", "balanced", "fast", "draft"};
     std::vector<Setting> s = {
         {"performance", choice_spec("device", {"auto", "cpu", "opencl", "cuda"}), "IMGPIPE_DEVICE",
-         [](ChainFile& f, const Value& v) { f.context.device = *parse_device(v.as_string()); }},
+         [](ChainFile& f, const Value& v) {
+           f.context.device = *parse_device(v.as_string());
+           plan::check_device(f.context.device);  // refused before any image is opened
+         }},
         {"performance", int_spec("threads", 0, 1024), "IMGPIPE_THREADS",
          [](ChainFile& f, const Value& v) { f.context.threads = to_int(v); }},
         {"performance", typed_spec("max_memory", T::text), "IMGPIPE_MAX_MEMORY",
@@ -295,7 +300,9 @@ void Reader::read_step(const YAML::Node& item, std::size_t index, Chain& chain) 
       auto checked = spec->check(value(entry.value, spec->type, what));
       if (auto* why = std::get_if<std::string>(&checked))
         fail(entry.value, fmt::format("{}: {}", what, *why));
-      given[entry.key] = std::get<Value>(checked);
+      if (given.count(spec->name))  // a name and its other spelling: "color" and "colour"
+        fail(entry.key_node, fmt::format("{}: parameter '{}' given twice", op, spec->name));
+      given[spec->name] = std::get<Value>(checked);
     }
   }
   try {
@@ -350,8 +357,12 @@ ChainFile load_chain_file(const std::filesystem::path& path, const FileAccess& a
     throw Error(ErrorCategory::config, fmt::format("{}: is a directory, not a chain file", path.string()));
   // A regular file of at most 4 MB (a chain is a few hundred bytes): never a device or a pipe.
   const auto bytes = read_referenced_file(path, "chain file", std::uint64_t{4} << 20);
+  // Files the steps name resolve against the chain file's folder (an absolute base, so that
+  // the resolution does not change with the working folder later).
+  FileAccess relative_to_file = access;
+  if (relative_to_file.base.empty()) relative_to_file.base = std::filesystem::absolute(path).parent_path();
   return parse_chain(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
-                     path.string(), access);
+                     path.string(), relative_to_file);
 }
 
 std::optional<std::uint64_t> parse_byte_size(std::string_view text) noexcept {
@@ -388,7 +399,11 @@ void apply_setting(ChainFile& file, std::string_view key, std::string_view text,
   auto checked = setting_value(*setting, value_from_text(text, setting->spec.type));
   if (auto* why = std::get_if<std::string>(&checked))
     throw Error(ErrorCategory::config, fmt::format("{}: {}", origin, *why));
-  setting->apply(file, std::get<Value>(checked));
+  try {
+    setting->apply(file, std::get<Value>(checked));
+  } catch (const Error& e) {  // a value the setting itself refuses (a device this build lacks)
+    throw Error(e.category(), fmt::format("{}: {}", origin, e.what()));
+  }
 }
 
 void apply_environment(ChainFile& file, const std::function<const char*(const char*)>& getenv_fn) {

@@ -215,6 +215,10 @@ std::variant<Value, std::string> ParamSpec::check(const Value& given) const {
       if (!given.is_string() || given.as_string().find('\0') != std::string::npos) return refuse();
       return given;
     case ParamType::choice:
+      if (given.is_string() && std::find(choices.begin(), choices.end(), given.as_string()) == choices.end())
+        if (const std::string american = american_spelling(given.as_string());
+            std::find(choices.begin(), choices.end(), american) != choices.end())
+          return Value(american);
       if (!given.is_string() ||
           std::find(choices.begin(), choices.end(), given.as_string()) == choices.end()) {
         std::string message = refuse();
@@ -247,6 +251,16 @@ std::optional<std::int64_t> Params::optional_integer(std::string_view name) cons
 std::optional<double> Params::optional_number(std::string_view name) const {
   const Value& v = get(name);
   return v.is_set() ? std::optional(v.as_number()) : std::nullopt;
+}
+
+std::string american_spelling(std::string_view name) {
+  static constexpr std::pair<std::string_view, std::string_view> kWords[] = {
+      {"colour", "color"}, {"centre", "center"}, {"grey", "gray"}};
+  std::string out(name);
+  for (const auto& [british, american] : kWords)
+    for (auto at = out.find(british); at != std::string::npos; at = out.find(british, at + american.size()))
+      out.replace(at, british.size(), american);
+  return out;
 }
 
 std::optional<std::string> closest_name(std::string_view given, const std::vector<std::string>& candidates) {

@@ -90,14 +90,19 @@ std::string allowed_file(const std::string& given, const FileAccess& access, con
   return resolved.string();
 }
 
-// The step's parameters with every file it names checked against the chain's access.
+// The step's parameters with every file it names resolved against the chain's folder and
+// checked against the chain's access.
 Params checked_files(const OpDescriptor& descriptor, const Params& params, const FileAccess& access) {
-  if (!access.untrusted) return params;
+  if (!access.untrusted && access.base.empty()) return params;
   auto values = params.values();
   for (const ParamSpec& spec : descriptor.params) {
     auto it = values.find(spec.name);
     if (it == values.end() || !spec.names_file(it->second)) continue;
-    it->second = Value(allowed_file(it->second.as_string(), access, descriptor.name + "." + spec.name));
+    fs::path path(it->second.as_string());
+    if (path.is_relative() && !access.base.empty()) path = access.base / path;
+    it->second =
+        Value(access.untrusted ? allowed_file(path.string(), access, descriptor.name + "." + spec.name)
+                               : path.string());
   }
   return Params(std::move(values));
 }
@@ -136,15 +141,6 @@ cv::Size Chain::min_decode_size(cv::Size input, QualityPreset quality) const {
 }
 
 namespace {
-
-// Every operation runs on the CPU today, so `auto` means the CPU. An explicit accelerator
-// is refused rather than silently ignored: a user who asks for a GPU should know.
-void check_device(Device device) {
-  if (device == Device::opencl || device == Device::cuda)
-    throw Error(ErrorCategory::device,
-                fmt::format("device {}: no operation has a {} path in this build; use device: auto or cpu",
-                            to_string(device), to_string(device)));
-}
 
 // Between steps is where a run can stop cleanly: nothing half-made is kept.
 void check_continue(const Context& context, const Step& step) {
@@ -263,7 +259,7 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
 std::vector<Variant> Chain::run_variants(const Image& input, const Context& context,
                                          bool fuse_point_ops) const {
   if (input.empty()) throw Error(ErrorCategory::internal, "chain: the input image is empty");
-  check_device(context.device);
+  plan::check_device(context.device);
   auto body = [&] { return run_from(0, input, "", context, fuse_point_ops); };
   if (context.threads <= 0) return body();
   tbb::task_arena arena(context.threads);

@@ -438,14 +438,6 @@ void analyse_steps(Plan& plan, const Chain& chain, const fs::path& input, cv::Si
   }
 }
 
-// Device as Chain::run checks it: every kernel here runs on the CPU.
-void check_device(Device device) {
-  if (device == Device::opencl || device == Device::cuda)
-    throw Error(ErrorCategory::device,
-                fmt::format("device {}: no operation has a {} path in this build; use device: auto or cpu",
-                            to_string(device), to_string(device)));
-}
-
 // libvips's worker count is process-wide: set for one streamed run, then put back.
 class VipsConcurrency {
  public:
@@ -472,7 +464,7 @@ void stream_file(const ChainFile& file, const fs::path& input, const fs::path& o
 
 void stream_file(const ChainFile& file, const ImageFile& opened, const fs::path& output,
                  const Context& context) {
-  check_device(context.device);
+  plan::check_device(context.device);
   MaybeScope total(context.monitor, "stream");
   const fs::path& input = opened.path();
   VipsRef image = detail::open_sequential(opened, file.load_options());

@@ -20,6 +20,10 @@ std::string_view to_string(Footprint footprint) noexcept {
 const ParamSpec* OpDescriptor::find_param(std::string_view param) const {
   for (const auto& p : params)
     if (p.name == param) return &p;
+  const std::string american = american_spelling(param);
+  if (american != param)
+    for (const auto& p : params)
+      if (p.name == american) return &p;
   return nullptr;
 }
 
@@ -46,6 +50,7 @@ void Registry::add(OpDescriptor descriptor) {
 
 const OpDescriptor* Registry::find(std::string_view name) const {
   auto it = ops_.find(name);
+  if (it == ops_.end()) it = ops_.find(american_spelling(name));
   return it == ops_.end() ? nullptr : &it->second;
 }
 
@@ -80,7 +85,10 @@ Params validate_params(const OpDescriptor& descriptor,
     auto checked = spec->check(value);
     if (auto* why = std::get_if<std::string>(&checked))
       throw Error(ErrorCategory::config, fmt::format("{}.{}: {}", descriptor.name, name, *why));
-    values[name] = std::get<Value>(checked);
+    if (values.count(spec->name))  // "color" and its alias "colour" both given
+      throw Error(ErrorCategory::config, fmt::format("{}: parameter '{}' given twice (also as '{}')",
+                                                     descriptor.name, spec->name, name));
+    values[spec->name] = std::get<Value>(checked);
   }
   for (const auto& spec : descriptor.params)
     if (!values.count(spec.name)) values[spec.name] = spec.default_value;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <imgpipe/error.hpp>
 
 #include "../ops/analysis/strategy.hpp"
 
@@ -70,6 +71,13 @@ std::string describe(const AnalysisPlan& plan) {
   if (plan.strategy == Strategy::direct) return "direct";
   return fmt::format("{} {}x{}", to_string(plan.strategy), plan.analysis_size.width,
                      plan.analysis_size.height);
+}
+
+void check_device(Device device) {
+  if (device == Device::opencl || device == Device::cuda)
+    throw Error(ErrorCategory::config,
+                fmt::format("device {}: no operation has a {} path in this build; use device: auto or cpu",
+                            to_string(device), to_string(device)));
 }
 
 }  // namespace imgpipe::plan

@@ -43,4 +43,9 @@ AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality,
 // "direct", "scaled 512x341", "pyramid 512x288": for labels and reports.
 std::string describe(const AnalysisPlan& plan);
 
+// Where a chain runs: every operation runs on the CPU today, so `auto` means the CPU. An
+// explicit accelerator is refused (Error(config), as the chain file's setting is) rather than
+// silently ignored: a user who asks for a GPU should know.
+void check_device(Device device);
+
 }  // namespace imgpipe::plan

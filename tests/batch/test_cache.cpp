@@ -588,16 +588,25 @@ std::function<const char*(const char*)> environment(std::map<std::string, std::s
 }
 
 TEST(ResultCacheDefaultDir, FollowsXdgThenHome) {
-  EXPECT_EQ(
-      ResultCache::default_dir(environment({{"XDG_CACHE_HOME", "/var/cache/me"}, {"HOME", "/home/me"}})),
-      fs::path("/var/cache/me/imgpipe"));
-  EXPECT_EQ(ResultCache::default_dir(environment({{"HOME", "/home/me"}})),
-            fs::path("/home/me/.cache/imgpipe"));
-  EXPECT_EQ(ResultCache::default_dir(environment({{"XDG_CACHE_HOME", ""}, {"HOME", "/home/me"}})),
-            fs::path("/home/me/.cache/imgpipe"));
+  const test::TempDir home;  // HOME counts only when it is an existing folder
+  const std::string me = home.path().string();
+  EXPECT_EQ(ResultCache::default_dir(environment({{"XDG_CACHE_HOME", "/var/cache/me"}, {"HOME", me}})),
+            fs::path("/var/cache/me/imgpipe"));
+  EXPECT_EQ(ResultCache::default_dir(environment({{"HOME", me}})), home.path() / ".cache" / "imgpipe");
+  EXPECT_EQ(ResultCache::default_dir(environment({{"XDG_CACHE_HOME", ""}, {"HOME", me}})),
+            home.path() / ".cache" / "imgpipe");
   // The XDG specification says a relative path is to be ignored.
-  EXPECT_EQ(ResultCache::default_dir(environment({{"XDG_CACHE_HOME", "relative"}, {"HOME", "/home/me"}})),
-            fs::path("/home/me/.cache/imgpipe"));
+  EXPECT_EQ(ResultCache::default_dir(environment({{"XDG_CACHE_HOME", "relative"}, {"HOME", me}})),
+            home.path() / ".cache" / "imgpipe");
+}
+
+TEST(ResultCacheDefaultDir, AHomeThatDoesNotExistIsNoPlaceForACache) {
+  // As for the user nobody, whose HOME is /nonexistent: no folder may be made there.
+  const std::string message = test::config_error([] {
+    ResultCache::default_dir(environment({{"HOME", "/nonexistent"}}));
+  });
+  EXPECT_NE(message.find("--cache"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists("/nonexistent"));
 }
 
 TEST(ResultCacheDefaultDir, NeitherSetAsksForAFolder) {

@@ -100,6 +100,13 @@ constexpr int kFruitsWidth = 512, kFruitsHeight = 480;
 const std::vector<std::string> kBaselineFiles = {"forest.png", "grayscale.png", "neon.png",  "ocean.png",
                                                  "pop.png",    "sepia.png",     "sunset.png"};
 
+// What `imgpipe palette` writes for an input named <stem>.*: <stem>-<palette>.png, sorted.
+std::vector<std::string> outputs_of(const std::string& stem) {
+  std::vector<std::string> files;
+  for (const auto& file : kBaselineFiles) files.push_back(stem + "-" + file);
+  return files;
+}
+
 }  // namespace
 
 TEST(CliPalette, OnePalettePngPerPalette) {
@@ -109,10 +116,10 @@ TEST(CliPalette, OnePalettePngPerPalette) {
                           baseline_palettes().string(), "-o", out.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(entries(out), kBaselineFiles);
+  EXPECT_EQ(entries(out), outputs_of("fruits"));
   for (const auto& [name, palette] : baseline_colours()) {
     SCOPED_TRACE(name);
-    const auto path = out / (name + ".png");
+    const auto path = out / ("fruits-" + name + ".png");
     const auto bytes = test::read_file(path);
     ASSERT_GT(bytes.size(), 33u);
     ASSERT_EQ(std::string(bytes.begin() + 12, bytes.begin() + 16), "IHDR");
@@ -133,8 +140,8 @@ TEST(CliPalette, RunningTwiceGivesTheSameBytes) {
                             baseline_palettes().string(), "-o", (dir / folder).string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  EXPECT_EQ(entries(dir / "a"), kBaselineFiles);
-  for (const auto& file : kBaselineFiles)
+  EXPECT_EQ(entries(dir / "a"), outputs_of("chelsea"));
+  for (const auto& file : outputs_of("chelsea"))
     EXPECT_EQ(test::read_file(dir / "a" / file), test::read_file(dir / "b" / file)) << file;
 }
 
@@ -182,7 +189,7 @@ TEST(CliPalette, CentersWritesTheImageInKColours) {
   // Its own centres are much closer to the photo than any of the fixed palettes.
   const Image original = load(test::photo("fruits.jpg"));
   const double own = test::mean_abs_diff(decoded.pixels, original.pixels);
-  for (const auto& file : kBaselineFiles)
+  for (const auto& file : outputs_of("fruits"))
     EXPECT_LT(own, test::mean_abs_diff(load(dir / "out" / file).pixels, original.pixels)) << file;
 }
 
@@ -197,7 +204,7 @@ TEST(CliPalette, MaskedPixelsBecomeTransparent) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const auto& [name, palette] : baseline_colours()) {
     SCOPED_TRACE(name);
-    const Image decoded = load(dir / "out" / (name + ".png"));
+    const Image decoded = load(dir / "out" / ("fruits-" + name + ".png"));
     ASSERT_EQ(decoded.channels(), 4);
     cv::Mat alpha;
     cv::extractChannel(decoded.pixels, alpha, 3);
@@ -227,7 +234,7 @@ TEST(CliPalette, AlphaInputKeepsItsAlpha) {
   cv::Mat alpha_in, alpha_out;
   cv::extractChannel(source.pixels, alpha_in, 3);
   const auto palettes = baseline_colours();
-  const Image decoded = load(dir / "out" / "pop.png");
+  const Image decoded = load(dir / "out" / "opencv-logo-rgba-pop.png");
   ASSERT_EQ(decoded.channels(), 4);
   cv::extractChannel(decoded.pixels, alpha_out, 3);
   EXPECT_TRUE(test::identical(alpha_in, alpha_out));
@@ -260,7 +267,8 @@ TEST(CliPalette, SixteenBitInputGivesTheSameFilesAsEightBit) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   for (const auto& file : kBaselineFiles)
-    EXPECT_EQ(test::read_file(dir / "n" / file), test::read_file(dir / "w" / file)) << file;
+    EXPECT_EQ(test::read_file(dir / "n" / ("narrow-" + file)), test::read_file(dir / "w" / ("wide-" + file)))
+        << file;
 }
 
 TEST(CliPalette, BadPaletteFileIsAUsageErrorWithFileAndLine) {
@@ -284,6 +292,7 @@ TEST(CliPalette, BadPaletteFileIsAUsageErrorWithFileAndLine) {
   EXPECT_EQ(e.exit_code, 2);
   EXPECT_THAT(e.err, HasSubstr(escape.string() + ":1:"));
   EXPECT_FALSE(fs::exists(dir / "escaped.png"));
+  EXPECT_FALSE(fs::exists(dir / "fruits-escaped.png"));
 }
 
 TEST(CliPalette, MissingInputIsAnInputFailure) {

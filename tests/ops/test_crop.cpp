@@ -91,3 +91,17 @@ TEST(CropKernel, WorksOnMatAndUMat) {
   EXPECT_TRUE(test::identical(device_out.getMat(cv::ACCESS_READ), src(cv::Rect(16, 12, 8, 6))));
   EXPECT_THROW(kernels::crop(src, out, {.size = {8, 6}, .left = 33, .top = 0}), Error);
 }
+
+TEST(Crop, AMissingSideReachesToTheEdge) {
+  const cv::Mat src = test::make_image(50, 40, 3);
+  // Width only: a centred strip of full height (it was 100x1 once).
+  EXPECT_TRUE(test::identical(run(Image(src), {{"width", 20}}).pixels, src(cv::Rect(15, 0, 20, 40))));
+  // Height only, placed: the full width, the given rows.
+  EXPECT_TRUE(
+      test::identical(run(Image(src), {{"top", 5}, {"height", 10}}).pixels, src(cv::Rect(0, 5, 50, 10))));
+  // An offset alone: from there to the right and bottom edges.
+  EXPECT_TRUE(
+      test::identical(run(Image(src), {{"left", 30}, {"top", 25}}).pixels, src(cv::Rect(30, 25, 20, 15))));
+  // Nothing at all is a mistake, not a silent copy.
+  test::config_error([] { Chain().then("crop", {}); });
+}

@@ -1,5 +1,6 @@
 // YAML chain files: every field of a valid file, every kind of mistake reported at its
 // file:line:column with what is allowed, byte sizes, and IMGPIPE_* variables.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 using namespace imgpipe;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -148,10 +150,55 @@ TEST(ParseChain, ColourAsListTextOrName) {
       "  - border: {colour: \"#00ff00\"}\n"
       "  - border: {colour: transparent}\n");
   ASSERT_EQ(f.chain.steps().size(), 4u);
-  EXPECT_EQ(f.chain.steps()[0].params.colour("colour"), (Colour{255, 0, 0, 255}));
-  EXPECT_EQ(f.chain.steps()[1].params.colour("colour"), (Colour{0, 0, 255, 128}));
-  EXPECT_EQ(f.chain.steps()[2].params.colour("colour"), (Colour{0, 255, 0, 255}));
-  EXPECT_EQ(f.chain.steps()[3].params.colour("colour"), (Colour{0, 0, 0, 0}));
+  EXPECT_EQ(f.chain.steps()[0].params.colour("color"), (Colour{255, 0, 0, 255}));
+  EXPECT_EQ(f.chain.steps()[1].params.colour("color"), (Colour{0, 0, 255, 128}));
+  EXPECT_EQ(f.chain.steps()[2].params.colour("color"), (Colour{0, 255, 0, 255}));
+  EXPECT_EQ(f.chain.steps()[3].params.colour("color"), (Colour{0, 0, 0, 0}));
+}
+
+TEST(ParseChain, BritishSpellingsAreAliasesOfTheAmericanNames) {
+  // Operation, parameter and choice names: colour/color, centre/center, grey/gray.
+  const ChainFile british = parse_chain(
+      "chain:\n"
+      "  - adjust_colours: {saturation: 1.2}\n"
+      "  - border: {size: 4, colour: red, mode: colour}\n"
+      "  - watermark: {text: x, colour: blue, position: centre}\n");
+  const ChainFile american = parse_chain(
+      "chain:\n"
+      "  - adjust_colors: {saturation: 1.2}\n"
+      "  - border: {size: 4, color: red, mode: color}\n"
+      "  - watermark: {text: x, color: blue, position: center}\n");
+  EXPECT_EQ(british.chain.canonical(), american.chain.canonical());  // one cache key, one report
+  EXPECT_EQ(british.chain.steps()[1].params.colour("color"), (Colour{255, 0, 0, 255}));
+  EXPECT_EQ(british.chain.steps()[2].params.text("position"), "center");
+  EXPECT_EQ(american_spelling("greyscale_centre_colours"), "grayscale_center_colors");
+  // Both spellings of one parameter in one step: refused, at the second.
+  EXPECT_THAT(config_error("chain:\n  - border: {color: red, colour: blue}\n"), HasSubstr("given twice"));
+  EXPECT_THAT(test::config_error([] {
+                Chain().then("border", {{"color", "red"}, {"colour", "blue"}});
+              }),
+              HasSubstr("given twice"));
+}
+
+TEST(LoadChainFile, RelativePathsResolveAgainstTheChainFilesFolder) {
+  test::TempDir dir;
+  fs::create_directories(dir / "chains");
+  test::write_text(dir / "chains" / "palettes.json", "{\"bw\": [\"#000000\", \"#ffffff\"]}\n");
+  test::write_text(dir / "chains" / "chain.yaml", "chain:\n  - palette: {palettes: palettes.json}\n");
+  // Loaded from anywhere (the working folder holds no palettes.json), the step reads the file
+  // beside the chain.
+  ASSERT_FALSE(fs::exists("palettes.json"));
+  const ChainFile file = load_chain_file(dir / "chains" / "chain.yaml");
+  EXPECT_EQ(fs::path(file.chain.steps()[0].params.text("palettes")), dir.path() / "chains" / "palettes.json");
+  const auto variants = file.chain.run_variants(Image(test::make_image(16, 16, 3)), Context{});
+  ASSERT_EQ(variants.size(), 1u);
+  EXPECT_EQ(variants[0].name, "bw");
+  // Absolute paths stay as given; chains given as text resolve against the working folder.
+  test::write_text(dir / "abs.yaml", fmt::format("chain:\n  - palette: {{palettes: {}}}\n",
+                                                 (dir / "chains" / "palettes.json").string()));
+  EXPECT_EQ(fs::path(load_chain_file(dir / "abs.yaml").chain.steps()[0].params.text("palettes")),
+            dir.path() / "chains" / "palettes.json");
+  EXPECT_THROW(parse_chain("chain:\n  - palette: {palettes: palettes.json}\n"), Error);
 }
 
 TEST(ParseChain, IntegersAreAcceptedForNumbers) {
@@ -347,7 +394,7 @@ on_error: stop
 TEST(ApplyEnvironment, EveryVariableOverridesTheFile) {
   ChainFile f = parse_chain(kFileWithEverySetting);
   const FakeEnv env{{{"IMGPIPE_THREADS", "7"},
-                     {"IMGPIPE_DEVICE", "opencl"},
+                     {"IMGPIPE_DEVICE", "cpu"},
                      {"IMGPIPE_MAX_MEMORY", "512MiB"},
                      {"IMGPIPE_MAX_PIXELS", "5000"},
                      {"IMGPIPE_MAX_FILE_SIZE", "2MB"},
@@ -359,7 +406,7 @@ TEST(ApplyEnvironment, EveryVariableOverridesTheFile) {
                      {"IMGPIPE_ON_ERROR", "continue"}}};
   apply_environment(f, env.getter());
   EXPECT_EQ(f.context.threads, 7);
-  EXPECT_EQ(f.context.device, Device::opencl);
+  EXPECT_EQ(f.context.device, Device::cpu);
   EXPECT_EQ(f.context.max_memory, 512u * 1024 * 1024);
   EXPECT_EQ(f.context.limits.max_input_pixels, 5000u);
   EXPECT_EQ(f.context.limits.max_file_bytes, 2'000'000u);
@@ -370,6 +417,19 @@ TEST(ApplyEnvironment, EveryVariableOverridesTheFile) {
   EXPECT_TRUE(f.output_format_set);
   EXPECT_EQ(f.output.quality, 90);
   EXPECT_EQ(f.on_error, OnError::continue_);
+}
+
+TEST(ApplyEnvironment, ADeviceThisBuildLacksIsRefusedAtOnce) {
+  // Before any image is opened, in the words the chain file's setting gets, naming the origin.
+  for (const char* device : {"opencl", "cuda"}) {
+    ChainFile f = parse_chain("chain: [grayscale]\n");
+    const FakeEnv env{{{"IMGPIPE_DEVICE", device}}};
+    const std::string message = test::config_error([&] { apply_environment(f, env.getter()); });
+    EXPECT_THAT(message, HasSubstr(std::string("device ") + device)) << message;
+    EXPECT_THAT(message, HasSubstr("IMGPIPE_DEVICE")) << message;
+    EXPECT_THAT(config_error(std::string("performance: {device: ") + device + "}\nchain: [grayscale]\n"),
+                HasSubstr("no operation has a"));
+  }
 }
 
 TEST(ApplyEnvironment, UnsetOrEmptyVariablesLeaveTheFile) {

@@ -58,7 +58,7 @@ struct BatchArgs {
       {"performance.device", {}}, {"performance.max_memory", {}}, {"performance.max_pixels", {}},
       {"on_error", {}},           {"performance.formats", {}},
   };
-  bool quiet = false;
+  bool quiet = false, verbose = false;
 };
 
 // "[#####·····]  45/98  12.3 img/s  ETA 0:04", redrawn in place on a terminal.
@@ -176,8 +176,15 @@ Prepared prepare(const BatchArgs& a) {
   options.resume = a.resume;
   options.timeout = std::chrono::milliseconds(static_cast<long long>(a.timeout * 1000));
   options.shard = resolve_shard(a.shard, a.shard_count);
-  if (!a.no_cache) {
-    options.cache_dir = a.cache_dir ? fs::path(*a.cache_dir) : ResultCache::default_dir();
+  // The result cache is off unless asked for: a CLI that also runs in containers and CI should
+  // not write up to 2 GiB under the home folder unasked (docs/cli.md).
+  std::optional<std::string> cache_dir = a.cache_dir;
+  if (const char* env = std::getenv("IMGPIPE_CACHE"); !cache_dir && env && *env) cache_dir = env;
+  if (a.cache_size && (!cache_dir || a.no_cache))
+    throw Error(ErrorCategory::config,
+                "--cache-size: the result cache is off; give it a folder with --cache DIR");
+  if (cache_dir && !a.no_cache) {
+    options.cache_dir = fs::path(*cache_dir);
     if (a.cache_size) {
       auto bytes = parse_byte_size(*a.cache_size);
       if (!bytes || *bytes == 0)
@@ -197,6 +204,11 @@ Prepared prepare(const BatchArgs& a) {
                       "input folder is fine: it is not walked)",
                       a.output));
   p.plan = plan_batch(file, find_inputs(roots, options.walk), options);
+  if (p.plan.total_inputs == 0 && !a.quiet)
+    std::cerr << fmt::format(
+        "imgpipe: warning: no input files matched in {}{}; nothing to do\n", fmt::join(a.inputs, ", "),
+        a.include.empty() ? std::string(" (image extensions only: --include widens that)")
+                          : fmt::format(" with --include {}", fmt::join(a.include, " ")));
   return p;
 }
 
@@ -254,10 +266,13 @@ int run_batch_command(const BatchArgs& a) {
     options.abort = signals.abort();
     summary = run_batch(file, plan, options, [&](const BatchRecord& r) {
       if (r.status == BatchStatus::failed) {
-        ++failed;
-        if (!a.quiet)
-          std::cerr << (tty ? "\r\033[K" : "")
-                    << fmt::format("imgpipe: {} error: {}\n", to_string(*r.error_category), r.error);
+        ++failed;  // errors are printed even with --quiet
+        std::cerr << (tty ? "\r\033[K" : "")
+                  << fmt::format("imgpipe: {} error: {}\n", to_string(*r.error_category), r.error);
+      } else if (a.verbose) {
+        std::cerr << (tty ? "\r\033[K" : "")
+                  << fmt::format("{} -> {}: {}, {}x{}, {:.0f} ms ({})\n", r.input, fmt::join(r.outputs, ", "),
+                                 to_string(r.status), r.width, r.height, r.ms, r.strategy);
       }
       if (!a.quiet)
         for (const auto& warning : r.warnings)
@@ -278,6 +293,7 @@ int run_batch_command(const BatchArgs& a) {
     std::cerr << fmt::format("Processed {} image{}, {} error{}{}, {:.0f} ms/image avg, peak {}\n", processed,
                              processed == 1 ? "" : "s", summary.failed, summary.failed == 1 ? "" : "s", extra,
                              summary.ms_per_image, megabytes(summary.peak_rss));
+    if (options.cache_dir) std::cerr << fmt::format("Result cache: {}\n", options.cache_dir->string());
   }
   const std::string report_error = report->error();
   if (!report_error.empty()) std::cerr << fmt::format("imgpipe: io error: {}\n", report_error);
@@ -335,8 +351,13 @@ void add_batch_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--shard-count", a->shard_count, "Shard count with JOB_COMPLETION_INDEX (Kubernetes)")
       ->check(CLI::Range(1, 1 << 30));
   auto* cache_dir =
-      cmd->add_option("--cache", a->cache_dir, "Result cache folder (default: $XDG_CACHE_HOME/imgpipe)");
-  cmd->add_flag("--no-cache", a->no_cache, "Do not read or write the result cache")->excludes(cache_dir);
+      cmd->add_option("--cache", a->cache_dir,
+                      "Keep results in this folder and reuse them for unchanged inputs (default: no cache, "
+                      "or $IMGPIPE_CACHE)")
+          ->type_name("DIR");
+  cmd->add_flag("--no-cache", a->no_cache,
+                "Do not read or write the result cache, even with IMGPIPE_CACHE set")
+      ->excludes(cache_dir);
   cmd->add_option("--cache-size", a->cache_size, "Result cache size cap (default 2GiB)");
   cmd->add_flag("--dry-run", a->dry_run, "List the inputs and outputs of this shard, then stop");
   a->access.add_to(*cmd);
@@ -344,8 +365,14 @@ void add_batch_command(CLI::App& app, std::function<int()>& run) {
   auto* progress =
       cmd->add_flag("--progress", a->progress, "Show progress even when stderr is not a terminal");
   cmd->add_flag("--no-progress", a->no_progress, "Never show progress")->excludes(progress);
+  cmd->footer(
+      "Examples:\n  imgpipe batch examples/default.yaml -i photos/ -o out/ --report report.jsonl\n"
+      "  imgpipe batch chain.yaml -i photos/ -o out/ --resume --shard 3/16\n"
+      "  imgpipe batch chain.yaml -i a.jpg -i b.png -o out/ --format webp --quality 80 --cache "
+      "~/.cache/imgpipe");
   cmd->callback([a, &app, &run] {
     a->quiet = app.get_option("--quiet")->as<bool>();
+    a->verbose = app.get_option("--verbose")->as<bool>();
     run = [a] { return run_batch_command(*a); };
   });
 }

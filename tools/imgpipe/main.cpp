@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,13 +23,17 @@
 
 #include "access_flags.hpp"
 #include "batch_command.hpp"
+#include "cli_reference.hpp"
 #include "palette_commands.hpp"
 #include "process_tuning.hpp"
 #include "signals.hpp"
+#include "stdio.hpp"
 #include "vectorize_command.hpp"
 
 namespace fs = std::filesystem;
 using namespace imgpipe;
+using imgpipe::cli::read_stdin;
+using imgpipe::cli::write_stdout;
 
 namespace {
 
@@ -104,21 +109,6 @@ struct RunArgs {
 
   const std::optional<std::string>& format() const { return settings.front().value; }
 };
-
-std::vector<std::uint8_t> read_stdin() {
-  std::vector<std::uint8_t> bytes;
-  std::vector<char> chunk(1 << 16);
-  std::size_t n;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), stdin)) > 0)
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
-  if (std::ferror(stdin)) throw Error(ErrorCategory::io, "<stdin>: read failed");
-  return bytes;
-}
-
-void write_stdout(const std::vector<std::uint8_t>& bytes) {
-  if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0)
-    throw Error(ErrorCategory::io, "<stdout>: write failed");
-}
 
 // One line of what a header says, for `info` and `run --verbose`.
 std::string describe(const ImageInfo& i) {
@@ -232,6 +222,14 @@ int run(const RunArgs& a, const Global& g) {
                         encoded.size()));
       write_stdout(encoded.front().bytes);
     } else {
+      // Like batch: the output's folder is made when missing.
+      if (const fs::path parent = fs::path(a.output).parent_path(); !parent.empty()) {
+        std::error_code ec;
+        fs::create_directories(parent, ec);
+        if (ec)
+          throw Error(ErrorCategory::io,
+                      fmt::format("{}: cannot create the output folder: {}", parent.string(), ec.message()));
+      }
       const JobResult result = job.run(a.output, file.output);
       if (g.verbose) {
         if (result.schedule == Schedule::in_memory)
@@ -256,28 +254,46 @@ int run(const RunArgs& a, const Global& g) {
   return kOk;
 }
 
-int info(const std::string& path, bool json) {
-  const ImageInfo i = path == "-" ? probe_buffer(read_stdin(), "<stdin>") : probe(path);
-  if (json) {
-    nlohmann::json j = {{"file", i.source},
-                        {"format", i.format},
-                        {"width", i.width},
-                        {"height", i.height},
-                        {"bands", i.bands},
-                        {"bit_depth", i.bit_depth},
-                        {"interpretation", i.interpretation},
-                        {"orientation", i.orientation},
-                        {"upright_width", i.oriented_width()},
-                        {"upright_height", i.oriented_height()},
-                        {"has_alpha", i.has_alpha},
-                        {"has_icc", i.has_icc},
-                        {"pages", i.pages},
-                        {"file_bytes", i.file_bytes}};
-    std::cout << j.dump(2) << "\n";
-    return kOk;
+nlohmann::json info_json(const ImageInfo& i) {
+  return {{"file", i.source},
+          {"format", i.format},
+          {"width", i.width},
+          {"height", i.height},
+          {"bands", i.bands},
+          {"bit_depth", i.bit_depth},
+          {"interpretation", i.interpretation},
+          {"orientation", i.orientation},
+          {"upright_width", i.oriented_width()},
+          {"upright_height", i.oriented_height()},
+          {"has_alpha", i.has_alpha},
+          {"has_icc", i.has_icc},
+          {"pages", i.pages},
+          {"file_bytes", i.file_bytes}};
+}
+
+// Each file's header; a file that cannot be read is an error on stderr and the others still
+// print. --json prints one object for one file, an array for several.
+int info(const std::vector<std::string>& paths, bool json) {
+  // The limits and the formats read come from IMGPIPE_* as for the other commands.
+  ChainFile settings;
+  apply_environment(settings);
+  const Limits& limits = settings.context.limits;
+  int status = kOk;
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& path : paths) {
+    try {
+      const ImageInfo i = path == "-" ? probe_buffer(read_stdin(), "<stdin>", limits) : probe(path, limits);
+      if (json)
+        all.push_back(info_json(i));
+      else
+        std::cout << describe(i);
+    } catch (const Error& e) {
+      std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
+      status = std::max(status, exit_code_for(e.category()));
+    }
   }
-  std::cout << describe(i);
-  return kOk;
+  if (json && !all.empty()) std::cout << (paths.size() == 1 ? all.front() : all).dump(2) << "\n";
+  return status;
 }
 
 int ops(const std::optional<std::string>& name, bool json, bool markdown) {
@@ -287,6 +303,39 @@ int ops(const std::optional<std::string>& name, bool json, bool markdown) {
                 : markdown ? describe_ops_markdown(selected)
                            : describe_ops_text(selected));
   return kOk;
+}
+
+// `imgpipe --version`: imgpipe's and the libraries' versions, one per line.
+std::string version_text() {
+  std::string out = fmt::format("imgpipe {}", imgpipe::version());
+  for (const auto& [name, version] : library_versions()) out += fmt::format("\n{} {}", name, version);
+  return out;
+}
+
+// A usage mistake as every other error reads: "imgpipe: config error: ...", and where to look.
+std::string usage_message(const CLI::App& app, const std::string& what) {
+  std::string command = "imgpipe";
+  for (const CLI::App* sub : app.get_subcommands())
+    if (sub->parsed()) command += " " + sub->get_name();
+  return fmt::format("imgpipe: config error: {}\nRun '{} --help' for usage.\n", what, command);
+}
+
+// The first word that is not a global flag must name a command; CLI11 alone would say only
+// that a command is required.
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.starts_with("-")) continue;  // -q, -v, --help, --version: CLI11 checks them
+    std::vector<std::string> names;       // the visible commands, for the message
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == word) return std::nullopt;
+      if (!sub->get_group().empty()) names.push_back(sub->get_name());
+    }
+    std::string message = fmt::format("imgpipe: config error: unknown command '{}'", word);
+    if (auto near = closest_name(word, names)) message += fmt::format(" (did you mean '{}'?)", *near);
+    return message + fmt::format("; commands: {}\nRun 'imgpipe --help' for usage.\n", fmt::join(names, ", "));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -300,8 +349,12 @@ int main(int argc, char** argv) {
     setenv("VIPSHOME", "/nonexistent/imgpipe-no-vips-modules", 0);
 
   CLI::App app{"imgpipe: fast, bounded-memory image pipelines driven by YAML chains", "imgpipe"};
-  app.set_version_flag("--version", std::string("imgpipe ") + imgpipe::version());
+  app.set_version_flag("--version", version_text,
+                       "Print imgpipe's version and the libraries' in use, then exit");
   app.require_subcommand(1);
+  app.footer(
+      "Run 'imgpipe COMMAND --help' for a command's options. Exit codes: 0 ok, 1 an input failed, 2 "
+      "usage or configuration error, 3 fatal. Docs: docs/cli.md, man imgpipe.");
   // -q and -v may come after the subcommand too, where people tend to add them.
   app.fallthrough();
   Global g;
@@ -324,11 +377,11 @@ int main(int argc, char** argv) {
                     "file; point, filter, crop, mirror and area-downscale steps, and one-palette palette and "
                     "complexity analysed on a thumbnail)");
 
-  std::string info_path;
+  std::vector<std::string> info_paths;
   bool info_json = false;
-  auto* info_cmd = app.add_subcommand(
-      "info", "Read an image's header: size, bands, depth, format, orientation, ICC, alpha");
-  info_cmd->add_option("file", info_path, "Image file, or - for stdin")->required();
+  auto* info_cmd =
+      app.add_subcommand("info", "Read images' headers: size, bands, depth, format, orientation, ICC, alpha");
+  info_cmd->add_option("files", info_paths, "Image files, or - for stdin")->required();
   info_cmd->add_flag("--json", info_json, "Print JSON");
 
   std::optional<std::string> op_name;
@@ -344,15 +397,43 @@ int main(int argc, char** argv) {
   cli::add_vectorize_command(app, command_run);
   cli::add_batch_command(app, command_run);
 
+  // The build writes the man pages and shell completion from these definitions (hidden: in no
+  // group, so neither the help nor the reference lists it).
+  std::string reference_kind, reference_dir;
+  auto* reference_cmd = app.add_subcommand("__reference", "Write the man pages or a completion script");
+  reference_cmd->group("");
+  reference_cmd->add_option("kind", reference_kind, "man, bash or zsh")->required();
+  reference_cmd->add_option("dir", reference_dir, "Output folder")->required();
+
+  run_cmd->footer(
+      "Examples:\n  imgpipe run examples/default.yaml photo.jpg photo.webp\n"
+      "  imgpipe run chain.yaml - - --format png < in.jpg > out.png\n"
+      "  imgpipe run blur.yaml huge.tif out.tif --stream --max-pixels 0");
+  info_cmd->footer(
+      "Examples:\n  imgpipe info photo.jpg\n  imgpipe info --json photos/*.jpg\n"
+      "  curl -s URL | imgpipe info -");
+  ops_cmd->footer("Examples:\n  imgpipe ops\n  imgpipe ops resize\n  imgpipe ops --json > ops.json");
+
   if (argc <= 1) {
     std::cerr << app.help();
     return kUsage;
   }
+  if (auto unknown = unknown_command(app, argc, argv)) {
+    std::cerr << *unknown;
+    return kUsage;
+  }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // Help and version go to stdout with 0; mistakes to stderr with the usage code.
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e) == 0 ? kOk : kUsage;  // help and version go to stdout with 0
+  } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e) == 0 ? kOk : kUsage;
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e) == 0 ? kOk : kUsage;
+  } catch (const CLI::ParseError& e) {
+    // Every mistake in the same words as the library's configuration errors, with the usage code.
+    std::cerr << usage_message(app, e.what());
+    return kUsage;
   }
 
   // Commands that write one image's outputs leave nothing partial when interrupted; a batch
@@ -361,8 +442,12 @@ int main(int argc, char** argv) {
   if (!app.got_subcommand("batch")) signals.emplace(cli::SignalWatcher::Reaction::exit);
   try {
     if (*run_cmd) return run(r, g);
-    if (*info_cmd) return info(info_path, info_json);
+    if (*info_cmd) return info(info_paths, info_json);
     if (*ops_cmd) return ops(op_name, ops_as_json, ops_as_markdown);
+    if (*reference_cmd) {
+      cli::write_reference(app, reference_kind, reference_dir, imgpipe::version());
+      return kOk;
+    }
     if (command_run) return command_run();
   } catch (const Error& e) {
     std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());

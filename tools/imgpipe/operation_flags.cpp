@@ -4,6 +4,14 @@
 
 namespace imgpipe::cli {
 
+ChainFile command_file(std::string source, const std::string& preset) {
+  ChainFile file;
+  file.source = std::move(source);
+  apply_environment(file);
+  if (!preset.empty()) apply_setting(file, "performance.quality", preset, "--preset");
+  return file;
+}
+
 OperationFlags::OperationFlags(CLI::App& command, const OpDescriptor& descriptor,
                                const std::set<std::string>& leave_out)
     : descriptor_(descriptor) {
@@ -11,7 +19,10 @@ OperationFlags::OperationFlags(CLI::App& command, const OpDescriptor& descriptor
     if (leave_out.count(spec.name)) continue;
     std::string flag = "--" + spec.name;
     std::replace(flag.begin(), flag.end(), '_', '-');
-    const std::string help = spec.doc + " (" + spec.expected() + ")";
+    std::string help = spec.doc + " (" + spec.expected();
+    if (spec.default_value.is_set() && spec.type != ParamType::boolean)
+      help += "; default " + spec.default_value.to_text();
+    help += ")";
     options_[spec.name] = spec.type == ParamType::boolean
                               ? command.add_flag(flag, switches_[spec.name], help)
                               : command.add_option(flag, text_[spec.name], help)->type_name(spec.expected());

@@ -4,12 +4,17 @@
 // messages, as the operation in a chain file.
 
 #include <CLI/CLI.hpp>
+#include <imgpipe/config.hpp>
 #include <imgpipe/operation.hpp>
 #include <map>
 #include <set>
 #include <string>
 
 namespace imgpipe::cli {
+
+// The settings of a command built on one operation, as `run` reads a chain file's: the
+// IMGPIPE_* variables, then `--preset` (when given) on top, refused in the same words.
+ChainFile command_file(std::string source, const std::string& preset);
 
 class OperationFlags {
  public:

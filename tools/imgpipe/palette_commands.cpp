@@ -8,12 +8,14 @@
 #include <filesystem>
 #include <imgpipe/imgpipe.hpp>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "operation_flags.hpp"
 #include "process_tuning.hpp"
+#include "stdio.hpp"
 
 namespace imgpipe::cli {
 
@@ -22,9 +24,10 @@ namespace fs = std::filesystem;
 namespace {
 
 struct PaletteArgs {
-  std::string input, output_dir, format = "png", preset, centres;
-  int threads = 0;
-  bool profile = false;
+  std::vector<std::string> inputs;
+  std::string output_dir, format = "png", preset, centres;
+  std::optional<int> threads;  // unset: IMGPIPE_THREADS, else all cores
+  bool profile = false, quiet = false, verbose = false;
   std::unique_ptr<OperationFlags> flags;
 };
 
@@ -34,22 +37,32 @@ struct ExtractArgs {
   bool json = false;
 };
 
-QualityPreset preset_or_default(const std::string& text) {
-  if (text.empty()) return QualityPreset::balanced;
-  auto q = parse_quality_preset(text);
-  if (!q)
-    throw Error(
-        ErrorCategory::config,
-        fmt::format("--preset: expected one of ultra, high, balanced, fast, draft, got \"{}\"", text));
-  return *q;
+// A job on a file, or on what stdin holds for "-".
+Job open_job(const ChainFile& file, const std::string& input, const Context& context) {
+  return input == "-" ? Job(file, read_stdin(), "<stdin>", context) : Job(file, input, context);
+}
+
+// The stem each input's outputs are named after ("stdin" for -); two inputs with one stem
+// would overwrite each other's files, so they are refused before any work.
+std::vector<std::string> output_stems(const std::vector<std::string>& inputs) {
+  std::vector<std::string> stems;
+  std::map<std::string, std::string> seen;
+  for (const auto& input : inputs) {
+    const std::string stem = input == "-" ? "stdin" : fs::path(input).stem().string();
+    if (auto [it, fresh] = seen.emplace(stem, input); !fresh)
+      throw Error(
+          ErrorCategory::config,
+          fmt::format("{} and {} would both write {}-<palette> files; run them into different folders",
+                      it->second, input, stem));
+    stems.push_back(stem);
+  }
+  return stems;
 }
 
 // One palette step with the given parameters, as a chain file would hold it.
 ChainFile palette_chain(const PaletteArgs& a, const Params& params, const SaveOptions& save) {
-  ChainFile file;
-  file.source = "imgpipe palette";
-  file.context.quality = preset_or_default(a.preset);
-  file.context.threads = a.threads;
+  ChainFile file = command_file("imgpipe palette", a.preset);
+  if (a.threads) file.context.threads = *a.threads;
   file.chain.then(a.flags->descriptor(), params);
   file.output = save;
   file.output_format_set = true;
@@ -70,42 +83,63 @@ int run_palette(const PaletteArgs& a) {
   Context context = file.context;
   if (a.profile) context.monitor = &monitor;
 
+  if (!a.centres.empty() && a.inputs.size() > 1)
+    throw Error(ErrorCategory::config, "--centers writes one file: give one input");
+  const std::vector<std::string> stems = output_stems(a.inputs);
   std::error_code ec;
   fs::create_directories(a.output_dir, ec);
   if (ec || !fs::is_directory(a.output_dir))
     throw Error(ErrorCategory::io,
                 fmt::format("{}: cannot create the output folder: {}", a.output_dir, ec.message()));
 
-  std::vector<std::string> strategies;
-  {
-    MaybeScope total(context.monitor, "palette");
-    Job job(file, a.input, context);
-    // One file per palette, named after it; the variants share one compressed index stream.
-    job.run(fs::path(a.output_dir) / fmt::format("{{variant}}.{}", extension_of(save.format)), save);
-    strategies = job.strategies();
+  // Each input on its own: one that fails is reported and the others still run.
+  int status = 0;
+  for (std::size_t i = 0; i < a.inputs.size(); ++i) {
+    const std::string& input = a.inputs[i];
+    try {
+      std::vector<std::string> strategies;
+      {
+        MaybeScope total(context.monitor, "palette");
+        Job job = open_job(file, input, context);
+        // One file per palette, <stem>-<palette>.<ext>; the variants share one compressed
+        // index stream.
+        const JobResult result =
+            job.run(fs::path(a.output_dir) / fmt::format("{}.{}", stems[i], extension_of(save.format)), save);
+        strategies = job.strategies();
+        if (a.verbose)
+          for (const auto& o : result.outputs)
+            std::cerr << fmt::format("{} -> {}: {}x{} {}, {} bytes\n", input, o.path.string(), o.size.width,
+                                     o.size.height, to_string(save.format), o.bytes);
+        if (!a.quiet)
+          for (const auto& warning : job.warnings())
+            std::cerr << fmt::format("imgpipe: warning: {}\n", warning);
+      }
+      if (!a.centres.empty()) {
+        // The image recoloured with its own cluster centres, to judge the clustering: the same
+        // clustering (same parameters and seed), mapped to its centres.
+        SaveOptions png;
+        png.format = Format::png;
+        png.compression = 1;
+        const ChainFile centres =
+            palette_chain(a, a.flags->params({{"palettes", "centers"}, {"colors", Value()}}), png);
+        Job job = open_job(centres, input, centres.context);
+        write_file_atomic(a.centres, job.encode(png).front().bytes);
+      }
+      if (a.profile)
+        for (const auto& line : strategies) std::cerr << fmt::format("{}: {}\n", input, line);
+    } catch (const Error& e) {
+      if (a.inputs.size() == 1 || e.category() == ErrorCategory::internal) throw;
+      std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
+      status = 1;
+    }
   }
-  if (!a.centres.empty()) {
-    // The image recoloured with its own cluster centres, to judge the clustering: the same
-    // clustering (same parameters and seed), mapped to its centres.
-    SaveOptions png;
-    png.format = Format::png;
-    png.compression = 1;
-    const ChainFile centres =
-        palette_chain(a, a.flags->params({{"palettes", "centers"}, {"colors", Value()}}), png);
-    Job job(centres, a.input, centres.context);
-    write_file_atomic(a.centres, job.encode(png).front().bytes);
-  }
-  if (a.profile) {
-    for (const auto& line : strategies) std::cerr << fmt::format("{}: {}\n", a.input, line);
-    std::cerr << monitor.report_text();
-  }
-  return 0;
+  if (a.profile) std::cerr << monitor.report_text();
+  return status;
 }
 
 int run_extract(const ExtractArgs& a) {
-  ChainFile file;
-  file.context.quality = preset_or_default(a.preset);
-  Job job(file, a.input, file.context);
+  const ChainFile file = command_file("imgpipe extract-palette", a.preset);
+  Job job = open_job(file, a.input, file.context);
   const auto colours = extract_palette(job.load(), a.k, file.context.quality);
   if (a.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -131,11 +165,16 @@ void add_palette_commands(CLI::App& app, std::function<int()>& run) {
       "palette",
       "Cluster an image's colours once and write one recoloured file per palette (the palette operation's "
       "parameters as flags: imgpipe ops palette)");
-  palette->add_option("input", p->input, "Input image")->required();
-  palette->add_option("-o,--output", p->output_dir, "Output folder (one <palette name>.<format> each)")
-      ->required();
+  palette->add_option("inputs", p->inputs, "Input images, or - for stdin")->required();
+  palette
+      ->add_option("-o,--output", p->output_dir,
+                   "Output folder: one <input stem>-<palette name>.<format> per input and palette")
+      ->required()
+      ->type_name("DIR");
   p->flags = std::make_unique<OperationFlags>(*palette, Registry::global().at("palette"));
-  palette->add_option("--format", p->format, "png or webp (lossless)")->check(CLI::IsMember({"png", "webp"}));
+  palette->add_option("--format", p->format, "png or webp (lossless)")
+      ->check(CLI::IsMember({"png", "webp"}))
+      ->capture_default_str();
   palette->add_option("--preset", p->preset, "Quality preset: ultra, high, balanced, fast, draft");
   palette->add_flag("--profile", p->profile, "Print where the time goes");
   palette
@@ -145,15 +184,26 @@ void add_palette_commands(CLI::App& app, std::function<int()>& run) {
   palette->add_option(
       "--centers", p->centres,
       "Also write the image recoloured with its cluster centres (PNG), to judge the clustering");
-  palette->callback([p, &run] { run = [p] { return run_palette(*p); }; });
+  palette->footer(
+      "Examples:\n  imgpipe palette photo.jpg --palettes examples/palettes.json -o out/   # "
+      "out/photo-<name>.png\n"
+      "  imgpipe palette a.jpg b.jpg --colors \"#1d3557,#457b9d,#f1faee\" --name sea -o out/\n"
+      "  imgpipe palette photo.jpg --palettes centers --k 8 -o out/");
+  palette->callback([p, &app, &run] {
+    p->quiet = app.get_option("--quiet")->as<bool>();
+    p->verbose = app.get_option("--verbose")->as<bool>();
+    run = [p] { return run_palette(*p); };
+  });
 
   auto e = std::make_shared<ExtractArgs>();
   auto* extract =
       app.add_subcommand("extract-palette", "Print an image's dominant colours, most frequent first");
-  extract->add_option("input", e->input, "Input image")->required();
-  extract->add_option("--k", e->k, "How many colours")->check(CLI::Range(1, 254));
+  extract->add_option("input", e->input, "Input image, or - for stdin")->required();
+  extract->add_option("--k", e->k, "How many colors")->check(CLI::Range(1, 254))->capture_default_str();
   extract->add_option("--preset", e->preset, "Quality preset: ultra, high, balanced, fast, draft");
   extract->add_flag("--json", e->json, "Print [{hex, rgb, lab, fraction}] as JSON");
+  extract->footer(
+      "Examples:\n  imgpipe extract-palette photo.jpg --k 5\n  imgpipe extract-palette - --json < photo.jpg");
   extract->callback([e, &run] { run = [e] { return run_extract(*e); }; });
 }
 

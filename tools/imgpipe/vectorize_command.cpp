@@ -5,13 +5,13 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
 #include <imgpipe/imgpipe.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "operation_flags.hpp"
+#include "stdio.hpp"
 
 namespace imgpipe::cli {
 
@@ -19,21 +19,12 @@ namespace {
 
 struct VectorizeArgs {
   std::string input, output, preset;
-  bool profile = false;
+  bool profile = false, verbose = false;
   std::unique_ptr<OperationFlags> flags;
 };
 
 int run_vectorize(const VectorizeArgs& a) {
-  ChainFile file;
-  file.source = "imgpipe vectorize";
-  if (!a.preset.empty()) {
-    const auto q = parse_quality_preset(a.preset);
-    if (!q)
-      throw Error(
-          ErrorCategory::config,
-          fmt::format("--preset: expected one of ultra, high, balanced, fast, draft, got \"{}\"", a.preset));
-    file.context.quality = *q;
-  }
+  ChainFile file = command_file("imgpipe vectorize", a.preset);
   file.chain.then(a.flags->descriptor(), a.flags->params());
   SaveOptions save;
   save.format = resolve_output_format(a.output, Format::svg, "vectorize's output format");
@@ -42,13 +33,14 @@ int run_vectorize(const VectorizeArgs& a) {
   if (a.profile) context.monitor = &monitor;
   {
     MaybeScope total(context.monitor, "vectorize");
-    Job job(file, a.input, context);
+    Job job = a.input == "-" ? Job(file, read_stdin(), "<stdin>", context) : Job(file, a.input, context);
     if (a.output == "-") {
-      const auto bytes = job.encode(save).front().bytes;
-      if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0)
-        throw Error(ErrorCategory::io, "<stdout>: write failed");
+      write_stdout(job.encode(save).front().bytes);
     } else {
-      job.run(a.output, save);
+      const JobResult result = job.run(a.output, save);
+      if (a.verbose)
+        for (const auto& o : result.outputs)
+          std::cerr << fmt::format("{} -> {}: SVG, {} bytes\n", a.input, o.path.string(), o.bytes);
     }
   }
   if (a.profile) std::cerr << monitor.report_text();
@@ -63,12 +55,18 @@ void add_vectorize_command(CLI::App& app, std::function<int()>& run) {
       "vectorize",
       "Trace an image's colour regions into an SVG file (the vectorize operation's parameters as flags: "
       "imgpipe ops vectorize)");
-  cmd->add_option("input", a->input, "Input image")->required();
+  cmd->add_option("input", a->input, "Input image, or - for stdin")->required();
   cmd->add_option("-o,--output", a->output, "Output SVG file, or - for stdout")->required();
   a->flags = std::make_unique<OperationFlags>(*cmd, Registry::global().at("vectorize"));
   cmd->add_option("--preset", a->preset, "Quality preset: ultra, high, balanced, fast, draft");
   cmd->add_flag("--profile", a->profile, "Print where the time goes");
-  cmd->callback([a, &run] { run = [a] { return run_vectorize(*a); }; });
+  cmd->footer(
+      "Examples:\n  imgpipe vectorize logo.png -o logo.svg --colors 8\n"
+      "  imgpipe vectorize photo.jpg -o - --colors 16 --smooth > photo.svg");
+  cmd->callback([a, &app, &run] {
+    a->verbose = app.get_option("--verbose")->as<bool>();
+    run = [a] { return run_vectorize(*a); };
+  });
 }
 
 }  // namespace imgpipe::cli

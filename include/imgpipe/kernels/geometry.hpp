@@ -48,7 +48,7 @@ struct ResizeOptions {
 void resize(cv::InputArray src, cv::OutputArray dst, const ResizeOptions& options);
 
 struct CropOptions {
-  cv::Size size{};
+  cv::Size size{};                   // a side of 0 reaches from left/top (0 when unset) to the image's edge
   std::optional<int> left{}, top{};  // unset: centred (rounded towards the top left)
 };
 // Copies the region. Throws Error(config) naming both sizes when it does not fit.

@@ -43,10 +43,10 @@ class Border final : public Operation {
                 .right = side("right"),
                 .bottom = side("bottom"),
                 .left = side("left"),
-                .mode = mode == "colour"      ? kernels::BorderMode::colour
+                .mode = mode == "color"       ? kernels::BorderMode::colour
                         : mode == "replicate" ? kernels::BorderMode::replicate
                                               : kernels::BorderMode::mirror,
-                .colour = p.colour("colour")};
+                .colour = p.colour("color")};
   }
 
   std::optional<cv::Size> output_size(cv::Size in) const override {
@@ -78,16 +78,16 @@ IMGPIPE_REGISTER_OPERATION(border) {
               spec::integer("right", {}, 0, 10000, "Right border in pixels (default: size)."),
               spec::integer("bottom", {}, 0, 10000, "Bottom border in pixels (default: size)."),
               spec::integer("left", {}, 0, 10000, "Left border in pixels (default: size)."),
-              spec::colour("colour", "white", "Border colour for mode colour (may be transparent)."),
-              spec::choice("mode", "colour", {"colour", "replicate", "mirror"},
-                           "colour fills with the colour; replicate repeats the edge pixels; mirror reflects "
+              spec::colour("color", "white", "Border color for mode color (may be transparent)."),
+              spec::choice("mode", "color", {"color", "replicate", "mirror"},
+                           "color fills with `color`; replicate repeats the edge pixels; mirror reflects "
                            "the image."),
           },
       .examples =
           {
-              {{"size", 20}, {"colour", "white"}},
+              {{"size", 20}, {"color", "white"}},
               {{"size", 8}, {"mode", "mirror"}},
-              {{"size", 0}, {"bottom", 48}, {"colour", "#202020"}},
+              {{"size", 0}, {"bottom", 48}, {"color", "#202020"}},
           },
       .create = [](const Params& p) { return std::make_unique<Border>(p); },
   });

@@ -118,7 +118,7 @@ namespace {
 constexpr std::size_t kMaxTextBytes = 1000;
 
 // In the order of kernels::Anchor.
-const std::vector<std::string> kPositions = {"top-left", "top",         "top-right", "left",        "centre",
+const std::vector<std::string> kPositions = {"top-left", "top",         "top-right", "left",        "center",
                                              "right",    "bottom-left", "bottom",    "bottom-right"};
 
 kernels::Anchor to_anchor(const std::string& position) {
@@ -132,7 +132,7 @@ class Watermark final : public Operation {
       : text_(p.has("text") ? p.text("text") : std::string()),
         font_(p.text("font")),
         size_(static_cast<int>(p.integer("size"))),
-        colour_(p.colour("colour")),
+        colour_(p.colour("color")),
         opacity_(p.number("opacity")),
         placement_{to_anchor(p.text("position")), static_cast<int>(p.integer("margin"))},
         scale_(p.number("scale")) {
@@ -213,7 +213,7 @@ IMGPIPE_REGISTER_OPERATION(watermark) {
               spec::text("font", "DejaVu Sans", "Font family for text (any installed font, through Pango)."),
               spec::integer("size", 0, 0, 4096,
                             "Text height in pixels; 0 picks 4 % of the image's shorter side."),
-              spec::colour("colour", "white", "Text colour (its alpha multiplies the opacity)."),
+              spec::colour("color", "white", "Text color (its alpha multiplies the opacity)."),
               spec::number("opacity", 0.6, 0, 1, "0 invisible, 1 opaque."),
               spec::choice("position", "bottom-right", kPositions, "Where to place the watermark."),
               spec::integer("margin", 16, 0, 10000, "Distance from the edges in pixels."),
@@ -224,9 +224,9 @@ IMGPIPE_REGISTER_OPERATION(watermark) {
               {{"text", "© imgpipe"}, {"opacity", 0.6}, {"position", "bottom-right"}},
               {{"text", "PROOF"},
                {"size", 48},
-               {"colour", "#ff0000"},
+               {"color", "#ff0000"},
                {"opacity", 0.3},
-               {"position", "centre"}},
+               {"position", "center"}},
           },
       .create = [](const Params& p) { return std::make_unique<Watermark>(p); },
       .check = [](const Params& p) -> std::string {

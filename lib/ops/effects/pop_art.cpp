@@ -31,7 +31,7 @@ Palette make_palette(const char* name, std::initializer_list<const char*> hex) {
 }
 
 // The panel's colours at 8 bits, RGB(A).
-cv::Mat rgb8(const cv::Mat& pixels) {
+cv::Mat panel_rgb8(const cv::Mat& pixels) {
   cv::Mat eight, rgb;
   if (pixels.depth() == CV_16U)
     pixels.convertTo(eight, CV_8U, 1.0 / 257.0);
@@ -121,7 +121,7 @@ void pop_art(cv::InputArray src_array, cv::OutputArray dst, const PopArtOptions&
   cluster_options.k = static_cast<int>(options.palettes.front().colours.size());
   cluster_options.seed = options.seed;
   cluster_options.quality = options.quality;
-  const cv::Mat rgb = rgb8(small);
+  const cv::Mat rgb = panel_rgb8(small);
   cv::Mat alpha8;
   if (alpha) {
     cv::extractChannel(rgb, alpha8, 3);

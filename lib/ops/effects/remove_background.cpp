@@ -506,7 +506,7 @@ class RemoveBackground final : public Operation {
     fg.radius = static_cast<int>(p.integer("radius"));
     fg.eps = p.number("eps");
     const std::string& output = p.text("output");
-    options_.output = output == "colour" ? kernels::BackgroundOutput::colour
+    options_.output = output == "color"  ? kernels::BackgroundOutput::colour
                       : output == "blur" ? kernels::BackgroundOutput::blur
                                          : kernels::BackgroundOutput::rgba;
     options_.background = p.colour("background");
@@ -590,10 +590,10 @@ IMGPIPE_REGISTER_OPERATION(remove_background) {
           {
               spec::choice("mode", "classical", {"classical", "model"},
                            "classical: no model needed; model: run the ONNX network given by `model`."),
-              spec::choice("output", "rgba", {"rgba", "colour", "blur"},
-                           "rgba: the mask becomes alpha; colour: composite over `background`; blur: "
+              spec::choice("output", "rgba", {"rgba", "color", "blur"},
+                           "rgba: the mask becomes alpha; color: composite over `background`; blur: "
                            "composite over a blurred copy."),
-              spec::colour("background", "white", "Background colour for output: colour."),
+              spec::colour("background", "white", "Background colour for output: color."),
               spec::number("blur", 12.0, 0.5, 200,
                            "Sigma of the background blur for output: blur, in pixels."),
               spec::integer("iterations", 2, 1, 20, "classical: grabCut iterations."),

@@ -1,4 +1,5 @@
-// crop: a rectangle of the image, placed explicitly or centred.
+// crop: a rectangle of the image, placed explicitly or centred. A side not given reaches to
+// the image's edge: `crop: {width: 100}` is a centred strip of full height.
 
 #include <fmt/format.h>
 
@@ -16,7 +17,9 @@ namespace {
 
 // The rectangle a crop takes from an image of `image`, or "" and the reason it does not fit.
 cv::Rect crop_rect(cv::Size image, const kernels::CropOptions& options, std::string& why) {
-  const cv::Size size = options.size;
+  // A side left 0 reaches from the offset (0 when unset) to the image's edge.
+  const cv::Size size(options.size.width > 0 ? options.size.width : image.width - options.left.value_or(0),
+                      options.size.height > 0 ? options.size.height : image.height - options.top.value_or(0));
   const cv::Rect region(options.left.value_or((image.width - size.width) / 2),
                         options.top.value_or((image.height - size.height) / 2), size.width, size.height);
   if (region.x < 0 || region.y < 0 || size.width <= 0 || size.height <= 0 ||
@@ -48,7 +51,8 @@ namespace {
 class Crop final : public Operation {
  public:
   explicit Crop(const Params& p) {
-    options_.size = cv::Size(static_cast<int>(p.integer("width")), static_cast<int>(p.integer("height")));
+    options_.size = cv::Size(static_cast<int>(p.optional_integer("width").value_or(0)),
+                             static_cast<int>(p.optional_integer("height").value_or(0)));
     if (auto left = p.optional_integer("left")) options_.left = static_cast<int>(*left);
     if (auto top = p.optional_integer("top")) options_.top = static_cast<int>(*top);
   }
@@ -86,15 +90,23 @@ IMGPIPE_REGISTER_OPERATION(crop) {
           {
               spec::integer("left", {}, 0, 65535, "Left edge in pixels; unset centres horizontally."),
               spec::integer("top", {}, 0, 65535, "Top edge in pixels; unset centres vertically."),
-              spec::integer("width", 1, 1, 65535, "Width of the rectangle in pixels."),
-              spec::integer("height", 1, 1, 65535, "Height of the rectangle in pixels."),
+              spec::integer("width", {}, 1, 65535,
+                            "Width of the rectangle in pixels; unset: to the right edge."),
+              spec::integer("height", {}, 1, 65535,
+                            "Height of the rectangle in pixels; unset: to the bottom edge."),
           },
       .examples =
           {
               {{"width", 96}, {"height", 96}},
               {{"left", 0}, {"top", 0}, {"width", 64}, {"height", 40}},
+              {{"width", 100}},
           },
       .create = [](const Params& p) { return std::make_unique<Crop>(p); },
+      .check = [](const Params& p) -> std::string {
+        if (!p.has("width") && !p.has("height") && !p.has("left") && !p.has("top"))
+          return "give width, height, left or top (a crop with none keeps the whole image)";
+        return "";
+      },
   });
 }
 

@@ -11,12 +11,11 @@
 #include <opencv2/core.hpp>
 
 #include "../../core/channels.hpp"
+#include "labels.hpp"
 
 namespace imgpipe {
 
 namespace {
-
-constexpr std::uint8_t kMasked = 255;
 
 // Rec. 709 luma of 8-bit values, in 8-bit units.
 inline int luma(int r, int g, int b) {

@@ -26,6 +26,7 @@
 #include "../../core/zeroed.hpp"
 #include "kmeans.hpp"
 #include "lab.hpp"
+#include "labels.hpp"
 
 namespace imgpipe {
 
@@ -64,7 +65,6 @@ Colour nearest_colour(const Lab& lab) {
 
 constexpr int kBinBits = 6;
 constexpr int kBins = 1 << (3 * kBinBits);
-constexpr std::uint8_t kMasked = 255;
 
 inline int bin_of(const std::uint8_t* p) {
   return (p[0] >> (8 - kBinBits)) << (2 * kBinBits) | (p[1] >> (8 - kBinBits)) << kBinBits |
