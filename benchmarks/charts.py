@@ -58,7 +58,7 @@ def subtitle(machine, date, runs, load_before, load_after=None, note=""):
         load = float(str(load_before).split()[0])
         after = float(str(load_after).split()[0]) if load_after else load
         text = f"load average {load:.1f}" + (f" → {after:.1f}" if load_after else "")
-        if max(load, after) >= 1.0:
+        if load >= 1.0:  # before the run: the run itself raises the load after it
             text += ": other work shared the machine, times are noisy"
         parts.append(text)
     line = ", ".join(p for p in parts if p)

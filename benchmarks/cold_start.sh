@@ -26,7 +26,7 @@ hyperfine -N --warmup 5 --runs ${RUNS:-40} --export-json "$work/cold.json" \
   -n imgpipe "$imgpipe run $work/resize256.yaml $input $work/imgpipe.webp" \
   -n "vips thumbnail" "vips thumbnail $input $work/vips.webp 256" \
   -n "ImageMagick" "/usr/bin/convert-im6.q16 $input -resize 256x256 $work/im.webp" \
-  -n "imgpipe --version (process start only)" "$imgpipe --version" \
+  -n "imgpipe --help (process start only)" "$imgpipe --help" \
   -n "imgpipe info (start + JPEG header)" "$imgpipe info $input" \
   -n "imgpipe with libvips modules" "env IMGPIPE_VIPS_MODULES=1 $imgpipe run $work/resize256.yaml $input $work/imgpipe2.webp"
 
