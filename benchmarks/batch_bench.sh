@@ -335,10 +335,4 @@ with open(f"{work}/batch.json", "w") as f:
 PY
 echo
 echo "figures: $work/batch.json"
-if [ "$charts" != none ]; then
-  if "$py" -c 'import matplotlib' 2> /dev/null; then
-    "$py" "$here/charts.py" batch "$work/batch.json" --out "$charts"
-  else
-    echo "no chart: python3-matplotlib is missing (tools/setup-debian.sh installs it)" >&2
-  fi
-fi
+[ "$charts" = none ] || "$py" "$here/charts.py" batch "$work/batch.json" --out "$charts"

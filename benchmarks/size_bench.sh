@@ -120,10 +120,4 @@ echo
 echo "best s: the whole process (start, decode, the step, encode, write); step ms: the step alone"
 echo "(the fastest of $runs more runs with --profile-json); codec ms: that run's decode + encode."
 echo "figures: $csv"
-if [ "$charts" != none ]; then
-  if "$py" -c 'import matplotlib' 2> /dev/null; then
-    "$py" "$here/charts.py" sizes "$csv" --out "$charts"
-  else
-    echo "no chart: python3-matplotlib is missing (tools/setup-debian.sh installs it)" >&2
-  fi
-fi
+[ "$charts" = none ] || "$py" "$here/charts.py" sizes "$csv" --out "$charts"
