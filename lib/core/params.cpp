@@ -214,20 +214,19 @@ std::variant<Value, std::string> ParamSpec::check(const Value& given) const {
     case ParamType::path:
       if (!given.is_string() || given.as_string().find('\0') != std::string::npos) return refuse();
       return given;
-    case ParamType::choice:
-      if (given.is_string() && std::find(choices.begin(), choices.end(), given.as_string()) == choices.end())
-        if (const std::string american = american_spelling(given.as_string());
-            std::find(choices.begin(), choices.end(), american) != choices.end())
-          return Value(american);
-      if (!given.is_string() ||
-          std::find(choices.begin(), choices.end(), given.as_string()) == choices.end()) {
-        std::string message = refuse();
-        if (given.is_string())
-          if (auto near = closest_name(given.as_string(), choices))
-            message += fmt::format(" (did you mean \"{}\"?)", *near);
-        return message;
-      }
-      return given;
+    case ParamType::choice: {
+      if (!given.is_string()) return refuse();
+      auto chosen = [&](const std::string& text) {
+        return std::find(choices.begin(), choices.end(), text) != choices.end();
+      };
+      if (chosen(given.as_string())) return given;
+      if (std::string american = american_spelling(given.as_string()); chosen(american))
+        return Value(std::move(american));  // "centre" is "center"
+      std::string message = refuse();
+      if (auto near = closest_name(given.as_string(), choices))
+        message += fmt::format(" (did you mean \"{}\"?)", *near);
+      return message;
+    }
     case ParamType::colour:
       if (given.is_colour()) return given;
       if (given.is_string())

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "access_flags.hpp"
+#include "command_io.hpp"
 #include "process_tuning.hpp"
 #include "signals.hpp"
 
@@ -205,10 +206,10 @@ Prepared prepare(const BatchArgs& a) {
                       a.output));
   p.plan = plan_batch(file, find_inputs(roots, options.walk), options);
   if (p.plan.total_inputs == 0 && !a.quiet)
-    std::cerr << fmt::format(
-        "imgpipe: warning: no input files matched in {}{}; nothing to do\n", fmt::join(a.inputs, ", "),
-        a.include.empty() ? std::string(" (image extensions only: --include widens that)")
-                          : fmt::format(" with --include {}", fmt::join(a.include, " ")));
+    std::cerr << warning_line(
+        fmt::format("no input files matched in {}{}; nothing to do", fmt::join(a.inputs, ", "),
+                    a.include.empty() ? std::string(" (image extensions only: --include widens that)")
+                                      : fmt::format(" with --include {}", fmt::join(a.include, " "))));
   return p;
 }
 
@@ -221,7 +222,7 @@ int run_batch_command(const BatchArgs& a) {
   } catch (const Error& e) {
     // Whatever stops a batch from starting — a bad flag, chain or template, a missing input
     // folder, an output folder or report that cannot be written — is the "could not start" code.
-    std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
+    std::cerr << error_line(e);
     return e.category() == ErrorCategory::internal ? 3 : 2;
   }
   const ChainFile& file = prepared->file;
@@ -267,16 +268,14 @@ int run_batch_command(const BatchArgs& a) {
     summary = run_batch(file, plan, options, [&](const BatchRecord& r) {
       if (r.status == BatchStatus::failed) {
         ++failed;  // errors are printed even with --quiet
-        std::cerr << (tty ? "\r\033[K" : "")
-                  << fmt::format("imgpipe: {} error: {}\n", to_string(*r.error_category), r.error);
+        std::cerr << (tty ? "\r\033[K" : "") << error_line(*r.error_category, r.error);
       } else if (a.verbose) {
         std::cerr << (tty ? "\r\033[K" : "")
                   << fmt::format("{} -> {}: {}, {}x{}, {:.0f} ms ({})\n", r.input, fmt::join(r.outputs, ", "),
                                  to_string(r.status), r.width, r.height, r.ms, r.strategy);
       }
       if (!a.quiet)
-        for (const auto& warning : r.warnings)
-          std::cerr << (tty ? "\r\033[K" : "") << fmt::format("imgpipe: warning: {}\n", warning);
+        for (const auto& warning : r.warnings) std::cerr << (tty ? "\r\033[K" : "") << warning_line(warning);
       report->line(to_json_line(r));
       progress.step(failed);
     });
@@ -296,7 +295,7 @@ int run_batch_command(const BatchArgs& a) {
     if (options.cache_dir) std::cerr << fmt::format("Result cache: {}\n", options.cache_dir->string());
   }
   const std::string report_error = report->error();
-  if (!report_error.empty()) std::cerr << fmt::format("imgpipe: io error: {}\n", report_error);
+  if (!report_error.empty()) std::cerr << error_line(ErrorCategory::io, report_error);
   if (signal == SIGINT) return 130;
   if (signal == SIGTERM) return 143;
   return summary.failed > 0 || summary.cancelled > 0 || !report_error.empty() ? 1 : 0;

@@ -24,14 +24,15 @@
 #include "access_flags.hpp"
 #include "batch_command.hpp"
 #include "cli_reference.hpp"
+#include "command_io.hpp"
 #include "palette_commands.hpp"
 #include "process_tuning.hpp"
 #include "signals.hpp"
-#include "stdio.hpp"
 #include "vectorize_command.hpp"
 
 namespace fs = std::filesystem;
 using namespace imgpipe;
+using imgpipe::cli::error_line;
 using imgpipe::cli::read_stdin;
 using imgpipe::cli::write_stdout;
 
@@ -183,8 +184,7 @@ std::optional<Error> explain_limit(const Error& e, const RunArgs& a, const Chain
 // Opens the input as the job runner does: a file, or what stdin holds.
 Job open_job(const RunArgs& a, const ChainFile& file, const Context& context) {
   try {
-    if (a.input == "-") return Job(file, read_stdin(), "<stdin>", context);
-    return Job(file, a.input, context, {.stream = a.stream});
+    return cli::open_input(file, a.input, context, {.stream = a.stream});
   } catch (const Error& e) {
     if (auto explained = explain_limit(e, a, file)) throw *explained;
     throw;
@@ -222,14 +222,7 @@ int run(const RunArgs& a, const Global& g) {
                         encoded.size()));
       write_stdout(encoded.front().bytes);
     } else {
-      // Like batch: the output's folder is made when missing.
-      if (const fs::path parent = fs::path(a.output).parent_path(); !parent.empty()) {
-        std::error_code ec;
-        fs::create_directories(parent, ec);
-        if (ec)
-          throw Error(ErrorCategory::io,
-                      fmt::format("{}: cannot create the output folder: {}", parent.string(), ec.message()));
-      }
+      cli::make_output_folder(fs::path(a.output).parent_path());
       const JobResult result = job.run(a.output, file.output);
       if (g.verbose) {
         if (result.schedule == Schedule::in_memory)
@@ -244,7 +237,7 @@ int run(const RunArgs& a, const Global& g) {
       }
     }
     if (!g.quiet)
-      for (const auto& warning : job.warnings()) std::cerr << fmt::format("imgpipe: warning: {}\n", warning);
+      for (const auto& warning : job.warnings()) std::cerr << cli::warning_line(warning);
   }
   if (a.profile) std::cerr << monitor.report_text();
   if (a.profile_json) {
@@ -288,7 +281,7 @@ int info(const std::vector<std::string>& paths, bool json) {
       else
         std::cout << describe(i);
     } catch (const Error& e) {
-      std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
+      std::cerr << error_line(e);
       status = std::max(status, exit_code_for(e.category()));
     }
   }
@@ -317,7 +310,7 @@ std::string usage_message(const CLI::App& app, const std::string& what) {
   std::string command = "imgpipe";
   for (const CLI::App* sub : app.get_subcommands())
     if (sub->parsed()) command += " " + sub->get_name();
-  return fmt::format("imgpipe: config error: {}\nRun '{} --help' for usage.\n", what, command);
+  return error_line(ErrorCategory::config, what) + fmt::format("Run '{} --help' for usage.\n", command);
 }
 
 // The first word that is not a global flag must name a command; CLI11 alone would say only
@@ -331,9 +324,11 @@ std::optional<std::string> unknown_command(const CLI::App& app, int argc, char**
       if (sub->get_name() == word) return std::nullopt;
       if (!sub->get_group().empty()) names.push_back(sub->get_name());
     }
-    std::string message = fmt::format("imgpipe: config error: unknown command '{}'", word);
+    std::string message = fmt::format("unknown command '{}'", word);
     if (auto near = closest_name(word, names)) message += fmt::format(" (did you mean '{}'?)", *near);
-    return message + fmt::format("; commands: {}\nRun 'imgpipe --help' for usage.\n", fmt::join(names, ", "));
+    return error_line(ErrorCategory::config,
+                      message + fmt::format("; commands: {}", fmt::join(names, ", "))) +
+           "Run 'imgpipe --help' for usage.\n";
   }
   return std::nullopt;
 }
@@ -450,7 +445,7 @@ int main(int argc, char** argv) {
     }
     if (command_run) return command_run();
   } catch (const Error& e) {
-    std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
+    std::cerr << error_line(e);
     return exit_code_for(e.category());
   } catch (const std::bad_alloc&) {
     std::cerr << "imgpipe: fatal: out of memory\n";

@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "command_io.hpp"
 #include "operation_flags.hpp"
 #include "process_tuning.hpp"
-#include "stdio.hpp"
 
 namespace imgpipe::cli {
 
@@ -36,11 +36,6 @@ struct ExtractArgs {
   int k = 5;
   bool json = false;
 };
-
-// A job on a file, or on what stdin holds for "-".
-Job open_job(const ChainFile& file, const std::string& input, const Context& context) {
-  return input == "-" ? Job(file, read_stdin(), "<stdin>", context) : Job(file, input, context);
-}
 
 // The stem each input's outputs are named after ("stdin" for -); two inputs with one stem
 // would overwrite each other's files, so they are refused before any work.
@@ -86,11 +81,7 @@ int run_palette(const PaletteArgs& a) {
   if (!a.centres.empty() && a.inputs.size() > 1)
     throw Error(ErrorCategory::config, "--centers writes one file: give one input");
   const std::vector<std::string> stems = output_stems(a.inputs);
-  std::error_code ec;
-  fs::create_directories(a.output_dir, ec);
-  if (ec || !fs::is_directory(a.output_dir))
-    throw Error(ErrorCategory::io,
-                fmt::format("{}: cannot create the output folder: {}", a.output_dir, ec.message()));
+  make_output_folder(a.output_dir);
 
   // Each input on its own: one that fails is reported and the others still run.
   int status = 0;
@@ -100,7 +91,7 @@ int run_palette(const PaletteArgs& a) {
       std::vector<std::string> strategies;
       {
         MaybeScope total(context.monitor, "palette");
-        Job job = open_job(file, input, context);
+        Job job = open_input(file, input, context);
         // One file per palette, <stem>-<palette>.<ext>; the variants share one compressed
         // index stream.
         const JobResult result =
@@ -111,8 +102,7 @@ int run_palette(const PaletteArgs& a) {
             std::cerr << fmt::format("{} -> {}: {}x{} {}, {} bytes\n", input, o.path.string(), o.size.width,
                                      o.size.height, to_string(save.format), o.bytes);
         if (!a.quiet)
-          for (const auto& warning : job.warnings())
-            std::cerr << fmt::format("imgpipe: warning: {}\n", warning);
+          for (const auto& warning : job.warnings()) std::cerr << warning_line(warning);
       }
       if (!a.centres.empty()) {
         // The image recoloured with its own cluster centres, to judge the clustering: the same
@@ -122,14 +112,14 @@ int run_palette(const PaletteArgs& a) {
         png.compression = 1;
         const ChainFile centres =
             palette_chain(a, a.flags->params({{"palettes", "centers"}, {"colors", Value()}}), png);
-        Job job = open_job(centres, input, centres.context);
+        Job job = open_input(centres, input, centres.context);
         write_file_atomic(a.centres, job.encode(png).front().bytes);
       }
       if (a.profile)
         for (const auto& line : strategies) std::cerr << fmt::format("{}: {}\n", input, line);
     } catch (const Error& e) {
       if (a.inputs.size() == 1 || e.category() == ErrorCategory::internal) throw;
-      std::cerr << fmt::format("imgpipe: {} error: {}\n", to_string(e.category()), e.what());
+      std::cerr << error_line(e);
       status = 1;
     }
   }
@@ -139,7 +129,7 @@ int run_palette(const PaletteArgs& a) {
 
 int run_extract(const ExtractArgs& a) {
   const ChainFile file = command_file("imgpipe extract-palette", a.preset);
-  Job job = open_job(file, a.input, file.context);
+  Job job = open_input(file, a.input, file.context);
   const auto colours = extract_palette(job.load(), a.k, file.context.quality);
   if (a.json) {
     nlohmann::json out = nlohmann::json::array();

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "command_io.hpp"
 #include "operation_flags.hpp"
-#include "stdio.hpp"
 
 namespace imgpipe::cli {
 
@@ -33,7 +33,7 @@ int run_vectorize(const VectorizeArgs& a) {
   if (a.profile) context.monitor = &monitor;
   {
     MaybeScope total(context.monitor, "vectorize");
-    Job job = a.input == "-" ? Job(file, read_stdin(), "<stdin>", context) : Job(file, a.input, context);
+    Job job = open_input(file, a.input, context);
     if (a.output == "-") {
       write_stdout(job.encode(save).front().bytes);
     } else {
