@@ -9,6 +9,7 @@ build_packages=(
   build-essential cmake pkg-config
   libopencv-dev libvips-dev libtbb-dev libcli11-dev libfmt-dev libyaml-cpp-dev
   libwebp-dev libpng-dev libjpeg-dev zlib1g-dev nlohmann-json3-dev libxxhash-dev
+  libcpp-httplib-dev  # imgpipe serve
   # fonts for text watermarks (rendered through Pango)
   fonts-dejavu-core
 )
@@ -25,6 +26,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   libvips-tools imagemagick hyperfine python3 python3-opencv python3-numpy python3-onnx
+  python3-fastapi python3-uvicorn python3-multipart  # the Python service serve_bench.py compares with
   time  # GNU time: peak RSS of whole commands in the benchmark scripts
   python3-matplotlib  # charts written by the benchmark scripts
   strace  # the CLI test that counts how often an input is opened

@@ -18,11 +18,13 @@
 /// rerun with `resume` skip finished inputs. docs/cli.md and docs/distributed.md say more.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <imgpipe/chain.hpp>
 #include <imgpipe/error.hpp>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stop_token>
@@ -164,6 +166,44 @@ class ResultCache {
 
 /// A stable text form of the output settings, for cache keys.
 std::string canonical_output_settings(const SaveOptions& options, QualityPreset preset);
+
+// ---- Memory governor ---------------------------------------------------------------------
+
+/// Admission by memory: work enters while the sum of the admitted working sets (each estimated
+/// from its header, estimate_working_set()) fits the budget, or when nothing else is admitted,
+/// so that one large image can always run alone. A batch waits for room; a service waits a
+/// little, then refuses (HTTP 503). Thread-safe.
+class MemoryGovernor {
+ public:
+  /// A governor of `budget` bytes; 0 = no budget (everything is admitted at once).
+  explicit MemoryGovernor(std::uint64_t budget) : budget_(budget) {}
+  MemoryGovernor(const MemoryGovernor&) = delete;
+  MemoryGovernor& operator=(const MemoryGovernor&) = delete;
+
+  /// Waits until `bytes` fit, then holds them. False when `stop` was requested while waiting.
+  bool admit(std::uint64_t bytes, const std::stop_token& stop);
+  /// Waits at most `wait` for `bytes` to fit, then holds them; false when they did not fit in
+  /// time (nothing held).
+  bool try_admit(std::uint64_t bytes, std::chrono::milliseconds wait);
+  /// Gives back what one admit() or try_admit() held.
+  void release(std::uint64_t bytes);
+
+  /// The budget in bytes (0 = none).
+  std::uint64_t budget() const { return budget_; }
+  /// The bytes held now, and by how many admissions.
+  ///@{
+  std::uint64_t used() const;
+  int in_flight() const;
+  ///@}
+
+ private:
+  bool fits(std::uint64_t bytes) const { return in_flight_ == 0 || budget_ == 0 || used_ + bytes <= budget_; }
+  std::uint64_t budget_;
+  std::uint64_t used_ = 0;
+  int in_flight_ = 0;
+  mutable std::mutex mutex_;
+  std::condition_variable released_;
+};
 
 // ---- Running -----------------------------------------------------------------------------
 

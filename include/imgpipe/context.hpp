@@ -12,6 +12,7 @@
 
 namespace imgpipe {
 
+class AnalysisCache;
 class PerformanceMonitor;
 
 /// Quality presets trade speed for fidelity. Operations read them for their defaults
@@ -89,6 +90,9 @@ struct Context {
   /// the chain's last step may then give images that hold only `indexed` and no pixels, which
   /// saves making pixels that no one reads (seven palette variants of a 2048² photo: 84 MB).
   bool indexed_output = false;
+  /// Optional, not owned, thread-safe: analyses (a palette step's clustering) are looked up here
+  /// by the analysed pixels and parameters before they are computed, and kept (analysis_cache.hpp).
+  AnalysisCache* analysis_cache = nullptr;
 };
 
 }  // namespace imgpipe

@@ -1,6 +1,7 @@
 #pragma once
 /// \file
 /// Everything public in one include.
+#include <imgpipe/analysis_cache.hpp>
 #include <imgpipe/batch.hpp>
 #include <imgpipe/chain.hpp>
 #include <imgpipe/config.hpp>

@@ -65,6 +65,9 @@ std::vector<Palette> load_palettes(const std::filesystem::path& path);
 /// (16-bit reduced to 8). Black (0) marks pixels to leave out.
 cv::Mat load_mask(const std::filesystem::path& path);
 
+/// Reads palettes from JSON or YAML text, as load_palettes() reads a .json file: an object of
+/// name → list of colours, or a bare list (one palette named `name`). Errors name `name`.
+std::vector<Palette> parse_palettes(const std::string& text, const std::string& name);
 /// Parses `"#112233,#445566,..."` (commas or spaces) into one palette.
 Palette parse_palette_list(const std::string& text, const std::string& name = "palette");
 

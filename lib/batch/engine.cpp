@@ -25,7 +25,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <imgpipe/batch.hpp>
@@ -210,42 +209,6 @@ class Journal {
   int fd_ = -1;
   bool fsync_;
   std::mutex mutex_;
-};
-
-// ---- Memory governor ---------------------------------------------------------------------
-
-class MemoryGovernor {
- public:
-  explicit MemoryGovernor(std::uint64_t budget) : budget_(budget) {}
-
-  // Waits until `bytes` fit beside what is admitted, or nothing else is in flight. Returns
-  // false when `stop` was requested while waiting.
-  bool admit(std::uint64_t bytes, const std::stop_token& stop) {
-    std::unique_lock lock(mutex_);
-    while (!(in_flight_ == 0 || budget_ == 0 || used_ + bytes <= budget_)) {
-      if (stop.stop_requested()) return false;
-      released_.wait_for(lock, std::chrono::milliseconds(50));
-    }
-    used_ += bytes;
-    ++in_flight_;
-    return true;
-  }
-
-  void release(std::uint64_t bytes) {
-    {
-      std::lock_guard lock(mutex_);
-      used_ -= bytes;
-      --in_flight_;
-    }
-    released_.notify_all();
-  }
-
- private:
-  std::uint64_t budget_;
-  std::uint64_t used_ = 0;
-  int in_flight_ = 0;
-  std::mutex mutex_;
-  std::condition_variable released_;
 };
 
 // One input on its way through the pipeline.

@@ -27,6 +27,7 @@
 #include "command_io.hpp"
 #include "palette_commands.hpp"
 #include "process_tuning.hpp"
+#include "serve_command.hpp"
 #include "signals.hpp"
 #include "vectorize_command.hpp"
 
@@ -391,6 +392,7 @@ int main(int argc, char** argv) {
   cli::add_palette_commands(app, command_run);
   cli::add_vectorize_command(app, command_run);
   cli::add_batch_command(app, command_run);
+  cli::add_serve_command(app, command_run);
 
   // The build writes the man pages and shell completion from these definitions (hidden: in no
   // group, so neither the help nor the reference lists it).
@@ -432,9 +434,10 @@ int main(int argc, char** argv) {
   }
 
   // Commands that write one image's outputs leave nothing partial when interrupted; a batch
-  // takes its signals itself (stop admitting, then abandon).
+  // and the service take their signals themselves (stop admitting, then abandon).
   std::optional<cli::SignalWatcher> signals;
-  if (!app.got_subcommand("batch")) signals.emplace(cli::SignalWatcher::Reaction::exit);
+  if (!app.got_subcommand("batch") && !app.got_subcommand("serve"))
+    signals.emplace(cli::SignalWatcher::Reaction::exit);
   try {
     if (*run_cmd) return run(r, g);
     if (*info_cmd) return info(info_paths, info_json);

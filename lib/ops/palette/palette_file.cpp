@@ -161,6 +161,13 @@ cv::Mat load_mask(const fs::path& path) {
   return mask;
 }
 
+std::vector<Palette> parse_palettes(const std::string& text, const std::string& name) {
+  if (text.size() > (std::size_t{1} << 20))
+    throw Error(ErrorCategory::limit,
+                fmt::format("{}: {} bytes of palettes; at most 1 MB", name, text.size()));
+  return parse_yaml(text, name);
+}
+
 Palette parse_palette_list(const std::string& text, const std::string& name) {
   Palette palette{name, {}};
   std::string token;

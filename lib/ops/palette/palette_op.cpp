@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <imgpipe/analysis_cache.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/palette.hpp>
@@ -51,7 +52,9 @@ class PaletteOp final : public Operation {
  public:
   explicit PaletteOp(const Params& p)
       : k_(static_cast<int>(p.integer("k"))), seed_(static_cast<std::uint64_t>(p.integer("seed"))) {
-    if (p.has("colors")) {
+    if (p.has("colors") && p.text("colors").starts_with('{')) {
+      palettes_ = parse_palettes(p.text("colors"), "colors");
+    } else if (p.has("colors")) {
       palettes_.push_back(parse_palette_list(p.text("colors"), p.text("name")));
     } else if (p.text("palettes") == "centers") {
       centres_ = true;
@@ -104,7 +107,29 @@ class PaletteOp final : public Operation {
                                     const Context& context) const override {
     ClusterOptions options = options_for(analysis_image, plan.full_size, context);
     options.analysis_stride = sampling_stride(analysis_image.pixels.size(), plan);
-    return std::make_unique<PaletteAnalysis>(*this, cluster(analysis_image, options), analysis_image.pixels);
+    AnalysisCache* cache = context.analysis_cache;
+    if (!cache)
+      return std::make_unique<PaletteAnalysis>(*this, cluster(analysis_image, options),
+                                               analysis_image.pixels);
+    // The same pixels clustered with the same options give the same clustering, whatever the
+    // palettes: the labels are reused as if this image had been clustered (same content).
+    const std::string key = cache_key(analysis_image, options);
+    auto clustering = cache->find<Clustering>(key);
+    if (!clustering) {
+      clustering = std::make_shared<const Clustering>(cluster(analysis_image, options));
+      const cv::Mat& labels = clustering->labels();
+      cache->put(key, clustering,
+                 analysis_image.pixels.total() * analysis_image.pixels.elemSize() + 2 * labels.total());
+    }
+    return std::make_unique<PaletteAnalysis>(*this, *clustering, analysis_image.pixels);
+  }
+
+  // Everything cluster() depends on: the pixels, the mask and the options.
+  std::string cache_key(const Image& image, const ClusterOptions& o) const {
+    return fmt::format("palette {} mask {} k {} seed {} stride {} quality {} plan {}/{}",
+                       pixel_digest(image.pixels), o.mask.empty() ? std::string("-") : pixel_digest(o.mask),
+                       o.k, o.seed, o.analysis_stride, to_string(o.quality), o.plan.direct_below,
+                       o.plan.pyramid_above);
   }
 
   // The histogram's sampling grid on the analysed image: every pixel for direct and for an
@@ -222,7 +247,8 @@ IMGPIPE_REGISTER_OPERATION(palette) {
                          {"centers"}),
               spec::text(
                   "colors", {},
-                  "One palette given inline: hex colours separated by commas, e.g. \"#000,#f80,#fff\"."),
+                  "One palette given inline: hex colours separated by commas, e.g. \"#000,#f80,#fff\"; or "
+                  "several as a JSON object, e.g. {\"sea\": [\"#1d3557\", \"#f1faee\"], \"sun\": [...]}."),
               spec::text("name", "palette", "Variant name of the inline palette."),
               spec::integer("k", 10, 0, 254, "Number of colour clusters; 0 picks k from the image (2..16)."),
               spec::choice("mapping", "lightness", {"lightness", "nearest"},
