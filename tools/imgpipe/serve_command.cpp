@@ -226,10 +226,12 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       "  curl -F image=@photo.jpg -F palettes=@examples/palettes.json 'localhost:8080/v1/palette?k=8'\n"
       "  PORT=8080 imgpipe serve --chains /chains --max-memory 1GB   # Cloud Run");
   cmd->callback([a, cmd, &app, &run] {
-    if (!a->settings_file.empty()) apply_settings_file(*cmd, a->settings_file);
     const bool quiet = app.get_option("--quiet")->as<bool>();
     const bool verbose = app.get_option("--verbose")->as<bool>();
-    run = [a, quiet, verbose] { return run_serve(*a, quiet, verbose); };
+    run = [a, cmd, quiet, verbose] {
+      if (!a->settings_file.empty()) apply_settings_file(*cmd, a->settings_file);
+      return run_serve(*a, quiet, verbose);
+    };
   });
 }
 
