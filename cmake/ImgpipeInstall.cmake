@@ -5,7 +5,7 @@
 # `tools/dev package`) makes three Debian packages from the same rules:
 #   libimgpipe0     component lib  the shared library and its cv::dnn plugin
 #   libimgpipe-dev  component dev  headers, the CMake package, the pkg-config file
-#   imgpipe         component cli  the command-line tool, its man pages and shell completion
+#   imgpipe         component cli  the command-line tool, its `serve` plugin, man pages and completion
 # The Python module (component python) installs with `cmake --install` only: Debian's python3
 # does not look in the site-packages folder a package under /usr would use.
 include(GNUInstallDirs)
@@ -24,6 +24,9 @@ if(IMGPIPE_BUILD_TOOLS)
   file(RELATIVE_PATH bin_to_lib /${CMAKE_INSTALL_BINDIR} /${CMAKE_INSTALL_LIBDIR})
   set_target_properties(imgpipe_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${bin_to_lib}")
   install(TARGETS imgpipe_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cli)
+  if(TARGET imgpipe_serve)
+    install(TARGETS imgpipe_serve LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT cli)
+  endif()
 endif()
 
 set(IMGPIPE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/imgpipe)

@@ -29,6 +29,7 @@ expect_depends(libimgpipe0 "libopencv-core[0-9.]+")  # from dpkg-shlibdeps
 expect_depends(libimgpipe0 "libvips42")               # loaded with dlopen, named by hand
 expect_depends(libimgpipe-dev "libimgpipe0 \\(= ${VERSION}\\)")
 expect_depends(libimgpipe-dev "libopencv-dev")
+expect_depends(imgpipe "libcpp-httplib[0-9.]+")  # imgpipe serve, from dpkg-shlibdeps
 expect_depends(imgpipe "libimgpipe0 \\(= ${VERSION}\\)")
 
 run(dpkg-deb -c ${deb_imgpipe})

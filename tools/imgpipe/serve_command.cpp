@@ -3,20 +3,27 @@
 
 #include "serve_command.hpp"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <imgpipe/imgpipe.hpp>
 #include <map>
 #include <memory>
+#include <thread>
 
+#include "process_tuning.hpp"
 #include "server.hpp"
 #include "signals.hpp"
 
 namespace imgpipe::cli {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -128,6 +135,38 @@ void apply_settings_file(CLI::App& cmd, const std::string& path) {
   }
 }
 
+// The server: linked in (a static libimgpipe), or the plugin beside libimgpipe (or in
+// IMGPIPE_PLUGIN_DIR), loaded now so that no other command pays for cpp-httplib and OpenSSL.
+ServeFunction load_server() {
+#ifdef IMGPIPE_SERVE_BUILTIN
+  return &serve;
+#else
+  fs::path folder;
+  if (const char* env = std::getenv("IMGPIPE_PLUGIN_DIR"); env && *env) {
+    folder = env;
+  } else {
+    Dl_info info{};
+    const auto anchor = &imgpipe::version;  // a function of libimgpipe: where it was loaded from
+    void* address = nullptr;
+    std::memcpy(&address, &anchor, sizeof address);
+    if (dladdr(address, &info) && info.dli_fname) folder = fs::path(info.dli_fname).parent_path();
+  }
+  const fs::path path = folder / kServePlugin;
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    throw Error(
+        ErrorCategory::unsupported,
+        fmt::format("serve needs its plugin: cannot load {}: {} (set IMGPIPE_PLUGIN_DIR to its folder)",
+                    path.string(), dlerror()));
+  void* symbol = dlsym(handle, kServeSymbol);
+  if (!symbol)
+    throw Error(ErrorCategory::unsupported, fmt::format("{} has no {}", path.string(), kServeSymbol));
+  ServeFunction function = nullptr;
+  std::memcpy(&function, &symbol, sizeof function);  // object to function pointer, as POSIX allows
+  return function;
+#endif
+}
+
 int run_serve(const ServeArgs& a, bool quiet, bool verbose) {
   ServeOptions o;
   o.chains = a.chains;
@@ -151,11 +190,19 @@ int run_serve(const ServeArgs& a, bool quiet, bool verbose) {
   }
   o.quiet = quiet;
   o.verbose = verbose;
+  // Requests allocate and free image-sized buffers all the time: kept in the heap they are not
+  // faulted in anew for every request (process_tuning.hpp).
+  keep_freed_memory(32 << 20);
   // SIGTERM (Cloud Run's, before its SIGKILL 10 s later) or SIGINT: stop accepting and finish
   // what is in flight; a second one cancels it. Made before any thread, so every thread the
   // server starts leaves the signals to the watcher.
-  SignalWatcher signals(SignalWatcher::Reaction::stop_then_abort);
-  return serve(o, signals.stop(), signals.abort());
+  SignalWatcher signals(SignalWatcher::Reaction::stop_then_abort, "requests");
+  const ServeFunction server = load_server();
+  // libvips (JPEG and PNG encoding) loads on a second core while the chains load and the
+  // server binds on this one; the warm-up then finds it loaded. (Not during load_server():
+  // dlopen holds the loader's lock.)
+  const std::jthread preload([] { library_versions(); });
+  return server(o, signals.stop(), signals.abort());
 }
 
 }  // namespace

@@ -42,7 +42,12 @@ struct ServeOptions {
 // Loads and checks every chain (Error(config) naming file:line:col), binds, then serves until
 // `stop` is requested: it then stops accepting, lets the requests in flight finish within
 // shutdown_timeout (after which, or on `abort`, they are cancelled at their next step) and
-// returns 0.
+// returns 0. Built as the plugin kServePlugin (beside libimgpipe), whose kServeSymbol is this
+// function, so that only `imgpipe serve` loads cpp-httplib and OpenSSL.
 int serve(const ServeOptions& options, std::stop_token stop, std::stop_token abort);
+
+using ServeFunction = int (*)(const ServeOptions&, std::stop_token, std::stop_token);
+inline constexpr const char* kServePlugin = "libimgpipe_serve.so";
+inline constexpr const char* kServeSymbol = "imgpipe_serve";
 
 }  // namespace imgpipe::cli

@@ -9,13 +9,13 @@
 
 namespace imgpipe::cli {
 
-SignalWatcher::SignalWatcher(Reaction reaction) {
+SignalWatcher::SignalWatcher(Reaction reaction, const char* in_flight) {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
   sigaddset(&set_, SIGUSR1);  // our own "done" wake-up
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-  thread_ = std::thread([this, reaction] {
+  thread_ = std::thread([this, reaction, in_flight] {
     for (;;) {
       int sig = 0;
       if (sigwait(&set_, &sig) != 0 || sig == SIGUSR1) return;
@@ -31,8 +31,8 @@ SignalWatcher::SignalWatcher(Reaction reaction) {
         continue;
       }
       stop_.request_stop();
-      std::cerr << fmt::format(
-          "\nimgpipe: {} received: finishing the images in flight (again to abandon them)\n", name);
+      std::cerr << fmt::format("\nimgpipe: {} received: finishing the {} in flight (again to abandon them)\n",
+                               name, in_flight);
     }
   });
 }

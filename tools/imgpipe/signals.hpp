@@ -21,7 +21,8 @@ class SignalWatcher {
     exit,
   };
 
-  explicit SignalWatcher(Reaction reaction);
+  // `in_flight` names what stop_then_abort finishes: "images" (a batch), "requests" (serve).
+  explicit SignalWatcher(Reaction reaction, const char* in_flight = "images");
   SignalWatcher(const SignalWatcher&) = delete;
   SignalWatcher& operator=(const SignalWatcher&) = delete;
   ~SignalWatcher();
