@@ -11,6 +11,7 @@ import pathlib
 import re
 import signal
 import subprocess
+import threading
 import time
 import uuid
 
@@ -120,6 +121,22 @@ class Server:
             if self.process.poll() is None:
                 self.process.kill()
                 self.process.wait()
+
+
+def slow_request_in_flight(server, results, image):
+    """Sends `image` to the slow chain in a thread (its answer appended to `results`); returns
+    the thread and the bytes the governor admitted for it, once it has."""
+    def send():
+        results.append(server.post_image("/v1/chains/slow", image.read_bytes(), timeout=120))
+    thread = threading.Thread(target=send)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        admitted = server.metrics()["imgpipe_memory_admitted_bytes"]
+        if admitted > 0:
+            return thread, admitted
+        time.sleep(0.01)
+    raise AssertionError("the slow request was never admitted")
 
 
 def multipart_form(fields):

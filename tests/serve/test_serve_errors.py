@@ -1,12 +1,10 @@
 """Every error status of `imgpipe serve`: each answers {"error": category, "message": ...},
 and a refused start exits 2 naming the problem."""
 import subprocess
-import threading
-import time
 
 import pytest
 
-from conftest import CLI, IMAGES, Server, json_body
+from conftest import CLI, IMAGES, Server, json_body, slow_request_in_flight
 
 LARGE = IMAGES / "shell-5120x2880.jpg"
 
@@ -67,26 +65,11 @@ def test_body_over_the_limit_is_413_and_a_form_encoded_body_415(chains_dir, phot
         assert server.stop() == 0
 
 
-def slow_request_in_flight(server, results):
-    """Starts a slow request in a thread; returns once the governor has admitted it."""
-    def send():
-        results.append(server.post_image("/v1/chains/slow", LARGE.read_bytes(), timeout=120))
-    thread = threading.Thread(target=send)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        admitted = server.metrics()["imgpipe_memory_admitted_bytes"]
-        if admitted > 0:
-            return thread, admitted
-        time.sleep(0.01)
-    raise AssertionError("the slow request was never admitted")
-
-
 def test_busy_workers_answer_503_with_retry_after(chains_dir, photo):
     server = Server(chains_dir, "--max-concurrent", "1", "--queue-timeout", "0", "--shutdown-timeout", "0")
     results = []
     try:
-        thread, _ = slow_request_in_flight(server, results)
+        thread, _ = slow_request_in_flight(server, results, LARGE)
         status, headers, body = server.post_image("/v1/chains/web", photo)
         assert status == 503 and headers["retry-after"] == "1"
         assert json_body(body)["error"] == "busy"
@@ -100,7 +83,7 @@ def test_memory_budget_admits_one_alone_refuses_a_second_and_what_never_fits(cha
     probe = Server(chains_dir, "--shutdown-timeout", "0")
     results = []
     try:
-        thread, working_set = slow_request_in_flight(probe, results)
+        thread, working_set = slow_request_in_flight(probe, results, LARGE)
     finally:
         assert probe.stop() == 0
     thread.join(60)
@@ -110,7 +93,7 @@ def test_memory_budget_admits_one_alone_refuses_a_second_and_what_never_fits(cha
                     "--max-concurrent", "4", "--shutdown-timeout", "0")
     results = []
     try:
-        thread, _ = slow_request_in_flight(server, results)
+        thread, _ = slow_request_in_flight(server, results, LARGE)
         status, headers, body = server.post_image("/v1/chains/slow", LARGE.read_bytes())
         assert status == 503 and headers["retry-after"] == "1"
         assert "memory budget" in json_body(body)["message"]

@@ -3,7 +3,7 @@ import concurrent.futures
 import threading
 import time
 
-from conftest import IMAGES, Server
+from conftest import IMAGES, Server, slow_request_in_flight
 
 PHOTOS = ["fruits.jpg", "rocket.jpg", "building.jpg", "butterfly.jpg"]
 
@@ -71,13 +71,7 @@ def test_sigterm_under_load_finishes_what_is_in_flight_and_exits_0(chains_dir):
 def test_sigterm_with_a_slow_request_waits_for_it(chains_dir):
     server = Server(chains_dir, "--shutdown-timeout", "60")
     results = []
-    thread = threading.Thread(
-        target=lambda: results.append(server.post_image("/v1/chains/slow", (IMAGES / "autumn-2560x1600.jpg")
-                                                        .read_bytes(), timeout=120)))
-    thread.start()
-    deadline = time.monotonic() + 30
-    while server.metrics()["imgpipe_memory_admitted_bytes"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    thread, _ = slow_request_in_flight(server, results, IMAGES / "autumn-2560x1600.jpg")
     assert server.stop(seconds=90) == 0
     thread.join(60)
     status, headers, body = results[0]
@@ -87,13 +81,7 @@ def test_sigterm_with_a_slow_request_waits_for_it(chains_dir):
 def test_sigterm_past_the_shutdown_deadline_cancels_and_exits_0(chains_dir):
     server = Server(chains_dir, "--shutdown-timeout", "0.2")
     results = []
-    thread = threading.Thread(
-        target=lambda: results.append(server.post_image("/v1/chains/slow", (IMAGES / "shell-5120x2880.jpg")
-                                                        .read_bytes(), timeout=120)))
-    thread.start()
-    deadline = time.monotonic() + 30
-    while server.metrics()["imgpipe_memory_admitted_bytes"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    thread, _ = slow_request_in_flight(server, results, IMAGES / "shell-5120x2880.jpg")
     started = time.monotonic()
     assert server.stop(seconds=30) == 0
     assert time.monotonic() - started < 8  # Cloud Run's SIGKILL comes 10 s after SIGTERM
