@@ -15,7 +15,6 @@
 #include <imgpipe/imgpipe.hpp>
 #include <map>
 #include <memory>
-#include <thread>
 
 #include "process_tuning.hpp"
 #include "server.hpp"
@@ -197,12 +196,7 @@ int run_serve(const ServeArgs& a, bool quiet, bool verbose) {
   // what is in flight; a second one cancels it. Made before any thread, so every thread the
   // server starts leaves the signals to the watcher.
   SignalWatcher signals(SignalWatcher::Reaction::stop_then_abort, "requests");
-  const ServeFunction server = load_server();
-  // libvips (JPEG and PNG encoding) loads on a second core while the chains load and the
-  // server binds on this one; the warm-up then finds it loaded. (Not during load_server():
-  // dlopen holds the loader's lock.)
-  const std::jthread preload([] { library_versions(); });
-  return server(o, signals.stop(), signals.abort());
+  return load_server()(o, signals.stop(), signals.abort());
 }
 
 }  // namespace
