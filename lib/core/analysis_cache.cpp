@@ -1,5 +1,6 @@
 // AnalysisCache: a mutex-guarded LRU list with a key index (analysis_cache.hpp).
 
+#include <fmt/format.h>
 #include <xxhash.h>
 
 #include <array>
@@ -16,11 +17,7 @@ std::string pixel_digest(const cv::Mat& pixels) {
   for (int y = 0; y < pixels.rows; ++y) XXH3_128bits_update(state, pixels.ptr(y), row_bytes);
   const XXH128_hash_t hash = XXH3_128bits_digest(state);
   XXH3_freeState(state);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint64_t part : {hash.high64, hash.low64})
-    for (int shift = 60; shift >= 0; shift -= 4) out += kHex[(part >> shift) & 0xf];
-  return out;
+  return fmt::format("{:016x}{:016x}", hash.high64, hash.low64);  // as content_digest() writes it
 }
 
 std::shared_ptr<const void> AnalysisCache::find(const std::string& key, std::type_index type) {

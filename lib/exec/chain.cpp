@@ -143,12 +143,8 @@ cv::Size Chain::min_decode_size(cv::Size input, QualityPreset quality) const {
 namespace {
 
 // Between steps is where a run can stop cleanly: nothing half-made is kept.
-void check_continue(const Context& context, const Step& step) {
-  if (context.cancel.stop_requested())
-    throw Error(ErrorCategory::cancelled, fmt::format("cancelled before {}", step.label));
-  if (context.deadline != std::chrono::steady_clock::time_point{} &&
-      std::chrono::steady_clock::now() > context.deadline)
-    throw Error(ErrorCategory::timeout, fmt::format("time limit reached before {}", step.label));
+void check_before(const Context& context, const Step& step) {
+  exec::check_continue(context, {}, "before ", step.label);
 }
 
 // Runs the local steps at the front of `rest` (region.hpp) as one run: tile by tile when the
@@ -158,7 +154,7 @@ void check_continue(const Context& context, const Step& step) {
 std::size_t run_local_steps(std::span<const Step> rest, Image& current, const Context& context) {
   const exec::LocalRun run = exec::plan_local_run(rest, exec::PixelLayout::of(current.pixels), context);
   if (run.steps == 0) return 0;
-  for (const Step& step : rest.subspan(1, run.steps - 1)) check_continue(context, step);
+  for (const Step& step : rest.subspan(1, run.steps - 1)) check_before(context, step);
   const cv::Size size = current.pixels.size();
   if (const int tile = exec::tile_side(run, size, context)) {
     MaybeScope scope(context.monitor, fmt::format("{} (tiled {})", run.label, tile));
@@ -223,7 +219,7 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
   Image current = input;
   for (std::size_t i = first; i < steps_.size(); ++i) {
     const Step& step = steps_[i];
-    check_continue(context, step);
+    check_before(context, step);
     if (fuse_point_ops) {
       if (std::size_t count = run_local_steps(std::span(steps_).subspan(i), current, context)) {
         i += count - 1;

@@ -2,12 +2,24 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <imgpipe/error.hpp>
 
 #include "../ops/point_program.hpp"
 #include "../plan/planner.hpp"
 
 namespace imgpipe::exec {
+
+void check_continue(const Context& context, std::string_view source, std::string_view when,
+                    std::string_view label) {
+  const auto message = [&](std::string_view what) {
+    return fmt::format("{}{}{} {}{}", source, source.empty() ? "" : ": ", what, when, label);
+  };
+  if (context.cancel.stop_requested()) throw Error(ErrorCategory::cancelled, message("cancelled"));
+  if (context.deadline != std::chrono::steady_clock::time_point{} &&
+      std::chrono::steady_clock::now() > context.deadline)
+    throw Error(ErrorCategory::timeout, message("time limit reached"));
+}
 
 namespace {
 

@@ -17,6 +17,7 @@
 #include <opencv2/core/mat.hpp>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imgpipe {
@@ -76,5 +77,11 @@ void compute_region(const LocalRun& run, const cv::Mat& source, cv::Rect source_
 
 // `rect` grown by `halo` on each side, cut at the image's edges.
 cv::Rect grow(cv::Rect rect, int halo, cv::Size image);
+
+// Where a run may stop cleanly (between steps, tiles or streamed regions): Error(cancelled)
+// after a stop request on context.cancel, Error(timeout) past context.deadline, saying
+// "[<source>: ]cancelled <when><label>" or "... time limit reached <when><label>".
+void check_continue(const Context& context, std::string_view source, std::string_view when,
+                    std::string_view label = {});
 
 }  // namespace imgpipe::exec

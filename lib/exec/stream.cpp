@@ -180,13 +180,7 @@ struct StreamControl {
   std::mutex mutex;
   std::optional<Error> failure;
 
-  void check() const {
-    if (context->cancel.stop_requested())
-      throw Error(ErrorCategory::cancelled, fmt::format("{}: cancelled while streaming", source));
-    if (context->deadline != std::chrono::steady_clock::time_point{} &&
-        std::chrono::steady_clock::now() > context->deadline)
-      throw Error(ErrorCategory::timeout, fmt::format("{}: time limit reached while streaming", source));
-  }
+  void check() const { exec::check_continue(*context, source, "while streaming"); }
   void record(const Error& error) {
     std::lock_guard lock(mutex);
     if (!failure) failure = error;

@@ -1,10 +1,8 @@
 #include "tiled.hpp"
 
-#include <fmt/format.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include <chrono>
 #include <imgpipe/error.hpp>
 
 namespace imgpipe::exec {
@@ -29,11 +27,7 @@ Image run_tiled(const LocalRun& run, const Image& input, int tile, const Context
   tbb::parallel_for(0, columns * rows, [&](int index) {
     // Several steps run tile by tile as one: the deadline and a stop request are checked
     // between tiles, as a step-by-step run checks them between steps.
-    if (context.cancel.stop_requested())
-      throw Error(ErrorCategory::cancelled, fmt::format("cancelled during {}", run.label));
-    if (context.deadline != std::chrono::steady_clock::time_point{} &&
-        std::chrono::steady_clock::now() > context.deadline)
-      throw Error(ErrorCategory::timeout, fmt::format("time limit reached during {}", run.label));
+    check_continue(context, {}, "during ", run.label);
     const int x = index % columns * tile, y = index / columns * tile;
     const cv::Rect want(x, y, std::min(tile, size.width - x), std::min(tile, size.height - y));
     const cv::Rect region = grow(want, run.halo, size);

@@ -1,6 +1,7 @@
 #pragma once
 // What every command does the same way: `-` for stdin and stdout where one file is read or
-// written, the output folder made when missing, and the one style of messages on stderr.
+// written, the output folder made when missing, the one style of messages on stderr, and the
+// JSON form of dominant colours that the command and the service share.
 
 #include <fmt/format.h>
 
@@ -9,6 +10,8 @@
 #include <filesystem>
 #include <imgpipe/error.hpp>
 #include <imgpipe/job.hpp>
+#include <imgpipe/palette.hpp>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +61,17 @@ inline std::string error_line(const Error& e) {
 
 inline std::string warning_line(std::string_view message) {
   return fmt::format("imgpipe: warning: {}\n", message);
+}
+
+// `extract-palette --json` and POST /v1/extract-palette: [{hex, rgb, lab, fraction}].
+inline nlohmann::json dominant_colours_json(const std::vector<DominantColour>& colours) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : colours)
+    out.push_back({{"hex", to_hex(c.colour).substr(0, 7)},
+                   {"rgb", {c.colour.r, c.colour.g, c.colour.b}},
+                   {"lab", {c.lab.L, c.lab.a, c.lab.b}},
+                   {"fraction", c.fraction}});
+  return out;
 }
 
 }  // namespace imgpipe::cli

@@ -132,13 +132,7 @@ int run_extract(const ExtractArgs& a) {
   Job job = open_input(file, a.input, file.context);
   const auto colours = extract_palette(job.load(), a.k, file.context.quality);
   if (a.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& c : colours)
-      out.push_back({{"hex", to_hex(c.colour).substr(0, 7)},
-                     {"rgb", {c.colour.r, c.colour.g, c.colour.b}},
-                     {"lab", {c.lab.L, c.lab.a, c.lab.b}},
-                     {"fraction", c.fraction}});
-    std::cout << out.dump(2) << "\n";
+    std::cout << dominant_colours_json(colours).dump(2) << "\n";
     return 0;
   }
   for (const auto& c : colours)

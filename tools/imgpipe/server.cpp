@@ -297,6 +297,19 @@ Image warm_up_image() {
 
 constexpr int kDraftSide = 256;  // a preview's draft: its long side at most this
 
+// How many images the chain makes from one input.
+std::size_t variant_count(const Chain& chain) {
+  std::size_t variants = 1;
+  for (const auto& step : chain.steps()) variants *= step.operation->variant_count();
+  return variants;
+}
+
+// Requests processed at once: --max-concurrent, else one per core.
+int slot_count(const ServeOptions& options) {
+  return options.max_concurrent > 0 ? options.max_concurrent
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 // ---- The service -------------------------------------------------------------------------
 
 class Service {
@@ -306,9 +319,7 @@ class Service {
         budget_(options.max_memory ? options.max_memory : memory_limit() / 2),
         analysis_(std::min(options.analysis_cache, budget_ / 4)),
         governor_(budget_ - analysis_.max_bytes()),
-        slots_(options.max_concurrent > 0
-                   ? options.max_concurrent
-                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        slots_(slot_count(options)),
         abort_(std::move(abort)) {
     base_.source = "imgpipe serve";
     apply_environment(base_);
@@ -359,13 +370,11 @@ class Service {
     server.Get("/v1/chains", [this](const httplib::Request&, httplib::Response& res) {
       json all = json::array();
       for (const auto& [name, file] : chains_) {
-        std::size_t variants = 1;
-        for (const auto& step : file->chain.steps()) variants *= step.operation->variant_count();
         all.push_back(
             {{"name", name},
              {"file", fs::path(file->source).filename().string()},
              {"steps", file->chain.steps().size()},
-             {"variants", variants},
+             {"variants", variant_count(file->chain)},
              {"format", file->output_format_set ? std::string(to_string(file->output.format)) : "input"},
              {"canonical", file->chain.canonical()}});
       }
@@ -552,9 +561,7 @@ class Service {
   // the answer with a JSON part instead of the image.
   void preview(const ChainFile& file, std::shared_ptr<Job> job, const SaveOptions& save, const OutputQuery& q,
                httplib::Response& res) {
-    std::size_t variants = 1;
-    for (const auto& step : file.chain.steps()) variants *= step.operation->variant_count();
-    if (variants > 1 && q.variant.empty())
+    if (variant_count(file.chain) > 1 && q.variant.empty())
       throw HttpError{400, "config", "preview answers one image: choose one with ?variant=NAME"};
     auto admission = std::make_shared<Admission>(slots_, governor_);
     admission->enter(job->working_set(), options_.queue_timeout);
@@ -666,13 +673,8 @@ class Service {
     Job job(base_, request_image(req), "extract-palette", request_context(base_));
     Admission admission(slots_, governor_);
     admission.enter(job.working_set(), options_.queue_timeout);
-    json out = json::array();
-    for (const auto& c : extract_palette(job.load(), k, base_.context.quality))
-      out.push_back({{"hex", to_hex(c.colour).substr(0, 7)},
-                     {"rgb", {c.colour.r, c.colour.g, c.colour.b}},
-                     {"lab", {c.lab.L, c.lab.a, c.lab.b}},
-                     {"fraction", c.fraction}});
-    res.set_content(out.dump(), "application/json");
+    res.set_content(dominant_colours_json(extract_palette(job.load(), k, base_.context.quality)).dump(),
+                    "application/json");
   }
 
   std::string metrics_text() const {
@@ -760,9 +762,7 @@ int serve(const ServeOptions& options, std::stop_token stop, std::stop_token abo
   Service service(options, cancel.get_token());
 
   httplib::Server server;
-  const int slots = options.max_concurrent > 0
-                        ? options.max_concurrent
-                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int slots = slot_count(options);
   const std::size_t threads = static_cast<std::size_t>(std::max(16, 4 * slots));
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(options.max_body);
