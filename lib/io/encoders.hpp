@@ -41,6 +41,10 @@ std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
 // cache, so images sharing indices (variants of one clustering) compress it once.
 std::vector<std::uint8_t> encode_png_from_indices(const IndexedPixels& indexed, const SaveOptions& options);
 
+// JPEG through libjpeg-turbo (jpeg_encode.cpp): alpha composited onto the background, 16-bit
+// samples scaled to 8, EXIF and ICC when metadata is kept.
+std::vector<std::uint8_t> encode_jpeg(const Image& image, const SaveOptions& options);
+
 std::vector<std::uint8_t> encode_webp(const Image& image, const SaveOptions& options, QualityPreset preset);
 
 }  // namespace imgpipe::detail

@@ -1,8 +1,9 @@
-// Encoding: one encoder per format, used by in-memory and streamed outputs alike. JPEG, TIFF
-// and truecolour PNG go from a libvips image to a libvips target (in memory: the pixels
-// wrapped without a copy, into a memory target; streamed: the lazy pipeline, into the
-// atomic file's descriptor); WebP through libwebp, palette PNG through libpng, SVG from the
-// image's vector graphics. Every file is written through detail::AtomicFile.
+// Encoding: one encoder per format. In memory, JPEG goes through libjpeg-turbo
+// (jpeg_encode.cpp), WebP through libwebp, palette PNG through libpng, SVG from the image's
+// vector graphics, and TIFF and truecolour PNG from the pixels wrapped for libvips without a
+// copy into a memory target. Streamed outputs go from the lazy libvips pipeline to a libvips
+// target on the atomic file's descriptor (save_to_target), JPEG included. Every file is
+// written through detail::AtomicFile.
 
 #include <fmt/format.h>
 
@@ -285,7 +286,7 @@ std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options,
       if (options.allow_indexed)
         if (auto indexed = detail::encode_png_indexed(image, options)) return std::move(*indexed);
       return detail::save_with_vips(image, options);
-    case Format::jpeg:
+    case Format::jpeg: return detail::encode_jpeg(image, options);
     case Format::tiff: return detail::save_with_vips(image, options);
     case Format::webp: return detail::encode_webp(image, options, preset);
     case Format::svg: return detail::encode_svg(image);

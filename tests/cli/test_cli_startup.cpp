@@ -1,5 +1,5 @@
 // What a process loads: libvips (and the ~100 libraries Debian builds it against) only when a
-// job needs it — not for JPEG in and WebP or palette PNG out, which imgpipe decodes and
+// job needs it — not for JPEG in and JPEG, WebP or palette PNG out, which imgpipe decodes and
 // encodes itself.
 // The dynamic loader's own report (LD_DEBUG=files) of the real binary says which libraries it
 // loaded, and why.
@@ -47,6 +47,19 @@ TEST_F(CliStartup, JpegToWebpDoesNotLoadLibvips) {
   EXPECT_TRUE(fs::exists(out));
   const std::string info = loaded({"info", test::photo("baboon.jpg").string()});
   EXPECT_THAT(info, Not(HasSubstr("libvips.so")));
+}
+
+TEST_F(CliStartup, JpegToJpegDoesNotLoadLibvips) {
+  // libjpeg-turbo encodes in-memory JPEG outputs itself, metadata kept or not.
+  for (const char* metadata : {"strip", "keep"}) {
+    const fs::path chain = dir_ / "jpeg.yml", out = dir_ / "out.jpg";
+    test::write_text(chain, std::string("chain:\n  - resize: {width: 64}\noutput:\n  metadata: ") + metadata +
+                                "\n  progressive: true\n");
+    const std::string report =
+        loaded({"run", chain.string(), test::photo("baboon.jpg").string(), out.string()});
+    EXPECT_THAT(report, Not(HasSubstr("libvips.so"))) << metadata;
+    EXPECT_TRUE(fs::exists(out)) << metadata;
+  }
 }
 
 TEST_F(CliStartup, PaletteOfAJpegDoesNotLoadLibvips) {
