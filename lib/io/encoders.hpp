@@ -5,7 +5,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <imgpipe/io.hpp>
+#include <memory>
 #include <opencv2/core/mat.hpp>
 #include <optional>
 #include <span>
@@ -36,6 +38,30 @@ struct PngMetadata {
 std::vector<std::uint8_t> write_png_palette(const cv::Mat& indices,
                                             const std::vector<std::array<std::uint8_t, 4>>& table,
                                             int compression, const PngMetadata& metadata = {});
+
+// Truecolour PNG through libpng: grey, grey + alpha, RGB or RGBA of 8 or 16 bits, with EXIF,
+// ICC (when metadata is kept) and the resolution.
+std::vector<std::uint8_t> encode_png_truecolour(const Image& image, const SaveOptions& options);
+
+// The same written a row at a time into `sink`, as rows come (a streamed output's pipeline):
+// the same bytes as encode_png_truecolour for the same rows. Rows are `size.width` pixels of
+// `type` (CV_8UC1..4, CV_16UC1..4); the file ends with the last row. xres and yres are in
+// pixels per millimetre, 0 when unknown.
+using PngSink = std::function<void(std::span<const std::uint8_t>)>;
+class PngWriter;
+class PngRows {
+ public:
+  PngRows(PngSink sink, cv::Size size, int type, const SaveOptions& options, const PngMetadata& metadata,
+          double xres, double yres);
+  PngRows(const PngRows&) = delete;
+  PngRows& operator=(const PngRows&) = delete;
+  ~PngRows();
+  void write(const std::uint8_t* row);
+
+ private:
+  std::unique_ptr<PngWriter> writer_;
+  int rows_left_;
+};
 
 // Palette PNG from indices + table. The compressed index stream is kept in the image's
 // cache, so images sharing indices (variants of one clustering) compress it once.

@@ -1,9 +1,9 @@
 // Encoding: one encoder per format. In memory, JPEG goes through libjpeg-turbo
-// (jpeg_encode.cpp), WebP through libwebp, palette PNG through libpng, SVG from the image's
-// vector graphics, and TIFF and truecolour PNG from the pixels wrapped for libvips without a
-// copy into a memory target. Streamed outputs go from the lazy libvips pipeline to a libvips
-// target on the atomic file's descriptor (save_to_target), JPEG included. Every file is
-// written through detail::AtomicFile.
+// (jpeg_encode.cpp), WebP through libwebp, PNG through libpng (png_write.cpp), SVG from the
+// image's vector graphics, and TIFF from the pixels wrapped for libvips without a copy into a
+// memory target. Streamed outputs go from the lazy libvips pipeline to a libvips
+// target on the atomic file's descriptor (save_to_target: JPEG and TIFF), or as rows through
+// the same libpng writer (PNG). Every file is written through detail::AtomicFile.
 
 #include <fmt/format.h>
 
@@ -197,13 +197,11 @@ int save_to_target(VipsImage* image, VipsTarget* target, const SaveOptions& opti
                                   "interlace", options.progressive ? TRUE : FALSE, "strip", strip,
                                   "optimize_coding", whole ? TRUE : FALSE, nullptr);
     }
-    case Format::png:
-      return vips_pngsave_target(image, target, "compression", options.compression, "strip", strip,
-                                 "bitdepth", image->BandFmt == VIPS_FORMAT_USHORT ? 16 : 8, nullptr);
     case Format::tiff:
       return vips_tiffsave_target(image, target, "compression",
                                   tiff_compression(options, image->BandFmt == VIPS_FORMAT_USHORT), "strip",
                                   strip, nullptr);
+    case Format::png:
     case Format::webp:
     case Format::svg: break;
   }
@@ -285,7 +283,7 @@ std::vector<std::uint8_t> encode(const Image& image, const SaveOptions& options,
         return detail::encode_png_from_indices(*image.indexed, options);
       if (options.allow_indexed)
         if (auto indexed = detail::encode_png_indexed(image, options)) return std::move(*indexed);
-      return detail::save_with_vips(image, options);
+      return detail::encode_png_truecolour(image, options);
     case Format::jpeg: return detail::encode_jpeg(image, options);
     case Format::tiff: return detail::save_with_vips(image, options);
     case Format::webp: return detail::encode_webp(image, options, preset);

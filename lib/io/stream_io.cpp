@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <exception>
 #include <imgpipe/error.hpp>
 
 #include "atomic_file.hpp"
 #include "encoders.hpp"
+#include "exif.hpp"
 #include "vips_io.hpp"
 
 namespace imgpipe::detail {
@@ -57,6 +59,49 @@ Image materialise(VipsImage* image, const fs::path& output) {
   return out;
 }
 
+// PNG through the same libpng writer as in memory (the same bytes), fed the pipeline's rows in
+// order as libvips's sink_disc computes them, strip by strip.
+void save_png_streamed(VipsImage* image, AtomicFile& file, const SaveOptions& options,
+                       const fs::path& output) {
+  const VipsBandFormat format = vips_image_get_format(image);
+  if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT)
+    fail(ErrorCategory::internal, output, "PNG output needs 8- or 16-bit samples");
+  Image metadata;  // what save() would write: the blobs, the tag agreeing with the pixels
+  std::vector<std::uint8_t> exif;
+  if (options.keep_metadata) {
+    metadata.exif = get_blob(image, VIPS_META_EXIF_NAME);
+    metadata.icc = get_blob(image, VIPS_META_ICC_NAME);
+    if (vips_image_get_typeof(image, VIPS_META_ORIENTATION))
+      vips_image_get_int(image, VIPS_META_ORIENTATION, &metadata.orientation);
+    exif = exif_for_output(metadata);
+  }
+  struct Rows {
+    PngRows png;
+    std::exception_ptr error;
+  } rows{{[&](std::span<const std::uint8_t> bytes) { file.write(bytes); },
+          {vips_image_get_width(image), vips_image_get_height(image)},
+          CV_MAKETYPE(format == VIPS_FORMAT_USHORT ? CV_16U : CV_8U, vips_image_get_bands(image)),
+          options,
+          {exif, metadata.icc},
+          vips_image_get_xres(image),
+          vips_image_get_yres(image)},
+         nullptr};
+  const auto write = [](VipsRegion* region, VipsRect* area, void* a) -> int {
+    auto* r = static_cast<Rows*>(a);
+    try {  // nothing may be thrown through libvips
+      for (int y = area->top; y < area->top + area->height; ++y)
+        r->png.write(reinterpret_cast<const std::uint8_t*>(VIPS_REGION_ADDR(region, area->left, y)));
+    } catch (...) {
+      r->error = std::current_exception();
+      return -1;
+    }
+    return 0;
+  };
+  const int rc = vips_sink_disc(image, write, &rows);
+  if (rows.error) std::rethrow_exception(rows.error);
+  if (rc) fail(ErrorCategory::io, output, take_vips_error("the pipeline failed"));
+}
+
 }  // namespace
 
 void save_streamed(VipsImage* image, const fs::path& output, const SaveOptions& options,
@@ -64,6 +109,8 @@ void save_streamed(VipsImage* image, const fs::path& output, const SaveOptions& 
   AtomicFile file(output);
   if (options.format == Format::webp) {
     file.write(encode_webp(materialise(image, output), options, preset));
+  } else if (options.format == Format::png) {
+    save_png_streamed(image, file, options, output);
   } else if (options.format == Format::svg) {
     fail(ErrorCategory::unsupported, output,
          "SVG output needs the whole image (vectorize); it cannot stream");

@@ -1,6 +1,6 @@
 // What a process loads: libvips (and the ~100 libraries Debian builds it against) only when a
-// job needs it — not for JPEG in and JPEG, WebP or palette PNG out, which imgpipe decodes and
-// encodes itself.
+// job needs it — not for JPEG in and JPEG, WebP or PNG out, which imgpipe decodes and encodes
+// itself.
 // The dynamic loader's own report (LD_DEBUG=files) of the real binary says which libraries it
 // loaded, and why.
 #include <gmock/gmock.h>
@@ -49,16 +49,21 @@ TEST_F(CliStartup, JpegToWebpDoesNotLoadLibvips) {
   EXPECT_THAT(info, Not(HasSubstr("libvips.so")));
 }
 
-TEST_F(CliStartup, JpegToJpegDoesNotLoadLibvips) {
-  // libjpeg-turbo encodes in-memory JPEG outputs itself, metadata kept or not.
+TEST_F(CliStartup, JpegToJpegOrPngDoesNotLoadLibvips) {
+  // libjpeg-turbo and libpng encode in-memory JPEG and PNG outputs, metadata kept or not.
   for (const char* metadata : {"strip", "keep"}) {
-    const fs::path chain = dir_ / "jpeg.yml", out = dir_ / "out.jpg";
+    const fs::path chain = dir_ / "jpeg.yml", out = dir_ / "out.jpg", png = dir_ / "out.png";
     test::write_text(chain, std::string("chain:\n  - resize: {width: 64}\noutput:\n  metadata: ") + metadata +
                                 "\n  progressive: true\n");
     const std::string report =
         loaded({"run", chain.string(), test::photo("baboon.jpg").string(), out.string()});
     EXPECT_THAT(report, Not(HasSubstr("libvips.so"))) << metadata;
     EXPECT_TRUE(fs::exists(out)) << metadata;
+    // Truecolour (a photo has more than 256 colours) and 16-bit grey.
+    EXPECT_THAT(loaded({"run", chain.string(), test::photo("baboon.jpg").string(), png.string()}),
+                Not(HasSubstr("libvips.so")))
+        << metadata;
+    EXPECT_TRUE(fs::exists(png)) << metadata;
   }
 }
 
@@ -72,13 +77,13 @@ TEST_F(CliStartup, PaletteOfAJpegDoesNotLoadLibvips) {
 }
 
 TEST_F(CliStartup, LibvipsIsLoadedWhenAJobNeedsIt) {
-  // A PNG input, a JPEG with an ICC profile to convert, TIFF and truecolour PNG output:
+  // A PNG input, a JPEG with an ICC profile to convert, TIFF output, a streamed PNG output:
   // libvips's work, loaded then — by libimgpipe, on first use.
   const std::vector<std::vector<std::string>> jobs = {
       {"run", chain_.string(), test::photo("coffee.png").string(), (dir_ / "a.webp").string()},
       {"run", chain_.string(), test::photo("rocket.jpg").string(), (dir_ / "b.webp").string()},
       {"run", chain_.string(), test::photo("fruits.jpg").string(), (dir_ / "c.tif").string()},
-      {"run", chain_.string(), test::photo("fruits.jpg").string(), (dir_ / "d.png").string()},
+      {"run", chain_.string(), test::photo("fruits.jpg").string(), (dir_ / "d.png").string(), "--stream"},
   };
   for (const auto& job : jobs) {
     const std::string report = loaded(job);
