@@ -101,7 +101,9 @@ cv::Mat noise(int channels, int depth, double amplitude) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<double> dist(-amplitude, amplitude);
   const double mid = depth == CV_16U ? 32768 : 128;
-  cv::Mat out(24, 24, CV_64FC(channels));
+  // One plane of every sample, then split into channels (an iterator over a multi-channel
+  // Mat steps a whole pixel at a time and would leave all but the first channel unset).
+  cv::Mat out(24, 24 * channels, CV_64F);
   for (auto it = out.begin<double>(); it != out.end<double>(); ++it) *it = mid + dist(rng);
   out = out.reshape(channels);
   cv::Mat rounded;
@@ -161,6 +163,18 @@ TEST(Sharpen, ThresholdLeavesSmallDetailAlone) {
     // leaves every sample, and no threshold sharpens the noise.
     EXPECT_TRUE(test::identical(sharpened(in, {2, 1, 10.0 / 255}), in));
     EXPECT_GT(test::max_abs_diff(sharpened(in, {2, 1, 0}), in), 2 * level);
+  }
+}
+
+// The 8-bit path blurs with OpenCV's 8-bit Gaussian (whole levels) up to amount 1 and radius
+// 3, and in 16 bits beyond: both within one level of the exact unsharp mask on real photos.
+TEST(Sharpen, EightBitPathsStayWithinOneLevelOnRealPhotos) {
+  for (const char* name : {"fruits.jpg", "baboon.jpg", "building.jpg"}) {
+    const cv::Mat photo = load(test::photo(name)).pixels(cv::Rect(0, 0, 160, 120)).clone();
+    for (const Unsharp u :
+         {Unsharp{0.3, 1}, Unsharp{0.6, 0.5}, Unsharp{1, 2}, Unsharp{1, 3}, Unsharp{1.8, 1}})
+      EXPECT_LE(test::max_abs_diff(sharpened(photo, u), naive_unsharp(photo, u)), 1.0)
+          << name << " amount " << u.amount << " radius " << u.radius;
   }
 }
 

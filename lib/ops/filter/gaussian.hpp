@@ -16,6 +16,10 @@ void gaussian_blur_float(cv::InputArray src, cv::OutputArray dst, double sigma);
 // one level of the final rounding, and the passes move a third of the bytes of float ones.
 void gaussian_blur_8bit_scaled(const cv::Mat& in, double sigma, cv::Mat& scaled, cv::Mat& blurred);
 
+// OpenCV's 8-bit Gaussian (fixed point, its bit-exact path whatever `in` is a view of: the
+// same pixels for a region as for the whole image) with that radius and mirrored edges.
+void gaussian_blur_8bit(const cv::Mat& in, cv::Mat& out, double sigma);
+
 // Whether `src` takes that path: 8-bit without alpha, a cv::Mat. Every schedule takes it
 // alike, so streamed and in-memory runs stay bit for bit the same. gaussian_blur itself stays in
 // float: as its path this was faster on 512-pixel tiles (22 against 35 ms for 1 MP) but slower

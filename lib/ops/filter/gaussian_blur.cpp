@@ -27,6 +27,14 @@ void gaussian_blur_8bit_scaled(const cv::Mat& in, double sigma, cv::Mat& scaled,
   gaussian_blur_float(scaled, blurred, sigma);
 }
 
+void gaussian_blur_8bit(const cv::Mat& in, cv::Mat& out, double sigma) {
+  const int r = gaussian_radius(sigma);
+  // BORDER_ISOLATED: OpenCV takes its bit-exact path for a view only when told not to look
+  // outside it (a region's halo is inside the view).
+  cv::GaussianBlur(in, out, cv::Size(2 * r + 1, 2 * r + 1), sigma, sigma,
+                   cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED);
+}
+
 bool takes_8bit_path(cv::InputArray src) {
   return src.depth() == CV_8U && !has_alpha(src) && src.isMat();
 }

