@@ -15,6 +15,7 @@
 #include <imgpipe/imgpipe.hpp>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "process_tuning.hpp"
 #include "server.hpp"
@@ -192,6 +193,7 @@ int run_serve(const ServeArgs& a, bool quiet, bool verbose) {
   // Requests allocate and free image-sized buffers all the time: kept in the heap they are not
   // faulted in anew for every request (process_tuning.hpp).
   keep_freed_memory(32 << 20);
+  limit_arenas(std::thread::hardware_concurrency());
   // SIGTERM (Cloud Run's, before its SIGKILL 10 s later) or SIGINT: stop accepting and finish
   // what is in flight; a second one cancels it. Made before any thread, so every thread the
   // server starts leaves the signals to the watcher.
