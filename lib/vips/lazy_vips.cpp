@@ -1,7 +1,7 @@
 // libvips loaded on first use. Debian builds libvips against ~100 shared libraries (librsvg,
 // cairo, pango, poppler's, HDF5, OpenEXR, libcurl …); linked, they cost every process ~25 ms
 // of dynamic loading before main(), half of a small job's whole run. libimgpipe reads JPEG and
-// writes WebP and palette PNG itself, so a process that stays with those never needs libvips:
+// writes JPEG, PNG and WebP itself, so a process that stays with those never needs libvips:
 // it links only lazy_vips.S's trampolines, and the first call to a libvips function loads the
 // library (IMGPIPE_VIPS_SONAME, found at configure time) and fills every trampoline's slot.
 #include <dlfcn.h>
@@ -28,8 +28,8 @@ constexpr const char* kNames[] = {
 // has no way to fail in its signature. An installation without libvips is broken; say so.
 [[noreturn]] void fail(const char* what, const char* detail) {
   std::fprintf(stderr,
-               "imgpipe: %s: %s (libvips is needed for every format but JPEG input and WebP and "
-               "palette PNG output, for ICC and CMYK conversion, streaming and text)\n",
+               "imgpipe: %s: %s (libvips is needed for every format but JPEG input and JPEG, PNG and "
+               "WebP output, for ICC and CMYK conversion, streaming and text)\n",
                what, detail ? detail : "unknown error");
   std::abort();
 }
