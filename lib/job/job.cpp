@@ -248,7 +248,13 @@ std::vector<EncodedOutput> Job::encode(const SaveOptions& save) {
       const Image& image = variants[i].image;
       const cv::Size size =
           image.empty() && image.indexed ? image.indexed->indices.size() : image.pixels.size();
-      out[i] = {variants[i].name, imgpipe::encode(image, save, context_.quality), size};
+      try {
+        out[i] = {variants[i].name, imgpipe::encode(image, save, context_.quality), size};
+      } catch (const Error& e) {  // say which image could not be written
+        const std::string& variant = variants[i].name;
+        throw Error(e.category(),
+                    fmt::format("{}{}: {}", name_, variant.empty() ? "" : " (" + variant + ")", e.what()));
+      }
       variants[i].image = {};
     });
   };

@@ -181,6 +181,20 @@ TEST(CliRun, BrokenInputFailsWithoutOutput) {
   EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"chain.yml"});
 }
 
+TEST(CliRun, AnImageTooLargeForTheFormatNamesTheInputAndWritesNothing) {
+  // JPEG holds at most 65500 pixels a side, WebP 16383.
+  test::TempDir dir;
+  const auto chain = write_chain(dir, "chain:\n  - resize: {width: 65535, height: 2, fit: exact}\n");
+  for (const char* name : {"wide.jpg", "wide.webp"}) {
+    const auto out = dir / name;
+    const auto r = run_cli({"run", chain.string(), test::photo("rocket.jpg").string(), out.string()});
+    EXPECT_EQ(r.exit_code, 1) << name;
+    EXPECT_THAT(r.err, HasSubstr("io error: " + test::photo("rocket.jpg").string() + ": ")) << name;
+    EXPECT_FALSE(fs::exists(out)) << name;
+  }
+  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"chain.yml"});
+}
+
 TEST(CliRun, MissingInputNamesIt) {
   test::TempDir dir;
   const auto missing = dir / "nothere.jpg";
