@@ -48,17 +48,19 @@ class AreaTable {
   std::vector<std::int16_t> fixed_;
 };
 
-// Area downscale of 8-bit pixels (any channel count) in fixed point: the output rectangle
-// `want`, in the whole downscale's coordinates, into `out` (want's size, the source's type),
-// from `source`, whose top-left pixel is input pixel `origin`. Rows are averaged first, then
-// columns; within one level of OpenCV's float INTER_AREA, and the same whatever the region.
+// Area downscale of 8-bit pixels (any channel count): the output rectangle `want`, in the
+// whole downscale's coordinates, into `out` (want's size, the source's type), from `source`,
+// whose top-left pixel is input pixel `origin` and which holds at least the inputs span()
+// gives for `want`. Whole factors go to OpenCV's vectorised INTER_AREA (each output's inputs
+// are then its own cells, so a region of them is exact); other scales to a fixed-point
+// kernel (rows averaged first, then columns), within one level of OpenCV's float sums and
+// twice as fast as its generic, unvectorised path. The same pixels whatever the region.
 void area_downscale_8u(const cv::Mat& source, cv::Point origin, const AreaTable& columns,
                        const AreaTable& rows, const cv::Rect& want, cv::Mat& out);
 
-// cv::resize(src, dst, target, 0, 0, cv::INTER_AREA) of a whole image, where 8-bit images
-// shrunk by other than whole factors go through area_downscale_8u in row bands on every core:
-// OpenCV's generic path for them is unvectorised and took twice as long. Whole factors, other
-// depths and enlargements stay with OpenCV.
+// cv::resize(src, dst, target, 0, 0, cv::INTER_AREA) of a whole image, 8-bit shrinks by other
+// than whole factors through area_downscale_8u in row bands on every core; whole factors,
+// other depths and enlargements stay with OpenCV (which splits its work itself).
 void area_downscale(cv::InputArray src, cv::OutputArray dst, cv::Size target);
 
 }  // namespace imgpipe::ops
