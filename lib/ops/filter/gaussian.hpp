@@ -23,8 +23,9 @@ void gaussian_blur_8bit(const cv::Mat& in, cv::Mat& out, double sigma);
 // Whether `src` takes that path: 8-bit without alpha, a cv::Mat. Every schedule takes it
 // alike, so streamed and in-memory runs stay bit for bit the same. gaussian_blur itself stays in
 // float: as its path this was faster on 512-pixel tiles (22 against 35 ms for 1 MP) but slower
-// on the streaming benchmark's 140-pixel tiles (6.3 s against 4.0 s for the 16000² blur; the
-// cause was not found).
+// on the streaming benchmark's 140-pixel tiles (6.3 s against 4.0 s for the 16000² blur).
+// OpenCV's fixed-point Gaussians (8- and 16-bit) build their kernel on every call, 15-55 µs
+// more than the float path's, which small tiles pay many times over.
 bool takes_8bit_path(cv::InputArray src);
 
 }  // namespace imgpipe::ops
