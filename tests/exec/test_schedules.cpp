@@ -114,6 +114,24 @@ TEST(Schedules, StreamedAndInMemoryJobsWriteTheSameFiles) {
   }
 }
 
+TEST(Schedules, StreamedPngWithMetadataKeptIsTheInMemoryFile) {
+  // PNG goes through one libpng writer in both schedules, EXIF and ICC included.
+  test::TempDir dir;
+  const ChainFile file =
+      parse_chain("chain:\n  - adjust_colors: {brightness: 1.1}\noutput: {metadata: keep, format: png}\n");
+  const fs::path input = test::photo("hubble_deep_field.jpg");  // EXIF and an ICC profile
+  Job memory(file, input, file.context);
+  memory.run(dir / "memory.png", file.output);
+  Job streamed(file, input, file.context, {.stream = true});
+  ASSERT_EQ(streamed.schedule(), Schedule::streamed);
+  streamed.run(dir / "streamed.png", file.output);
+  const auto a = test::read_file(dir / "memory.png"), b = test::read_file(dir / "streamed.png");
+  EXPECT_EQ(a, b);
+  const Image back = load(dir / "streamed.png");
+  EXPECT_FALSE(back.exif.empty());
+  EXPECT_FALSE(back.icc.empty());
+}
+
 TEST(Schedules, WebpTargetSizeWorksStreamed) {
   test::TempDir dir;
   ChainFile file =
