@@ -1,10 +1,10 @@
 #include "jpeg_decode.hpp"
 
-// clang-format off: jpeglib.h needs <cstdio> first
+// jpeglib.h uses FILE and size_t without including <cstdio> itself.
+// clang-format off
+#include <cstdio>
 #include <jerror.h>
 #include <jpeglib.h>
-
-#include <cstdio>
 // clang-format on
 
 #include <fmt/format.h>

@@ -4,11 +4,11 @@
 // service that reads and writes JPEG never needs its ~100 libraries. Streamed outputs still go
 // through libvips (save_to_target), which writes a region at a time.
 
-// clang-format off: jpeglib.h needs <cstdio> first
+// jpeglib.h uses FILE and size_t without including <cstdio> itself.
+// clang-format off
+#include <cstdio>
 #include <jerror.h>
 #include <jpeglib.h>
-
-#include <cstdio>
 // clang-format on
 
 #include <fmt/format.h>
