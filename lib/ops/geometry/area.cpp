@@ -13,33 +13,21 @@ namespace {
 
 constexpr int kOne = 1 << 14;  // fixed-point weights: 14 fractional bits
 
-// Columns of one row of row sums (8 fractional bits) weighted and rounded to 8 bits.
+// Columns of one row of row sums (8 fractional bits) weighted and rounded to 8 bits. Channels
+// and Width are the channel count and the table's width when known at compile time (then the
+// loops unroll), 0 to take them at run time.
 template <int Channels, int Width>
 void columns_fixed(const std::uint16_t* sums, std::uint8_t* out, const AreaTable& columns, int from,
-                   int count, int origin) {
+                   int count, int origin, int channels) {
+  const int cn = Channels ? Channels : channels;
+  const int width = Width ? Width : columns.width();
   for (int x = 0; x < count; ++x) {
-    const std::uint16_t* s = sums + (columns.start(from + x) - origin) * Channels;
+    const std::uint16_t* s = sums + (columns.start(from + x) - origin) * cn;
     const std::int16_t* w = columns.weights(from + x);
-    std::uint32_t acc[Channels] = {};
-    for (int k = 0; k < Width; ++k)
-      for (int c = 0; c < Channels; ++c) acc[c] += static_cast<std::uint32_t>(w[k]) * s[k * Channels + c];
-    for (int c = 0; c < Channels; ++c)
-      out[x * Channels + c] = static_cast<std::uint8_t>((acc[c] + (1u << 21)) >> 22);
-  }
-}
-
-// The same for any channel count and width (wide reductions, unusual layouts).
-void columns_fixed_any(const std::uint16_t* sums, std::uint8_t* out, const AreaTable& columns, int from,
-                       int count, int origin, int channels) {
-  const int width = columns.width();
-  for (int x = 0; x < count; ++x) {
-    const std::uint16_t* s = sums + (columns.start(from + x) - origin) * channels;
-    const std::int16_t* w = columns.weights(from + x);
-    for (int c = 0; c < channels; ++c) {
-      std::uint32_t acc = 0;
-      for (int k = 0; k < width; ++k) acc += static_cast<std::uint32_t>(w[k]) * s[k * channels + c];
-      out[x * channels + c] = static_cast<std::uint8_t>((acc + (1u << 21)) >> 22);
-    }
+    std::uint32_t acc[4] = {};
+    for (int k = 0; k < width; ++k)
+      for (int c = 0; c < cn; ++c) acc[c] += static_cast<std::uint32_t>(w[k]) * s[k * cn + c];
+    for (int c = 0; c < cn; ++c) out[x * cn + c] = static_cast<std::uint8_t>((acc[c] + (1u << 21)) >> 22);
   }
 }
 
@@ -91,7 +79,8 @@ std::pair<int, int> AreaTable::span(int from, int to) const {
 
 void area_downscale_8u(const cv::Mat& source, cv::Point origin, const AreaTable& columns,
                        const AreaTable& rows, const cv::Rect& want, cv::Mat& out) {
-  CV_Assert(source.depth() == CV_8U && out.type() == source.type() && out.size() == want.size());
+  CV_Assert(source.depth() == CV_8U && source.channels() <= 4 && out.type() == source.type() &&
+            out.size() == want.size());
   const auto [x0, x1] = columns.span(want.x, want.x + want.width);
   if (columns.whole_factor() && rows.whole_factor()) {
     const auto [y0, y1] = rows.span(want.y, want.y + want.height);
@@ -117,14 +106,15 @@ void area_downscale_8u(const cv::Mat& source, cv::Point origin, const AreaTable&
     // Columns: the row sums, at most 65280, times weights of at most 16384 stay in 32 bits.
     std::uint8_t* o = out.ptr<std::uint8_t>(y);
     const int key = channels * 16 + columns.width();
+    const auto run = [&](auto kernel) { kernel(sums.data(), o, columns, want.x, want.width, x0, channels); };
     switch (key) {
-      case 3 * 16 + 2: columns_fixed<3, 2>(sums.data(), o, columns, want.x, want.width, x0); break;
-      case 3 * 16 + 3: columns_fixed<3, 3>(sums.data(), o, columns, want.x, want.width, x0); break;
-      case 4 * 16 + 2: columns_fixed<4, 2>(sums.data(), o, columns, want.x, want.width, x0); break;
-      case 4 * 16 + 3: columns_fixed<4, 3>(sums.data(), o, columns, want.x, want.width, x0); break;
-      case 1 * 16 + 2: columns_fixed<1, 2>(sums.data(), o, columns, want.x, want.width, x0); break;
-      case 1 * 16 + 3: columns_fixed<1, 3>(sums.data(), o, columns, want.x, want.width, x0); break;
-      default: columns_fixed_any(sums.data(), o, columns, want.x, want.width, x0, channels);
+      case 3 * 16 + 2: run(columns_fixed<3, 2>); break;
+      case 3 * 16 + 3: run(columns_fixed<3, 3>); break;
+      case 4 * 16 + 2: run(columns_fixed<4, 2>); break;
+      case 4 * 16 + 3: run(columns_fixed<4, 3>); break;
+      case 1 * 16 + 2: run(columns_fixed<1, 2>); break;
+      case 1 * 16 + 3: run(columns_fixed<1, 3>); break;
+      default: run(columns_fixed<0, 0>);
     }
   }
 }
