@@ -45,7 +45,8 @@ std::vector<std::uint8_t> encode_png_truecolour(const Image& image, const SaveOp
 
 // The same written a row at a time into `sink`, as rows come (a streamed output's pipeline):
 // the same bytes as encode_png_truecolour for the same rows. Rows are `size.width` pixels of
-// `type` (CV_8UC1..4, CV_16UC1..4); the file ends with the last row. xres and yres are in
+// `type` (CV_8UC1..4, CV_16UC1..4); the file ends with the last row. `metadata` is written as
+// given (empty when it is not kept, as write_png_palette takes it); xres and yres are in
 // pixels per millimetre, 0 when unknown.
 using PngSink = std::function<void(std::span<const std::uint8_t>)>;
 class PngWriter;

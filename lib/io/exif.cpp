@@ -6,6 +6,11 @@
 
 namespace imgpipe::detail {
 
+std::span<const std::uint8_t> exif_tiff(std::span<const std::uint8_t> exif) {
+  const bool prefixed = exif.size() >= 6 && std::memcmp(exif.data(), "Exif\0\0", 6) == 0;
+  return prefixed ? exif.subspan(6) : exif;
+}
+
 namespace {
 
 // A TIFF structure inside an EXIF block ("Exif\0\0" + TIFF, or TIFF alone), read with bounds
@@ -13,7 +18,7 @@ namespace {
 class Tiff {
  public:
   explicit Tiff(std::span<const std::uint8_t> exif) : exif_(exif) {
-    if (exif.size() >= 6 && std::memcmp(exif.data(), "Exif\0\0", 6) == 0) base_ = 6;
+    base_ = exif.size() - exif_tiff(exif).size();
     if (exif.size() < base_ + 8) return;
     little_ = exif[base_] == 'I' && exif[base_ + 1] == 'I';
     valid_ = little_ || (exif[base_] == 'M' && exif[base_ + 1] == 'M');

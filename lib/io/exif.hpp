@@ -19,6 +19,10 @@ struct ExifFields {
 };
 ExifFields read_exif(std::span<const std::uint8_t> exif);
 
+// The TIFF structure of an EXIF block: the block without its "Exif\0\0" prefix (JPEG's APP1
+// and libvips keep it; PNG's eXIf and WebP's EXIF chunks do not), or the block itself.
+std::span<const std::uint8_t> exif_tiff(std::span<const std::uint8_t> exif);
+
 // Sets the orientation tag (0x0112) of IFD0 in an EXIF block ("Exif\0\0" + TIFF) in place.
 // Leaves a block it cannot parse, or one without the tag, unchanged.
 void set_exif_orientation(std::vector<std::uint8_t>& exif, int orientation);

@@ -168,14 +168,13 @@ std::vector<std::uint8_t> encode_jpeg(const Image& image, const SaveOptions& opt
     job.y_density = static_cast<UINT16>(std::clamp(std::lround(image.yres * per_mm), 1L, 65535L));
   }
   if (options.keep_metadata) {
+    // APP1 holds the TIFF structure after an "Exif\0\0" prefix, which Image::exif may lack. A
+    // block larger than one marker segment is left out, as libvips leaves it.
     const std::vector<std::uint8_t> exif = exif_for_output(image);
-    // APP1 holds the block with its "Exif\0\0" prefix; Image::exif may lack it. A block
-    // larger than one marker segment is left out, as libvips leaves it.
-    const bool prefixed = exif.size() > 6 && std::equal(exif.begin(), exif.begin() + 6, "Exif\0\0");
-    if (!exif.empty()) {
-      if (!prefixed) job.app1 = {'E', 'x', 'i', 'f', 0, 0};
-      job.app1.insert(job.app1.end(), exif.begin(), exif.end());
-      if (job.app1.size() > 65533) job.app1.clear();
+    const auto tiff = exif_tiff(exif);
+    if (!tiff.empty() && tiff.size() + 6 <= 65533) {
+      job.app1 = {'E', 'x', 'i', 'f', 0, 0};
+      job.app1.insert(job.app1.end(), tiff.begin(), tiff.end());
     }
     job.icc = image.icc;
   }

@@ -86,9 +86,7 @@ class PngWriter {
     if (!metadata.icc.empty())
       png_set_iCCP(png_, info_, "icc", PNG_COMPRESSION_TYPE_BASE, metadata.icc.data(),
                    static_cast<png_uint_32>(metadata.icc.size()));
-    // The eXIf chunk holds the TIFF structure without the "Exif\0\0" prefix of JPEG's APP1.
-    auto exif = metadata.exif;
-    if (exif.size() >= 6 && std::memcmp(exif.data(), "Exif\0\0", 6) == 0) exif = exif.subspan(6);
+    const auto exif = exif_tiff(metadata.exif);  // the eXIf chunk holds the TIFF structure alone
     if (!exif.empty())
       png_set_eXIf_1(png_, info_, static_cast<png_uint_32>(exif.size()), const_cast<png_bytep>(exif.data()));
   }
@@ -155,7 +153,7 @@ PngRows::PngRows(PngSink sink, cv::Size size, int type, const SaveOptions& optio
   png_set_IHDR(png, info, static_cast<png_uint_32>(size.width), static_cast<png_uint_32>(size.height),
                sixteen ? 16 : 8, kColourTypes[channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
-  if (options.keep_metadata) writer_->set_metadata(metadata);
+  writer_->set_metadata(metadata);
   // The resolution, in pixels per metre (PNG's only unit), as libvips writes it.
   if (xres > 0 && yres > 0)
     png_set_pHYs(png, info, static_cast<png_uint_32>(std::lround(xres * 1000)),
@@ -181,7 +179,8 @@ std::vector<std::uint8_t> encode_png_truecolour(const Image& image, const SaveOp
   std::vector<std::uint8_t> out;
   const std::vector<std::uint8_t> exif =
       options.keep_metadata ? exif_for_output(image) : std::vector<std::uint8_t>{};
-  PngRows rows(to_vector(out), px.size(), px.type(), options, {exif, image.icc}, image.xres, image.yres);
+  const PngMetadata metadata = options.keep_metadata ? PngMetadata{exif, image.icc} : PngMetadata{};
+  PngRows rows(to_vector(out), px.size(), px.type(), options, metadata, image.xres, image.yres);
   for (int y = 0; y < px.rows; ++y) rows.write(px.ptr<std::uint8_t>(y));
   return out;
 }

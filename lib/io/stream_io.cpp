@@ -51,11 +51,19 @@ cv::Mat thumbnail(const fs::path& path, cv::Size size, int type) {
 namespace {
 
 // The whole lazy image computed into memory, with the metadata save() would write.
-Image materialise(VipsImage* image, const fs::path& output) {
-  Image out(compute_pixels(image));
-  if (out.empty()) fail(ErrorCategory::io, output, take_vips_error("the pipeline failed"));
+// The metadata save() would write, from the pipeline: its EXIF and ICC. (Where metadata is
+// kept the stream has set the pipeline's orientation to 1, which is Image's default.)
+Image metadata_of(VipsImage* image) {
+  Image out;
   out.exif = get_blob(image, VIPS_META_EXIF_NAME);
   out.icc = get_blob(image, VIPS_META_ICC_NAME);
+  return out;
+}
+
+Image materialise(VipsImage* image, const fs::path& output) {
+  Image out = metadata_of(image);
+  out.pixels = compute_pixels(image);
+  if (out.empty()) fail(ErrorCategory::io, output, take_vips_error("the pipeline failed"));
   return out;
 }
 
@@ -66,15 +74,9 @@ void save_png_streamed(VipsImage* image, AtomicFile& file, const SaveOptions& op
   const VipsBandFormat format = vips_image_get_format(image);
   if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT)
     fail(ErrorCategory::internal, output, "PNG output needs 8- or 16-bit samples");
-  Image metadata;  // what save() would write: the blobs, the tag agreeing with the pixels
-  std::vector<std::uint8_t> exif;
-  if (options.keep_metadata) {
-    metadata.exif = get_blob(image, VIPS_META_EXIF_NAME);
-    metadata.icc = get_blob(image, VIPS_META_ICC_NAME);
-    if (vips_image_get_typeof(image, VIPS_META_ORIENTATION))
-      vips_image_get_int(image, VIPS_META_ORIENTATION, &metadata.orientation);
-    exif = exif_for_output(metadata);
-  }
+  const Image metadata = options.keep_metadata ? metadata_of(image) : Image{};
+  const std::vector<std::uint8_t> exif =
+      options.keep_metadata ? exif_for_output(metadata) : std::vector<std::uint8_t>{};
   struct Rows {
     PngRows png;
     std::exception_ptr error;

@@ -46,15 +46,13 @@ std::vector<std::uint8_t> add_metadata(std::vector<std::uint8_t> webp, const Ima
   WebPData data{webp.data(), webp.size()};
   WebPMux* mux = WebPMuxCreate(&data, 1);
   if (!mux) throw Error(ErrorCategory::internal, "libwebpmux could not read the encoded image");
-  auto set = [&](const char* fourcc, const std::vector<std::uint8_t>& bytes, std::size_t skip) {
-    if (bytes.size() <= skip) return;
-    WebPData chunk{bytes.data() + skip, bytes.size() - skip};
+  auto set = [&](const char* fourcc, std::span<const std::uint8_t> bytes) {
+    if (bytes.empty()) return;
+    WebPData chunk{bytes.data(), bytes.size()};
     WebPMuxSetChunk(mux, fourcc, &chunk, 1);
   };
-  // WebP's EXIF chunk holds the TIFF structure without libvips's "Exif\0\0" prefix.
-  bool prefixed = exif.size() > 6 && std::equal(exif.begin(), exif.begin() + 6, "Exif\0\0");
-  set("EXIF", exif, prefixed ? 6 : 0);
-  set("ICCP", image.icc, 0);
+  set("EXIF", exif_tiff(exif));  // WebP's EXIF chunk holds the TIFF structure alone
+  set("ICCP", image.icc);
   WebPData assembled{nullptr, 0};
   WebPMuxError rc = WebPMuxAssemble(mux, &assembled);
   WebPMuxDelete(mux);
