@@ -89,6 +89,18 @@ void area_downscale_8u(const cv::Mat& source, cv::Point origin, const AreaTable&
   }
   const int channels = source.channels();
   const auto span = static_cast<std::size_t>((x1 - x0) * channels);
+  // The column pass, chosen once: unrolled for the common layouts.
+  using ColumnKernel = void (*)(const std::uint16_t*, std::uint8_t*, const AreaTable&, int, int, int, int);
+  ColumnKernel kernel = columns_fixed<0, 0>;
+  switch (channels * 16 + columns.width()) {
+    case 3 * 16 + 2: kernel = columns_fixed<3, 2>; break;
+    case 3 * 16 + 3: kernel = columns_fixed<3, 3>; break;
+    case 4 * 16 + 2: kernel = columns_fixed<4, 2>; break;
+    case 4 * 16 + 3: kernel = columns_fixed<4, 3>; break;
+    case 1 * 16 + 2: kernel = columns_fixed<1, 2>; break;
+    case 1 * 16 + 3: kernel = columns_fixed<1, 3>; break;
+    default: break;
+  }
   std::vector<std::uint32_t> acc(span);
   std::vector<std::uint16_t> sums(span);
   for (int y = 0; y < want.height; ++y) {
@@ -104,18 +116,7 @@ void area_downscale_8u(const cv::Mat& source, cv::Point origin, const AreaTable&
     }
     for (std::size_t i = 0; i < span; ++i) sums[i] = static_cast<std::uint16_t>((acc[i] + 32) >> 6);
     // Columns: the row sums, at most 65280, times weights of at most 16384 stay in 32 bits.
-    std::uint8_t* o = out.ptr<std::uint8_t>(y);
-    const int key = channels * 16 + columns.width();
-    const auto run = [&](auto kernel) { kernel(sums.data(), o, columns, want.x, want.width, x0, channels); };
-    switch (key) {
-      case 3 * 16 + 2: run(columns_fixed<3, 2>); break;
-      case 3 * 16 + 3: run(columns_fixed<3, 3>); break;
-      case 4 * 16 + 2: run(columns_fixed<4, 2>); break;
-      case 4 * 16 + 3: run(columns_fixed<4, 3>); break;
-      case 1 * 16 + 2: run(columns_fixed<1, 2>); break;
-      case 1 * 16 + 3: run(columns_fixed<1, 3>); break;
-      default: run(columns_fixed<0, 0>);
-    }
+    kernel(sums.data(), out.ptr<std::uint8_t>(y), columns, want.x, want.width, x0, channels);
   }
 }
 
