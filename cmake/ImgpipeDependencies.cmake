@@ -13,8 +13,10 @@ find_package(nlohmann_json 3.10 REQUIRED)
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.12)
 # With IMGPIPE_LAZY_VIPS libimgpipe links GLib and GObject only and loads libvips on first use.
 pkg_check_modules(GOBJECT REQUIRED IMPORTED_TARGET gobject-2.0 glib-2.0)
-pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp libwebpmux)
+pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp libwebpmux libwebpdemux)
 pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+# lcms2 converts embedded ICC profiles as libvips does (lib/io/icc.hpp), without loading libvips.
+pkg_check_modules(LCMS2 REQUIRED IMPORTED_TARGET lcms2)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 
 # yaml-cpp 0.7 on Debian exports the target as `yaml-cpp` without a namespace.

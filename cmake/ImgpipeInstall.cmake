@@ -49,7 +49,7 @@ string(REGEX REPLACE "/$" "" IMGPIPE_PC_TO_PREFIX "${IMGPIPE_PC_TO_PREFIX}")
 # one does not, and naming them would make every consumer install their -dev packages.
 set(IMGPIPE_PC_PRIVATE "")
 if(NOT BUILD_SHARED_LIBS)
-  set(IMGPIPE_PC_PRIVATE "Requires.private: vips libwebp libwebpmux libpng libjpeg zlib yaml-cpp fmt libxxhash tbb")
+  set(IMGPIPE_PC_PRIVATE "Requires.private: vips libwebp libwebpmux libwebpdemux libpng lcms2 libjpeg zlib yaml-cpp fmt libxxhash tbb")
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/imgpipe.pc.in ${PROJECT_BINARY_DIR}/imgpipe.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/imgpipe.pc DESTINATION ${IMGPIPE_PC_DIR} COMPONENT dev)

@@ -8,7 +8,7 @@ set -euo pipefail
 build_packages=(
   build-essential cmake pkg-config
   libopencv-dev libvips-dev libtbb-dev libcli11-dev libfmt-dev libyaml-cpp-dev
-  libwebp-dev libpng-dev libjpeg-dev zlib1g-dev nlohmann-json3-dev libxxhash-dev
+  libwebp-dev libpng-dev liblcms2-dev libjpeg-dev zlib1g-dev nlohmann-json3-dev libxxhash-dev
   libcpp-httplib-dev  # imgpipe serve
   # fonts for text watermarks (rendered through Pango)
   fonts-dejavu-core

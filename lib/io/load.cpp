@@ -1,6 +1,7 @@
 // Decoding: header checks before pixels, shrink-on-load, ICC/CMYK to sRGB, EXIF orientation,
 // failure on truncated or corrupt data. 8-bit grey, YCbCr and RGB JPEGs through libjpeg-turbo
-// directly (jpeg_decode.hpp), everything else through libvips.
+// directly (jpeg_decode.hpp), PNG and still WebP through libpng and libwebp directly
+// (direct_decode.hpp), everything else through libvips.
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -27,7 +28,9 @@
 
 #include "../core/orientation.hpp"
 #include "atomic_file.hpp"
+#include "direct_decode.hpp"
 #include "exif.hpp"
+#include "icc.hpp"
 #include "jpeg_decode.hpp"
 #include "metadata.hpp"
 #include "vips_io.hpp"
@@ -144,7 +147,7 @@ Source within_metadata_limits(const Source& source, std::uint64_t size, const Li
 // Reads through a libvips source, file or memory alike. A file source takes the path as it
 // is: libvips's file loaders would parse a name ending in "[...]" as load options.
 detail::VipsSourceRef open_source(const Source& source) {
-  detail::ensure_vips();
+  detail::ensure_vips(source.name);
   if (source.descriptor >= 0) {
     if (::lseek(source.descriptor, 0, SEEK_SET) != 0)
       fail(ErrorCategory::io, source, fmt::format("cannot read: {}", std::strerror(errno)));
@@ -220,6 +223,7 @@ struct Loader {
 // The loader libvips picks, or a decode error; an error too when `limits` do not allow its
 // format.
 Loader find_loader(const Source& source, const Limits& limits) {
+  detail::ensure_vips(source.name);
   unblock_allowed_loaders(limits);
   Loader loader;
   const char* found = vips_foreign_find_load_source(open_source(source).get());
@@ -519,24 +523,34 @@ std::optional<DirectJpeg> direct_jpeg(const Source& source, std::uint64_t size, 
   return jpeg;
 }
 
+// The resolution of an EXIF block, as libvips reads it over what the file said elsewhere
+// (units: 1 none, 2 inch, 3 centimetre); false when the block has none.
+bool exif_resolution(std::span<const std::uint8_t> block, Metadata& m, bool set_values = true) {
+  const detail::ExifFields exif = detail::read_exif(block);
+  if (exif.xres <= 0 || exif.yres <= 0 || exif.resolution_unit < 1 || exif.resolution_unit > 3) return false;
+  const int unit = exif.resolution_unit;
+  const double per_mm = unit == 2 ? 25.4 : unit == 3 ? 10.0 : 1.0;
+  if (set_values) {
+    m.xres = exif.xres / per_mm;
+    m.yres = exif.yres / per_mm;
+  }
+  m.resolution_unit = unit == 2 ? "in" : unit == 3 ? "cm" : "";
+  return true;
+}
+
 // The resolution as libvips's jpegload gives it: EXIF's when it has both, else JFIF's in dpi or
 // dots per cm, else 72 dpi and no unit.
 Metadata jpeg_metadata(const detail::JpegHeader& header) {
   Metadata m;
   m.exif = header.exif;
   m.icc = header.icc;
-  const detail::ExifFields exif = detail::read_exif(header.exif);
-  const auto set = [&](double x, double y, int unit) {
-    const double per_mm = unit == 2 ? 25.4 : unit == 3 ? 10.0 : 1.0;
-    m.xres = x / per_mm;
-    m.yres = y / per_mm;
-    m.resolution_unit = unit == 2 ? "in" : unit == 3 ? "cm" : "";
-  };
-  if (exif.xres > 0 && exif.yres > 0)
-    set(exif.xres, exif.yres, exif.resolution_unit);
-  else if ((header.density_unit == 1 || header.density_unit == 2) && header.x_density > 0 &&
-           header.y_density > 0)
-    set(header.x_density, header.y_density, header.density_unit + 1);
+  if (!exif_resolution(header.exif, m) && (header.density_unit == 1 || header.density_unit == 2) &&
+      header.x_density > 0 && header.y_density > 0) {
+    const double per_mm = header.density_unit == 1 ? 25.4 : 10.0;
+    m.xres = header.x_density / per_mm;
+    m.yres = header.y_density / per_mm;
+    m.resolution_unit = header.density_unit == 1 ? "in" : "cm";
+  }
   return m;
 }
 
@@ -553,9 +567,14 @@ Image decode_direct_jpeg(const DirectJpeg& jpeg, const Source& source, std::uint
     fail(ErrorCategory::internal, source, "the JPEG decoder declined a file it had accepted");
   if (!info.has_icc || pixels->channels() < 3)
     return finish(*pixels, jpeg_metadata(jpeg.header), source, info, options);
+  if (auto srgb = detail::icc_to_srgb(*pixels, jpeg.header.icc)) {
+    Metadata metadata = jpeg_metadata(jpeg.header);
+    metadata.icc = detail::srgb_profile();
+    return finish(*srgb, std::move(metadata), source, info, options);
+  }
 
-  // Through libvips's ICC transform, as its own decode would convert it.
-  detail::ensure_vips();
+  // A profile lcms2 declined: libvips's ICC transform, which has fallbacks of its own.
+  detail::ensure_vips(source.name);
   VipsRef wrapped(vips_image_new_from_memory(pixels->data, pixels->total() * pixels->elemSize(), pixels->cols,
                                              pixels->rows, pixels->channels(), VIPS_FORMAT_UCHAR));
   if (!wrapped) fail(ErrorCategory::decode, source, detail::take_vips_error());
@@ -573,6 +592,104 @@ std::uint64_t bytes_of(const Source& source, std::uint64_t file_bytes) {
   return source.bytes.empty() ? file_bytes : source.bytes.size();
 }
 
+// ---- PNG and WebP without libvips ----------------------------------------------------------
+// Read by libpng and libwebp directly (io/direct_decode.hpp) as libvips would read them, an
+// embedded profile converted by lcms2 (io/icc.hpp); a profile lcms2 declines, an animated WebP
+// and a damaged PNG read with fail_on none go to libvips whole.
+
+struct DirectFile {
+  ImageInfo info;
+  detail::DirectHeader header;
+  std::vector<std::uint8_t> held;  // a WebP file's bytes, when the source is a file
+
+  // libwebp reads a WebP whole.
+  std::span<const std::uint8_t> webp_bytes(const Source& source) const {
+    return held.empty() ? source.bytes : std::span<const std::uint8_t>(held);
+  }
+};
+
+std::optional<DirectFile> direct_file(const Source& source, std::uint64_t size, std::uint64_t file_bytes,
+                                      const Limits& limits) {
+  const auto head = read_head(source, 12);
+  DirectFile file;
+  // A format that is not allowed goes to find_loader, which says so.
+  if (detail::is_png(head) && allows(limits, "png")) {
+    const SourceReader reader(source);
+    file.header = detail::read_png_header(std::cref(reader), size, source.name);
+    file.info.format = "png";
+  } else if (detail::is_webp(head) && allows(limits, "webp")) {
+    if (source.bytes.empty()) {
+      file.held.resize(size);
+      file.held.resize(SourceReader(source)(0, file.held));
+    }
+    auto header = detail::read_webp_header(file.webp_bytes(source), source.name);
+    if (!header) return std::nullopt;
+    file.header = std::move(*header);
+    file.info.format = "webp";
+  } else {
+    return std::nullopt;
+  }
+  const detail::DirectHeader& header = file.header;
+  ImageInfo& info = file.info;
+  info.source = source.name;
+  info.width = header.size.width;
+  info.height = header.size.height;
+  info.bands = header.channels;
+  info.bit_depth = header.bit_depth;
+  const bool colour = header.channels >= 3;
+  info.interpretation = header.bit_depth == 16 ? (colour ? "rgb16" : "grey16") : (colour ? "srgb" : "b-w");
+  info.orientation = detail::read_exif(header.exif).orientation;
+  info.has_alpha = header.channels == 2 || header.channels == 4;
+  info.has_icc = !header.icc.empty();
+  info.pages = 1;
+  info.file_bytes = file_bytes;
+  return file;
+}
+
+// libvips scales a WebP while decoding to round(side × scale), the scale a hair over what the
+// minimum size needs.
+cv::Size webp_scaled_size(const ImageInfo& info, const LoadOptions& options) {
+  const cv::Size least = stored_min_size(info, options);
+  if (least.width <= 0 || least.height <= 0 || (least.width >= info.width && least.height >= info.height))
+    return {info.width, info.height};
+  const double scale = std::max(static_cast<double>(least.width) / info.width,
+                                static_cast<double>(least.height) / info.height) *
+                       1.0001;
+  if (scale >= 1.0) return {info.width, info.height};
+  return {static_cast<int>(std::floor(info.width * scale + 0.5)),
+          static_cast<int>(std::floor(info.height * scale + 0.5))};
+}
+
+// nullopt when the PNG decoder declines a damaged file read with fail_on none, or lcms2 the
+// file's profile.
+std::optional<Image> decode_direct_file(const DirectFile& file, const Source& source, std::uint64_t size,
+                                        const LoadOptions& options) {
+  const detail::DirectHeader& header = file.header;
+  cv::Mat pixels;
+  if (file.info.format == "png") {
+    const SourceReader reader(source);
+    auto decoded = detail::decode_png(std::cref(reader), size, options.fail_on, source.name);
+    if (!decoded) return std::nullopt;
+    pixels = std::move(*decoded);
+  } else {
+    pixels = detail::decode_webp(file.webp_bytes(source), header, webp_scaled_size(file.info, options),
+                                 source.name);
+  }
+  Metadata metadata;
+  metadata.exif = header.exif;
+  metadata.icc = header.icc;
+  if (!header.icc.empty() && header.channels >= 3) {
+    auto srgb = detail::icc_to_srgb(pixels, header.icc);
+    if (!srgb) return std::nullopt;
+    pixels = std::move(*srgb);
+    metadata.icc = detail::srgb_profile();
+  }
+  metadata.xres = header.xres;
+  metadata.yres = header.yres;
+  exif_resolution(header.exif, metadata, header.exif_resolution_wins);
+  return finish(pixels, std::move(metadata), source, file.info, options);
+}
+
 Image decode(const Source& given, const LoadOptions& options, const Limits& limits) {
   const std::uint64_t file_bytes = check_file(given, limits);
   check_header_pixels(given, limits);
@@ -581,6 +698,10 @@ Image decode(const Source& given, const LoadOptions& options, const Limits& limi
   if (auto jpeg = direct_jpeg(source, bytes_of(source, file_bytes), file_bytes, limits)) {
     check_pixels(jpeg->info, source, limits);
     return decode_direct_jpeg(*jpeg, source, bytes_of(source, file_bytes), options);
+  }
+  if (auto file = direct_file(source, bytes_of(source, file_bytes), file_bytes, limits)) {
+    check_pixels(file->info, source, limits);
+    if (auto image = decode_direct_file(*file, source, bytes_of(source, file_bytes), options)) return *image;
   }
   const Loader loader = find_loader(source, limits);
   VipsRef image = open(source, loader, options.fail_on, 1, 1.0);
@@ -604,6 +725,10 @@ ImageInfo probe_source(const Source& given, const Limits& limits) {
   if (auto jpeg = direct_jpeg(source, bytes_of(source, size), file_bytes, limits)) {
     check_pixels(jpeg->info, source, limits);
     return jpeg->info;
+  }
+  if (auto file = direct_file(source, bytes_of(source, size), file_bytes, limits)) {
+    check_pixels(file->info, source, limits);
+    return file->info;
   }
   const Loader loader = find_loader(source, limits);
   VipsRef image = open(source, loader, FailOn::none, 1, 1.0);

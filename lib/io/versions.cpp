@@ -16,8 +16,11 @@ namespace imgpipe {
 std::vector<std::pair<std::string, std::string>> library_versions() {
   const int webp = WebPGetDecoderVersion();       // 0xMMmmpp
   const int jpeg = LIBJPEG_TURBO_VERSION_NUMBER;  // MMMmmmppp; libjpeg-turbo has no run-time query
+  std::string why;
   return {
-      {"libvips", fmt::format("{}.{}.{}", vips_version(0), vips_version(1), vips_version(2))},
+      {"libvips", detail::vips_loadable(&why)
+                      ? fmt::format("{}.{}.{}", vips_version(0), vips_version(1), vips_version(2))
+                      : "not loaded (" + why + ")"},
       {"OpenCV", cv::getVersionString()},
       {"libjpeg-turbo", fmt::format("{}.{}.{}", jpeg / 1000000, jpeg / 1000 % 1000, jpeg % 1000)},
       {"libpng", png_get_libpng_ver(nullptr)},

@@ -1,12 +1,22 @@
 #include "vips.hpp"
 
+#include <fmt/format.h>
+
 #include <imgpipe/error.hpp>
 #include <imgpipe/image.hpp>
 #include <mutex>
 
 namespace imgpipe::detail {
 
-void ensure_vips() {
+void ensure_vips(std::string_view context) {
+  std::string why;
+  if (!vips_loadable(&why))
+    throw Error(
+        ErrorCategory::unsupported,
+        fmt::format("{}{}this needs libvips, which cannot be loaded ({}); without it imgpipe reads and "
+                    "writes JPEG, PNG and WebP, but not other formats, CMYK JPEGs, "
+                    "streaming or text",
+                    context, context.empty() ? "" : ": ", why));
   static std::once_flag once;
   static bool ok = false;
   std::call_once(once, [] {

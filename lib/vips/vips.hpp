@@ -8,13 +8,23 @@
 #include <cstdint>
 #include <opencv2/core/mat.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imgpipe::detail {
 
 // Starts libvips once per process. Thread-safe. Disables libvips's operation cache, which
-// would otherwise keep decoded images alive between calls.
-void ensure_vips();
+// would otherwise keep decoded images alive between calls. Throws Error(unsupported), its
+// message beginning with `context` when given ("<context>: ..."), when libvips cannot be
+// loaded (vips_loadable).
+void ensure_vips(std::string_view context = {});
+
+// Whether libvips can be used in this process: always where libimgpipe links it; where it is
+// loaded on first use (IMGPIPE_LAZY_VIPS, vips/lazy_vips.cpp), whether loading it worked. The
+// environment variable IMGPIPE_VIPS_LIBRARY names another file to load instead (a libvips
+// built without GPL parts, say), or "none": JPEG, PNG and WebP then work without it. `why`
+// gets the reason when it cannot be used.
+bool vips_loadable(std::string* why = nullptr);
 
 // Owns one reference to a libvips object (VipsImage, VipsSource).
 template <class T>

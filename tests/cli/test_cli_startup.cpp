@@ -1,6 +1,6 @@
 // What a process loads: libvips (and the ~100 libraries Debian builds it against) only when a
-// job needs it — not for JPEG in and JPEG, WebP or PNG out, which imgpipe decodes and encodes
-// itself.
+// job needs it — not for JPEG, PNG or WebP in and JPEG, WebP or PNG out, which imgpipe decodes
+// and encodes itself.
 // The dynamic loader's own report (LD_DEBUG=files) of the real binary says which libraries it
 // loaded, and why.
 #include <gmock/gmock.h>
@@ -67,6 +67,24 @@ TEST_F(CliStartup, JpegToJpegOrPngDoesNotLoadLibvips) {
   }
 }
 
+TEST_F(CliStartup, PngOrWebpInputOrAnIccProfileDoesNotLoadLibvips) {
+  // libpng and libwebp decode them as libvips would (io/direct_decode.hpp), lcms2 converts
+  // an embedded profile (io/icc.hpp; astronaut.png and rocket.jpg have one). The WebP is made
+  // by a first run, from a PNG.
+  const fs::path webp = dir_ / "made.webp", out = dir_ / "out.jpg";
+  EXPECT_THAT(loaded({"run", chain_.string(), test::photo("rocket.jpg").string(), out.string()}),
+              Not(HasSubstr("libvips.so")));
+  for (const char* png : {"coffee.png", "opencv-logo-rgba.png", "astronaut.png"}) {
+    EXPECT_THAT(loaded({"run", chain_.string(), test::photo(png).string(), webp.string()}),
+                Not(HasSubstr("libvips.so")))
+        << png;
+    EXPECT_THAT(loaded({"run", chain_.string(), webp.string(), out.string()}), Not(HasSubstr("libvips.so")))
+        << png;
+    EXPECT_TRUE(fs::exists(out));
+    EXPECT_THAT(loaded({"info", webp.string()}), Not(HasSubstr("libvips.so")));
+  }
+}
+
 TEST_F(CliStartup, PaletteOfAJpegDoesNotLoadLibvips) {
   const fs::path palettes =
       test::photo("fruits.jpg").parent_path().parent_path() / "baselines" / "palettes.json";
@@ -77,11 +95,11 @@ TEST_F(CliStartup, PaletteOfAJpegDoesNotLoadLibvips) {
 }
 
 TEST_F(CliStartup, LibvipsIsLoadedWhenAJobNeedsIt) {
-  // A PNG input, a JPEG with an ICC profile to convert, TIFF output, a streamed PNG output:
-  // libvips's work, loaded then — by libimgpipe, on first use.
+  // A TIFF and a GIF input, TIFF output, a streamed PNG output: libvips's work, loaded then —
+  // by libimgpipe, on first use.
   const std::vector<std::vector<std::string>> jobs = {
-      {"run", chain_.string(), test::photo("coffee.png").string(), (dir_ / "a.webp").string()},
-      {"run", chain_.string(), test::photo("rocket.jpg").string(), (dir_ / "b.webp").string()},
+      {"run", chain_.string(), test::photo("chessboard_GRAY_U16.tif").string(), (dir_ / "a.webp").string()},
+      {"run", chain_.string(), test::photo("no_time_for_that_tiny.gif").string(), (dir_ / "b.webp").string()},
       {"run", chain_.string(), test::photo("fruits.jpg").string(), (dir_ / "c.tif").string()},
       {"run", chain_.string(), test::photo("fruits.jpg").string(), (dir_ / "d.png").string(), "--stream"},
   };
@@ -90,6 +108,48 @@ TEST_F(CliStartup, LibvipsIsLoadedWhenAJobNeedsIt) {
     EXPECT_THAT(report, HasSubstr("libvips.so")) << job[2] << " -> " << job[3];
     EXPECT_THAT(report, HasSubstr("dynamically loaded by")) << "loaded on first use, not at start";
   }
+}
+
+TEST_F(CliStartup, WithoutLibvipsJpegPngAndWebpWorkAndTheRestSaysWhatIsMissing) {
+  // IMGPIPE_VIPS_LIBRARY=none: an installation without libvips (or one that must not load it).
+  const std::vector<std::string> none = {"IMGPIPE_VIPS_LIBRARY=none"};
+  const fs::path webp = dir_ / "a.webp", png = dir_ / "b.png", jpeg = dir_ / "c.jpg";
+  for (const auto& [in, out] : std::vector<std::pair<fs::path, fs::path>>{{test::photo("fruits.jpg"), webp},
+                                                                          {webp, png},
+                                                                          {png, jpeg},
+                                                                          {test::photo("logo.png"), webp},
+                                                                          {test::photo("astronaut.png"), png},
+                                                                          {test::photo("rocket.jpg"), png}}) {
+    const auto r = run_cli({"run", chain_.string(), in.string(), out.string()}, "", none);
+    EXPECT_EQ(r.exit_code, 0) << in << " -> " << out << ": " << r.err;
+  }
+  EXPECT_EQ(test::read_file(jpeg).size() > 0, true);
+
+  // A TIFF or GIF input, TIFF output, text: an error naming the file and what is missing,
+  // exit code 1, nothing written, no crash.
+  test::write_text(dir_ / "text.yml", "chain:\n  - watermark: {text: imgpipe}\n");
+  const std::vector<std::vector<std::string>> jobs = {
+      {"run", chain_.string(), test::photo("chessboard_GRAY_U16.tif").string(), (dir_ / "x.png").string()},
+      {"run", chain_.string(), test::photo("no_time_for_that_tiny.gif").string(), (dir_ / "y.png").string()},
+      {"run", chain_.string(), test::photo("fruits.jpg").string(), (dir_ / "z.tif").string()},
+      {"run", (dir_ / "text.yml").string(), test::photo("fruits.jpg").string(), (dir_ / "t.png").string()},
+  };
+  for (const auto& job : jobs) {
+    const auto r = run_cli(job, "", none);
+    EXPECT_EQ(r.exit_code, 1) << job[2] << " -> " << job[3] << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("needs libvips, which cannot be loaded (IMGPIPE_VIPS_LIBRARY=none)"))
+        << job[2];
+    EXPECT_FALSE(fs::exists(job[3])) << job[3];
+  }
+  EXPECT_THAT(run_cli(jobs[0], "", none).err, HasSubstr("chessboard_GRAY_U16.tif"));
+
+  // --version says so; a file that is not there is named with the loader's reason.
+  const auto version = run_cli({"--version"}, "", none);
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out + version.err, HasSubstr("not loaded (IMGPIPE_VIPS_LIBRARY=none)"));
+  const auto missing = run_cli(jobs[0], "", {"IMGPIPE_VIPS_LIBRARY=/nowhere/libvips.so.42"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("/nowhere/libvips.so.42"));
 }
 
 }  // namespace

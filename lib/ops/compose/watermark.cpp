@@ -78,7 +78,7 @@ void image_watermark(cv::InputArray src, cv::OutputArray dst, const ImageWaterma
 cv::Mat render_text(const std::string& text, const std::string& font, int pixel_size) {
   // The rendered mask is held to 16384 pixels a side and 64 M pixels in all.
   constexpr std::int64_t kMaxSide = 16384, kMaxPixels = std::int64_t{64} << 20;
-  detail::ensure_vips();
+  detail::ensure_vips("watermark text");
   detail::VipsRef rendered;
   // Pango sizes are points; at 72 dpi a point is a pixel. libvips reads the text as Pango
   // markup; the parameter is plain text, so "&", "<" and ">" are escaped (markup could also
