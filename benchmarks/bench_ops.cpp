@@ -2,6 +2,7 @@
 // through the public API exactly as a chain runs them: every example of every operation.
 //   build/benchmarks/bench_ops --benchmark_filter=resize
 #include <benchmark/benchmark.h>
+#include <vips/vips.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -92,19 +93,51 @@ BENCHMARK_CAPTURE(BM_encode, webp, imgpipe::Format::webp)
     ->Arg(2048)
     ->Unit(benchmark::kMillisecond);
 
-void BM_decode_jpeg(benchmark::State& state) {
-  const imgpipe::Image& input = photo(static_cast<int>(state.range(0)));
+// Decoding the photo encoded at the defaults, by imgpipe (libjpeg-turbo, libpng, libwebp
+// directly) and, with the suffix _libvips, by libvips's loader into memory as imgpipe decoded
+// through it before.
+std::vector<std::uint8_t> encoded(int side, imgpipe::Format format) {
   imgpipe::SaveOptions options;
-  options.format = imgpipe::Format::jpeg;
-  const auto bytes = imgpipe::encode(input, options);
-  for (auto _ : state) benchmark::DoNotOptimize(imgpipe::load_buffer(bytes, "bench.jpg"));
+  options.format = format;
+  return imgpipe::encode(photo(side), options);
 }
-BENCHMARK(BM_decode_jpeg)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond);
+
+void BM_decode(benchmark::State& state, imgpipe::Format format) {
+  const auto bytes = encoded(static_cast<int>(state.range(0)), format);
+  for (auto _ : state) benchmark::DoNotOptimize(imgpipe::load_buffer(bytes, "bench"));
+}
+
+void BM_decode_libvips(benchmark::State& state, imgpipe::Format format) {
+  const auto bytes = encoded(static_cast<int>(state.range(0)), format);
+  for (auto _ : state) {
+    VipsImage* image = vips_image_new_from_buffer(bytes.data(), bytes.size(), "", nullptr);
+    std::size_t size = 0;
+    void* pixels = image ? vips_image_write_to_memory(image, &size) : nullptr;
+    if (!pixels) state.SkipWithError("libvips failed to decode");
+    g_free(pixels);
+    if (image) g_object_unref(image);
+  }
+}
+
+#define IMGPIPE_DECODE_BENCHMARKS(format)                               \
+  BENCHMARK_CAPTURE(BM_decode, format, imgpipe::Format::format)         \
+      ->Arg(1024)                                                       \
+      ->Arg(2048)                                                       \
+      ->Unit(benchmark::kMillisecond);                                  \
+  BENCHMARK_CAPTURE(BM_decode_libvips, format, imgpipe::Format::format) \
+      ->Arg(1024)                                                       \
+      ->Arg(2048)                                                       \
+      ->Unit(benchmark::kMillisecond)
+IMGPIPE_DECODE_BENCHMARKS(jpeg);
+IMGPIPE_DECODE_BENCHMARKS(png);
+IMGPIPE_DECODE_BENCHMARKS(webp);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
+  if (VIPS_INIT(argv[0]) != 0) return 1;  // for the _libvips decode benchmarks
+  vips_cache_set_max(0);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   register_operation_benchmarks();
   benchmark::RunSpecifiedBenchmarks();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cold start: one fresh process that decodes a 512x512 JPEG, resizes it to 256 px and writes
-# WebP, for imgpipe, `vips thumbnail` and ImageMagick, measured in the same hyperfine run.
+# WebP, for imgpipe, `vips thumbnail` and ImageMagick, measured in the same hyperfine run; then
+# the same job from the photo as PNG and as a JPEG with a Display P3 profile to convert.
 #   benchmarks/cold_start.sh [BUILD_DIR]   (default build/)
 # Environment: RUNS (40), PHOTOS (build/bench-photos: benchmarks/fetch_photos.sh fills it).
 set -euo pipefail
@@ -20,6 +21,8 @@ output: {format: webp, quality: 80}
 YAML
 [ -x "$imgpipe" ] || { echo "build imgpipe first: $imgpipe" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "hyperfine missing: tools/setup-debian.sh" >&2; exit 1; }
+vips copy "$input" "$work/input.png"
+vips icc_transform "$input" "$work/p3.jpg[Q=90]" p3
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 hyperfine -N --warmup 5 --runs ${RUNS:-40} --export-json "$work/cold.json" \
@@ -28,7 +31,11 @@ hyperfine -N --warmup 5 --runs ${RUNS:-40} --export-json "$work/cold.json" \
   -n "ImageMagick" "/usr/bin/convert-im6.q16 $input -resize 256x256 $work/im.webp" \
   -n "imgpipe --help (process start only)" "$imgpipe --help" \
   -n "imgpipe info (start + JPEG header)" "$imgpipe info $input" \
-  -n "imgpipe with libvips modules" "env IMGPIPE_VIPS_MODULES=1 $imgpipe run $work/resize256.yaml $input $work/imgpipe2.webp"
+  -n "imgpipe with libvips modules" "env IMGPIPE_VIPS_MODULES=1 $imgpipe run $work/resize256.yaml $input $work/imgpipe2.webp" \
+  -n "imgpipe, PNG in" "$imgpipe run $work/resize256.yaml $work/input.png $work/png.webp" \
+  -n "vips thumbnail, PNG in" "vips thumbnail $work/input.png $work/vips-png.webp 256" \
+  -n "ImageMagick, PNG in" "/usr/bin/convert-im6.q16 $work/input.png -resize 256x256 $work/im-png.webp" \
+  -n "imgpipe, P3 JPEG in" "$imgpipe run $work/resize256.yaml $work/p3.jpg $work/p3.webp"
 
 python3 - "$work/cold.json" <<'PY'
 import json, sys
@@ -41,4 +48,6 @@ for n, x in r.items():
 print()
 print(f"imgpipe / vips thumbnail = {ms('imgpipe') / ms('vips thumbnail'):.2f}x   (target <= 1.00)")
 print(f"imgpipe / ImageMagick    = {ms('imgpipe') / ms('ImageMagick'):.2f}x")
+print(f"PNG in: imgpipe / ImageMagick = {ms('imgpipe, PNG in') / ms('ImageMagick, PNG in'):.2f}x, "
+      f"/ vips thumbnail = {ms('imgpipe, PNG in') / ms('vips thumbnail, PNG in'):.2f}x")
 PY
