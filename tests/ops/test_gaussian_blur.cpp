@@ -6,6 +6,7 @@
 #include <imgpipe/kernels/filter.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "ops/filter/gaussian.hpp"
 #include "test_support.hpp"
 
 using namespace imgpipe;
@@ -43,6 +44,47 @@ TEST(GaussianBlur, MatchesOpenCvOnOpaqueImages) {
         EXPECT_LE(test::max_abs_diff(blurred(in, sigma), opencv_blur(in, sigma)), 1.0)
             << channels << " channels, depth " << depth << ", sigma " << sigma;
       }
+}
+
+TEST(GaussianBlur, RegionsAreCvGaussianBlurExactly) {
+  // The blur of a view (a tile, a streamed region) calls sepFilter2D itself, skipping
+  // cv::GaussianBlur's set-up: the same pixels as cv::GaussianBlur of the view, halo read from
+  // the parent as there, for every depth and layout; a whole image still goes through it.
+  const cv::Mat photo = load(test::photo("baboon.jpg")).pixels;
+  for (int depth : {CV_8U, CV_16U, CV_32F})
+    for (int channels : {1, 3, 4})
+      for (double sigma : {0.7, 2.0, 5.0}) {
+        cv::Mat in;
+        photo.convertTo(in, depth, depth == CV_16U ? 257.0 : depth == CV_32F ? 1.0 / 255 : 1.0);
+        if (channels == 1) cv::extractChannel(in, in, 0);
+        if (channels == 4) cv::cvtColor(in, in, cv::COLOR_RGB2RGBA);
+        for (const cv::Rect& region :
+             {cv::Rect(100, 80, 140, 140), cv::Rect(0, 0, 131, 77),
+              cv::Rect(in.cols - 90, in.rows - 60, 90, 60), cv::Rect(0, 0, in.cols, in.rows)}) {
+          cv::Mat ours;
+          ops::gaussian_blur_float(in(region), ours, sigma);
+          EXPECT_TRUE(test::identical(ours, opencv_blur(in(region), sigma)))
+              << "depth " << depth << ", " << channels << " channels, sigma " << sigma << ", " << region;
+        }
+      }
+}
+
+TEST(GaussianBlur, EightBitIsTheExactBlurRoundedOnPhotos) {
+  // The reference: the same kernel in double precision on the photo in double, mirrored edges.
+  for (const char* name : {"baboon.jpg", "fruits.jpg", "hubble_deep_field.jpg"}) {
+    const cv::Mat photo = load(test::photo(name)).pixels;
+    cv::Mat wide;
+    photo.convertTo(wide, CV_64F);
+    for (double sigma : {0.5, 1.2, 2.0, 4.0, 9.0}) {
+      const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
+      const cv::Mat kernel = cv::getGaussianKernel(2 * radius + 1, sigma, CV_64F);
+      cv::Mat exact, ours;
+      cv::sepFilter2D(wide, exact, CV_64F, kernel, kernel, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
+      blurred(photo, sigma).convertTo(ours, CV_64F);
+      // Correctly rounded: half a level, and a hair more at ties (the kernel is single precision).
+      EXPECT_LE(test::max_abs_diff(ours, exact), 0.501) << name << ", sigma " << sigma;
+    }
+  }
 }
 
 TEST(GaussianBlur, MatchesOpenCvOnAPhoto) {

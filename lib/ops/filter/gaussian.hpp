@@ -7,6 +7,12 @@ namespace imgpipe::ops {
 
 // The kernel radius for a standard deviation: ceil(3 sigma), at least 1.
 int gaussian_radius(double sigma);
+// The Gaussian with that radius and mirrored edges (BORDER_REFLECT_101) through sepFilter2D,
+// in `src`'s depth: for 8 bits OpenCV's fixed-point row and column passes, correctly rounded
+// (within half a level of the exact blur, as the float path). A view reads its parent around
+// it, as cv::GaussianBlur does; `dst` may be `src`.
+void separable_gaussian(const cv::Mat& src, cv::OutputArray dst, double sigma);
+
 // Gaussian blur of a CV_32F image (cv::Mat or cv::UMat) with that radius and mirrored edges
 // (BORDER_REFLECT_101); `dst` may be `src`. CV_16U works too (OpenCV's fixed-point path).
 void gaussian_blur_float(cv::InputArray src, cv::OutputArray dst, double sigma);
@@ -20,12 +26,12 @@ void gaussian_blur_8bit_scaled(const cv::Mat& in, double sigma, cv::Mat& scaled,
 // same pixels for a region as for the whole image) with that radius and mirrored edges.
 void gaussian_blur_8bit(const cv::Mat& in, cv::Mat& out, double sigma);
 
-// Whether `src` takes that path: 8-bit without alpha, a cv::Mat. Every schedule takes it
-// alike, so streamed and in-memory runs stay bit for bit the same. gaussian_blur itself stays in
-// float: as its path this was faster on 512-pixel tiles (22 against 35 ms for 1 MP) but slower
-// on the streaming benchmark's 140-pixel tiles (6.3 s against 4.0 s for the 16000² blur).
-// OpenCV's fixed-point Gaussians (8- and 16-bit) build their kernel on every call, 15-55 µs
-// more than the float path's, which small tiles pay many times over.
+// Whether `src` takes the 8-bit paths (sharpen's above, gaussian_blur's separable_gaussian):
+// 8-bit without alpha, a cv::Mat. Every schedule takes them alike, so streamed and in-memory
+// runs stay bit for bit the same. cv::GaussianBlur's own fixed-point path for whole 8- and
+// 16-bit images builds its kernel on every call, 15-55 µs more than sepFilter2D's, which small
+// tiles pay many times over (6.3 s against 4.0 s for the streaming benchmark's 16000² blur):
+// gaussian_blur takes sepFilter2D's.
 bool takes_8bit_path(cv::InputArray src);
 
 }  // namespace imgpipe::ops
