@@ -14,6 +14,7 @@
 
 #include "io/direct_decode.hpp"
 #include "io/icc.hpp"
+#include "loader_parity.hpp"
 #include "test_support.hpp"
 #include "vips_fixture.hpp"
 
@@ -23,55 +24,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 namespace {
-
-std::string vips_string(VipsImage* image, const char* field) {
-  const char* value = nullptr;
-  if (!vips_image_get_typeof(image, field) || vips_image_get_string(image, field, &value)) return {};
-  return value;
-}
-
-int vips_orientation(VipsImage* image) {
-  int orientation = 1;
-  if (vips_image_get_typeof(image, VIPS_META_ORIENTATION))
-    vips_image_get_int(image, VIPS_META_ORIENTATION, &orientation);
-  return orientation;
-}
-
-// imgpipe's loader against libvips's reading of `path` (converted to sRGB through an embedded
-// profile, as imgpipe converts it).
-void expect_as_libvips(const fs::path& path, const std::string& format) {
-  SCOPED_TRACE(path.filename().string());
-  fx::VipsPtr read = fx::read(path);
-  const ImageInfo info = probe(path);
-  EXPECT_EQ(info.format, format);
-  EXPECT_EQ(info.width, vips_image_get_width(read.get()));
-  EXPECT_EQ(info.height, vips_image_get_height(read.get()));
-  EXPECT_EQ(info.bands, vips_image_get_bands(read.get()));
-  EXPECT_EQ(info.bit_depth, vips_image_get_format(read.get()) == VIPS_FORMAT_USHORT ? 16 : 8);
-  EXPECT_EQ(info.interpretation,
-            vips_enum_nick(VIPS_TYPE_INTERPRETATION, vips_image_get_interpretation(read.get())));
-  EXPECT_EQ(info.has_alpha, vips_image_hasalpha(read.get()) != 0);
-  EXPECT_EQ(info.orientation, vips_orientation(read.get()));
-  const bool has_icc = vips_image_get_typeof(read.get(), VIPS_META_ICC_NAME) != 0;
-  EXPECT_EQ(info.has_icc, has_icc);
-
-  LoadOptions as_stored;
-  as_stored.auto_orient = false;
-  const Image loaded = load(path, as_stored);
-  const bool converted = has_icc && vips_image_get_bands(read.get()) >= 3;
-  const int depth = vips_image_get_format(read.get()) == VIPS_FORMAT_USHORT ? 16 : 8;
-  fx::VipsPtr reference = converted ? fx::icc_transform(read.get(), "srgb", depth) : fx::read(path);
-  EXPECT_TRUE(test::identical(loaded.pixels, fx::to_mat(reference.get())));
-  EXPECT_EQ(loaded.exif, fx::blob(read.get(), VIPS_META_EXIF_NAME));
-  EXPECT_EQ(loaded.icc, fx::blob(reference.get(), VIPS_META_ICC_NAME));
-  EXPECT_DOUBLE_EQ(loaded.xres, vips_image_get_xres(read.get()));
-  EXPECT_DOUBLE_EQ(loaded.yres, vips_image_get_yres(read.get()));
-  EXPECT_EQ(loaded.resolution_unit, vips_string(read.get(), "resolution-unit"));
-  EXPECT_EQ(loaded.orientation, vips_orientation(read.get()));
-  // The same from memory.
-  EXPECT_TRUE(
-      test::identical(load_buffer(test::read_file(path), path.string(), as_stored).pixels, loaded.pixels));
-}
 
 // The direct decoder's own pixels, against libvips's, for a file it does not decline.
 void expect_direct_png(const fs::path& path) {
@@ -99,7 +51,7 @@ TEST(PngWebpDirect, RealPngsReadAsLibvipsReadsThem) {
   // astronaut and chelsea carry an ICC profile (converted through libvips), the others not.
   for (const char* photo : {"astronaut.png", "chelsea.png", "coffee.png", "logo.png", "motorcycle_left.png",
                             "opencv-logo-rgba.png"})
-    expect_as_libvips(test::photo(photo), "png");
+    test::expect_loaded_as_libvips(test::photo(photo), "png");
   for (const char* photo : {"coffee.png", "logo.png", "motorcycle_left.png", "opencv-logo-rgba.png"})
     expect_direct_png(test::photo(photo));
 }
@@ -144,7 +96,7 @@ TEST(PngWebpDirect, EveryPngLayoutReadsAsLibvipsReadsIt) {
   fx::write(broken.get(), dir / "broken-profile.png");
 
   for (const auto& entry : fs::directory_iterator(dir.path())) {
-    expect_as_libvips(entry.path(), "png");
+    test::expect_loaded_as_libvips(entry.path(), "png");
     expect_direct_png(entry.path());
   }
   // The file's layout, not a conversion: 16 bits, grey + alpha and palettes stay as stored.
@@ -186,7 +138,8 @@ TEST(PngWebpDirect, WebpReadsAsLibvipsReadsIt) {
   fx::write(rgba, dir / "lossless-alpha.webp[lossless]");
   for (int o : {3, 8}) fx::write_oriented(rgb, o, dir / fmt::format("oriented-{}.webp", o));
   fx::write(fx::icc_transform(fx::from_mat(rgb).get(), "p3").get(), dir / "p3.webp");
-  for (const auto& entry : fs::directory_iterator(dir.path())) expect_as_libvips(entry.path(), "webp");
+  for (const auto& entry : fs::directory_iterator(dir.path()))
+    test::expect_loaded_as_libvips(entry.path(), "webp");
 
   // Scaled while decoding, to the size and pixels libvips's scale gives.
   for (const char* name : {"lossy.webp", "lossless-alpha.webp"}) {
