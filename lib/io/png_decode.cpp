@@ -140,7 +140,6 @@ void read_info(png_structp png, png_infop info, DirectHeader* header) {
   header->size = cv::Size(static_cast<int>(width), static_cast<int>(height));
   header->channels = channels;
   header->bit_depth = bit_depth > 8 ? 16 : 8;
-  header->interlaced = interlace != PNG_INTERLACE_NONE;
   if (png_get_rowbytes(png, info) !=
       std::size_t{width} * static_cast<std::size_t>(channels * header->bit_depth / 8))
     png_error(png, "unable to read PNG header");
