@@ -105,7 +105,8 @@ class PngReader {
 };
 
 // Runs `step` with libpng's errors caught: false when it failed (the message is in the
-// reader's input). Nothing in this frame changes after setjmp.
+// reader's input). Nothing in this frame changes after setjmp, and `step` keeps nothing with a
+// destructor in its own frames (an error longjmps past them): what it makes lives in `arg`.
 template <class Arg>
 bool guarded(const PngReader& reader, void (*step)(png_structp, png_infop, Arg*), Arg* arg) {
   if (setjmp(png_jmpbuf(reader.png()))) return false;
@@ -161,9 +162,12 @@ void read_info(png_structp png, png_infop info, DirectHeader* header) {
   if (png_get_eXIf_1(png, info, &exif_bytes, &exif)) header->exif.assign(exif, exif + exif_bytes);
 }
 
+// What read_pixels fills; owned by the caller of guarded(), because a libpng error longjmps
+// past read_pixels' frame, where no destructor would run.
 struct PixelsRead {
   DirectHeader header;
   cv::Mat pixels;
+  std::vector<png_bytep> rows;
 };
 
 void read_pixels(png_structp png, png_infop info, PixelsRead* out) {
@@ -171,9 +175,9 @@ void read_pixels(png_structp png, png_infop info, PixelsRead* out) {
   const DirectHeader& header = out->header;
   out->pixels.allocator = large_page_allocator();  // written whole at once, as libvips's decode is
   out->pixels.create(header.size, CV_MAKETYPE(header.bit_depth == 16 ? CV_16U : CV_8U, header.channels));
-  std::vector<png_bytep> rows(static_cast<std::size_t>(header.size.height));
-  for (int y = 0; y < header.size.height; ++y) rows[static_cast<std::size_t>(y)] = out->pixels.ptr(y);
-  png_read_image(png, rows.data());
+  out->rows.resize(static_cast<std::size_t>(header.size.height));
+  for (int y = 0; y < header.size.height; ++y) out->rows[static_cast<std::size_t>(y)] = out->pixels.ptr(y);
+  png_read_image(png, out->rows.data());
 }
 
 }  // namespace
