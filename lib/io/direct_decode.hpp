@@ -22,9 +22,9 @@ namespace imgpipe::detail {
 
 // What the loader needs before the pixels.
 struct DirectHeader {
-  cv::Size size;      // as stored
-  int channels = 0;   // 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA: as decoded
-  int bit_depth = 8;  // 8 or 16
+  cv::Size size;                   // as stored
+  int channels = 0;                // 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA: as decoded
+  int bit_depth = 8;               // 8 or 16
   std::vector<std::uint8_t> exif;  // as stored (PNG's eXIf and WebP's EXIF have no "Exif\0\0")
   std::vector<std::uint8_t> icc;
   // Pixels per millimetre as libvips's loader sets them before it reads the EXIF block: PNG's
