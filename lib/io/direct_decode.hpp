@@ -4,9 +4,9 @@
 // with such inputs does not load libvips (~25 ms of start-up, vips/lazy_vips.cpp) at all.
 //
 // The loader (load.cpp) reads the header (size for the limits, channels, EXIF, ICC,
-// resolution) and then the pixels. A file these decoders decline goes to libvips whole:
-// colour with an ICC profile (its conversion needs libvips anyway), animated WebP, and a
-// damaged PNG read with fail_on none (libvips knows which rows it keeps).
+// resolution) and then the pixels; an embedded profile is converted afterwards (io/icc.hpp).
+// A file these decoders decline goes to libvips whole: animated WebP, and a damaged PNG read
+// with fail_on none (libvips knows which rows it keeps).
 
 #include <cstdint>
 #include <imgpipe/io.hpp>

@@ -15,7 +15,7 @@ namespace imgpipe::detail {
 
 // `pixels` (8- or 16-bit RGB or RGBA, as decoded) converted from `profile` to sRGB; nullopt
 // when the profile is not one this converts (unreadable, not RGB, without a relative
-// colorimetric intent): libvips then, which has fallbacks of its own for such files.
+// colorimetric intent): libvips's transform then (load.cpp), which has fallbacks of its own.
 std::optional<cv::Mat> icc_to_srgb(const cv::Mat& pixels, std::span<const std::uint8_t> profile);
 
 // libvips's sRGB profile, which an image converted by icc_to_srgb carries.

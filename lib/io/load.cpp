@@ -554,6 +554,29 @@ Metadata jpeg_metadata(const detail::JpegHeader& header) {
   return m;
 }
 
+// Decoded colour pixels (8- or 16-bit, continuous) converted to sRGB through their embedded
+// `profile`, `metadata.icc` set to the profile they then carry: by lcms2 as libvips converts
+// them (io/icc.hpp), or, for a profile lcms2 declines, by libvips's ICC transform itself,
+// which has fallbacks of its own (libvips's sRGB profile for one it cannot open).
+cv::Mat profile_to_srgb(const cv::Mat& pixels, std::span<const std::uint8_t> profile, const Source& source,
+                        Metadata& metadata) {
+  if (auto srgb = detail::icc_to_srgb(pixels, profile)) {
+    metadata.icc = detail::srgb_profile();
+    return std::move(*srgb);
+  }
+  detail::ensure_vips(source.name);
+  VipsRef wrapped(vips_image_new_from_memory(
+      pixels.data, pixels.total() * pixels.elemSize(), pixels.cols, pixels.rows, pixels.channels(),
+      pixels.depth() == CV_16U ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR));
+  if (!wrapped) fail(ErrorCategory::decode, source, detail::take_vips_error());
+  vips_image_set_blob_copy(wrapped.get(), VIPS_META_ICC_NAME, profile.data(), profile.size());
+  const VipsRef converted = detail::to_srgb(std::move(wrapped), source.name);
+  cv::Mat srgb = detail::compute_pixels(converted.get());
+  if (srgb.empty()) fail(ErrorCategory::decode, source, detail::take_vips_error());
+  metadata.icc = detail::get_blob(converted.get(), VIPS_META_ICC_NAME);
+  return srgb;
+}
+
 Image decode_direct_jpeg(const DirectJpeg& jpeg, const Source& source, std::uint64_t size,
                          const LoadOptions& options) {
   const ImageInfo& info = jpeg.info;
@@ -565,26 +588,10 @@ Image decode_direct_jpeg(const DirectJpeg& jpeg, const Source& source, std::uint
       detail::decode_jpeg(std::cref(reader), size, eighths, options.fail_on, source.name);
   if (!pixels)  // read_jpeg_header said it would not decline
     fail(ErrorCategory::internal, source, "the JPEG decoder declined a file it had accepted");
-  if (!info.has_icc || pixels->channels() < 3)
-    return finish(*pixels, jpeg_metadata(jpeg.header), source, info, options);
-  if (auto srgb = detail::icc_to_srgb(*pixels, jpeg.header.icc)) {
-    Metadata metadata = jpeg_metadata(jpeg.header);
-    metadata.icc = detail::srgb_profile();
-    return finish(*srgb, std::move(metadata), source, info, options);
-  }
-
-  // A profile lcms2 declined: libvips's ICC transform, which has fallbacks of its own.
-  detail::ensure_vips(source.name);
-  VipsRef wrapped(vips_image_new_from_memory(pixels->data, pixels->total() * pixels->elemSize(), pixels->cols,
-                                             pixels->rows, pixels->channels(), VIPS_FORMAT_UCHAR));
-  if (!wrapped) fail(ErrorCategory::decode, source, detail::take_vips_error());
-  vips_image_set_blob_copy(wrapped.get(), VIPS_META_ICC_NAME, jpeg.header.icc.data(), jpeg.header.icc.size());
-  const VipsRef converted = detail::to_srgb(std::move(wrapped), source.name);
-  const cv::Mat srgb = detail::compute_pixels(converted.get());
-  if (srgb.empty()) fail(ErrorCategory::decode, source, detail::take_vips_error());
   Metadata metadata = jpeg_metadata(jpeg.header);
-  metadata.icc = detail::get_blob(converted.get(), VIPS_META_ICC_NAME);
-  return finish(srgb, std::move(metadata), source, info, options);
+  if (info.has_icc && pixels->channels() >= 3)
+    *pixels = profile_to_srgb(*pixels, jpeg.header.icc, source, metadata);
+  return finish(*pixels, std::move(metadata), source, info, options);
 }
 
 // The bytes a source holds: a file's size, or its buffer's.
@@ -594,8 +601,8 @@ std::uint64_t bytes_of(const Source& source, std::uint64_t file_bytes) {
 
 // ---- PNG and WebP without libvips ----------------------------------------------------------
 // Read by libpng and libwebp directly (io/direct_decode.hpp) as libvips would read them, an
-// embedded profile converted by lcms2 (io/icc.hpp); a profile lcms2 declines, an animated WebP
-// and a damaged PNG read with fail_on none go to libvips whole.
+// embedded profile converted as for JPEG (profile_to_srgb); an animated WebP and a damaged PNG
+// read with fail_on none go to libvips whole.
 
 struct DirectFile {
   ImageInfo info;
@@ -660,8 +667,7 @@ cv::Size webp_scaled_size(const ImageInfo& info, const LoadOptions& options) {
           static_cast<int>(std::floor(info.height * scale + 0.5))};
 }
 
-// nullopt when the PNG decoder declines a damaged file read with fail_on none, or lcms2 the
-// file's profile.
+// nullopt when the PNG decoder declines a damaged file read with fail_on none.
 std::optional<Image> decode_direct_file(const DirectFile& file, const Source& source, std::uint64_t size,
                                         const LoadOptions& options) {
   const detail::DirectHeader& header = file.header;
@@ -678,12 +684,8 @@ std::optional<Image> decode_direct_file(const DirectFile& file, const Source& so
   Metadata metadata;
   metadata.exif = header.exif;
   metadata.icc = header.icc;
-  if (!header.icc.empty() && header.channels >= 3) {
-    auto srgb = detail::icc_to_srgb(pixels, header.icc);
-    if (!srgb) return std::nullopt;
-    pixels = std::move(*srgb);
-    metadata.icc = detail::srgb_profile();
-  }
+  if (!header.icc.empty() && header.channels >= 3)
+    pixels = profile_to_srgb(pixels, header.icc, source, metadata);
   metadata.xres = header.xres;
   metadata.yres = header.yres;
   exif_resolution(header.exif, metadata, header.exif_resolution_wins);

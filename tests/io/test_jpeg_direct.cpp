@@ -4,9 +4,11 @@
 // density, an ICC profile, greyscale.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "io/icc.hpp"
 #include "loader_parity.hpp"
 #include "test_support.hpp"
 #include "vips_fixture.hpp"
@@ -40,6 +42,21 @@ TEST(JpegDirect, MetadataCasesReadAsLibvipsReadsThem) {
   // An embedded Display P3 profile, and greyscale.
   fx::write(fx::icc_transform(fx::from_mat(picture).get(), "p3").get(), dir / "p3.jpg");
   fx::write(test::make_gradient(64, 48, 1), dir / "grey.jpg");
+  // A profile lcms2 cannot open (libvips's writers drop such a profile; imgpipe's JPEG writer
+  // keeps the bytes it is given): libvips's transform converts the decoded pixels, falling
+  // back to its sRGB profile as its own decode does.
+  Image broken(picture);
+  broken.icc.assign(600, 0x5a);
+  SaveOptions keep;
+  keep.format = Format::jpeg;
+  keep.keep_metadata = true;
+  {
+    const auto bytes = encode(broken, keep);
+    ASSERT_TRUE(fx::contains(bytes, "ICC_PROFILE"));
+    std::ofstream(dir / "broken-profile.jpg", std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  ASSERT_FALSE(detail::icc_to_srgb(picture, broken.icc)) << "the case is one lcms2 declines";
   for (const auto& entry : fs::directory_iterator(dir.path()))
     test::expect_loaded_as_libvips(entry.path(), "jpeg");
 }
