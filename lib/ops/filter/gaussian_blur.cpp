@@ -24,12 +24,10 @@ void separable_gaussian(const cv::Mat& src, cv::OutputArray dst, double sigma) {
 }
 
 void gaussian_blur_float(cv::InputArray src, cv::OutputArray dst, double sigma) {
-  // cv::GaussianBlur ends in sepFilter2D with these kernels for float images and for views of
-  // 8- and 16-bit ones — the same pixels — after checks and set-up of its own that cost small
-  // regions a third more time. A whole 8- or 16-bit image takes its bit-exact fixed-point path
-  // instead, kept as it is.
-  if (src.isMat() && (src.depth() == CV_32F || src.isSubmatrix()))
-    return separable_gaussian(src.getMat(), dst, sigma);
+  // cv::GaussianBlur ends in sepFilter2D with these kernels for a float image — the same
+  // pixels — after checks and set-up of its own that cost small regions a third more time. A
+  // 16-bit image (sharpen's scaled path) keeps its bit-exact fixed-point path, a UMat OpenCL.
+  if (src.isMat() && src.depth() == CV_32F) return separable_gaussian(src.getMat(), dst, sigma);
   const int r = gaussian_radius(sigma);
   cv::GaussianBlur(src, dst, cv::Size(2 * r + 1, 2 * r + 1), sigma, sigma, cv::BORDER_REFLECT_101);
 }
