@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <functional>
 #include <imgpipe/chain.hpp>
+#include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 #include <mutex>
 #include <optional>
@@ -273,6 +274,9 @@ struct BatchRecord {
   /// How it ran: "in-memory", "streamed", "cache" or "resume"; an in-memory run adds the
   /// planner's choice for each analysis step ("in-memory; step 1: palette: scaled 512x341, k 10").
   std::string strategy;
+  /// The runs of steps on a device (Job::devices()); in the report as "devices": [{"steps": "2-4",
+  /// "device": "cuda", "name": …, "upload_ms": …, "run_ms": …, "download_ms": …}], left out when none.
+  std::vector<DeviceRun> devices;
   bool cache_hit = false;                       ///< whether the outputs came from the result cache
   std::vector<std::string> warnings;            ///< Job::warnings(): metadata over the limits left out
   std::optional<ErrorCategory> error_category;  ///< set when it failed or was cancelled

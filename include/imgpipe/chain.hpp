@@ -68,12 +68,14 @@ class Chain {
   explicit Chain(FileAccess access) : access_(std::move(access)) {}
 
   /// Appends an operation from the global registry. Throws Error(config) on an unknown
-  /// operation or an invalid parameter.
+  /// operation or an invalid parameter. A parameter "device" ("auto", "cpu", "opencl", "cuda")
+  /// sets where the step runs (Step::device).
   Chain& then(std::string_view op, const ParamList& params = {});
   /// Appends an operation by its descriptor, with parameters validate_params() checked. The
   /// files its path parameters name are checked against access(). The descriptor must outlive
-  /// the chain.
-  Chain& then(const OpDescriptor& descriptor, const Params& params);
+  /// the chain. `device`: where the step runs (Step::device); opencl or cuda for an operation
+  /// without a path there is Error(config).
+  Chain& then(const OpDescriptor& descriptor, const Params& params, Device device = Device::automatic);
 
   /// The steps, in the order they run.
   const std::vector<Step>& steps() const { return steps_; }

@@ -14,13 +14,16 @@ namespace imgpipe {
 
 class AnalysisCache;
 class PerformanceMonitor;
+struct DeviceRun;
 
 /// Quality presets trade speed for fidelity. Operations read them for their defaults
 /// (resize kernel, WebP method, clustering effort); an explicit parameter always wins.
 enum class QualityPreset { ultra, high, balanced, fast, draft };
 
-/// Where operations run. Every operation runs on the CPU today: `automatic` means the CPU, and
-/// a run asked for `opencl` or `cuda` fails with Error(device) rather than fall back silently.
+/// Where operations run (device.hpp, docs/acceleration.md). `automatic` runs a step on a GPU only
+/// where the documented thresholds say the copies pay; `opencl` and `cuda` run every step that
+/// has a path there on that device, and fail with Error(device) when it is absent rather than
+/// fall back silently; `cpu` never uses a device.
 enum class Device { automatic, cpu, opencl, cuda };
 
 /// The preset's name as chain files write it: "ultra", "high", "balanced", "fast", "draft".
@@ -93,6 +96,9 @@ struct Context {
   /// Optional, not owned, thread-safe: analyses (a palette step's clustering) are looked up here
   /// by the analysed pixels and parameters before they are computed, and kept (analysis_cache.hpp).
   AnalysisCache* analysis_cache = nullptr;
+  /// Optional, not owned: a chain run appends one entry for each run of steps on a device (which
+  /// steps, where, how long the copies and the steps took). Not synchronised, like `strategies`.
+  std::vector<DeviceRun>* device_runs = nullptr;
 };
 
 }  // namespace imgpipe

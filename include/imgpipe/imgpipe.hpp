@@ -6,6 +6,7 @@
 #include <imgpipe/chain.hpp>
 #include <imgpipe/config.hpp>
 #include <imgpipe/context.hpp>
+#include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/image.hpp>
 #include <imgpipe/io.hpp>

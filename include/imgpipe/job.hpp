@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <imgpipe/chain.hpp>
 #include <imgpipe/context.hpp>
+#include <imgpipe/device.hpp>
 #include <imgpipe/io.hpp>
 #include <opencv2/core/types.hpp>
 #include <optional>
@@ -63,6 +64,8 @@ struct JobResult {
   std::vector<WrittenOutput> outputs;       ///< every file written, one per variant
   /// The planner's choice for each analysis step ("step 1: palette: scaled 512x341, k 10").
   std::vector<std::string> strategies;
+  /// Each run of steps on a device: which steps, where, and how long the copies took.
+  std::vector<DeviceRun> devices;
   /// What the user should be told: metadata over the limits left out when decoding.
   std::vector<std::string> warnings;
 };
@@ -111,6 +114,8 @@ class Job {
   Context& context() { return context_; }
   /// The planner's choices of the last run or encode().
   const std::vector<std::string>& strategies() const { return result_.strategies; }
+  /// The runs of steps on a device of the last run or encode() (JobResult::devices).
+  const std::vector<DeviceRun>& devices() const { return result_.devices; }
   /// Warnings of the decode (JobResult::warnings).
   const std::vector<std::string>& warnings() const { return result_.warnings; }
 

@@ -33,6 +33,7 @@ enum class Footprint {
 std::string_view to_string(Footprint footprint) noexcept;
 
 class PointProgram;  // internal: fusable per-pixel stages
+struct DeviceImage;  // device.hpp
 
 /// How a whole-image analysis step runs (chosen by the planner, lib/plan/): `direct` analyses
 /// the image itself; `scaled` analyses a copy shrunk (area averaging) to the analysis size and
@@ -183,6 +184,17 @@ class Operation {
   /// thumbnail and apply the result region by region.
   virtual bool streams_analysis() const { return false; }
 
+  /// Device paths (device.hpp, docs/acceleration.md): whether apply_on() can run this step on
+  /// `device` (opencl or cuda) for an image of the given channels and depth at the preset
+  /// (which chooses some kernels). The default: no device path, the step runs on the CPU.
+  virtual bool runs_on(Device /*device*/, int /*channels*/, int /*depth*/, QualityPreset /*quality*/) const {
+    return false;
+  }
+  /// The step on an image held on a device, replaced by the step's output on the same device;
+  /// called only where runs_on() said yes. Gives what apply() gives, within the tolerance
+  /// docs/acceleration.md states for the operation.
+  virtual void apply_on(DeviceImage& image, const Context& context) const;
+
   /// Whether apply() attaches vector graphics (Image::vector) that the svg output format writes.
   virtual bool makes_vector_graphics() const { return false; }
 
@@ -229,6 +241,9 @@ struct Step {
   Params params;                               ///< every parameter, defaults filled in
   std::shared_ptr<const Operation> operation;  ///< the operation built from `params`
   std::string label;                           ///< "step 2: resize" — for messages and the profile
+  /// Where the step runs: Device::automatic follows the chain's Context::device; cpu, opencl or
+  /// cuda override it for this step (`device:` in the step's parameters).
+  Device device = Device::automatic;
 };
 
 /// Every operation's descriptor, by name. YAML chains, Chain::then(), `imgpipe ops` and the

@@ -78,6 +78,17 @@ std::string to_json_line(const BatchRecord& r) {
                       {"strategy", r.strategy},
                       {"cache_hit", r.cache_hit}};
   if (!r.warnings.empty()) j["warnings"] = r.warnings;
+  for (const DeviceRun& d : r.devices) {
+    const auto ms = [](double v) { return std::round(v * 100) / 100; };
+    j["devices"].push_back(
+        {{"steps", d.first_step == d.last_step ? std::to_string(d.first_step)
+                                               : fmt::format("{}-{}", d.first_step, d.last_step)},
+         {"device", to_string(d.device)},
+         {"name", d.name},
+         {"upload_ms", ms(d.upload_ms)},
+         {"run_ms", ms(d.run_ms)},
+         {"download_ms", ms(d.download_ms)}});
+  }
   if (r.error_category) {
     j["error_category"] = to_string(*r.error_category);
     j["error"] = r.error;
@@ -387,6 +398,7 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
         for (auto& e : w->job->encode(save)) w->encoded.push_back({e.variant, std::move(e.bytes)});
       }
       for (const auto& line : w->job->strategies()) w->record.strategy += "; " + line;
+      w->record.devices = w->job->devices();
       w->record.warnings = w->job->warnings();
       if (w->streamed) return;
       if (options.timeout.count() > 0 && Clock::now() > w->begun + options.timeout)

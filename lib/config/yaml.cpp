@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <imgpipe/config.hpp>
+#include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 #include <limits>
 #include <set>
@@ -61,7 +62,7 @@ const std::vector<Setting>& settings() {
         {"performance", choice_spec("device", {"auto", "cpu", "opencl", "cuda"}), "IMGPIPE_DEVICE",
          [](ChainFile& f, const Value& v) {
            f.context.device = *parse_device(v.as_string());
-           plan::check_device(f.context.device);  // refused before any image is opened
+           require_device(f.context.device);  // refused before any image is opened
          }},
         {"performance", int_spec("threads", 0, 1024), "IMGPIPE_THREADS",
          [](ChainFile& f, const Value& v) { f.context.threads = to_int(v); }},
@@ -165,10 +166,11 @@ class Reader {
  public:
   explicit Reader(std::string name) : name_(std::move(name)) {}
 
-  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) const {
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message,
+                         ErrorCategory category = ErrorCategory::config) const {
     // yaml-cpp leaves the mark at -1 for nodes it made up; the start is the best place then.
     const int line = mark.is_null() ? 1 : mark.line + 1, column = mark.is_null() ? 1 : mark.column + 1;
-    throw Error(ErrorCategory::config, fmt::format("{}:{}:{}: {}", name_, line, column, message));
+    throw Error(category, fmt::format("{}:{}:{}: {}", name_, line, column, message));
   }
   [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
     fail(node.Mark(), message);
@@ -230,8 +232,8 @@ class Reader {
     if (auto* why = std::get_if<std::string>(&checked)) fail(node, fmt::format("{}: {}", what, *why));
     try {
       setting.apply(file, std::get<Value>(checked));
-    } catch (const Error& e) {
-      fail(node, e.what());
+    } catch (const Error& e) {  // a value the setting itself refuses (a device this process cannot use)
+      fail(node.Mark(), e.what(), e.category());
     }
   }
 
@@ -283,10 +285,17 @@ void Reader::read_step(const YAML::Node& item, std::size_t index, Chain& chain) 
     fail(name_node, fmt::format("{}: {}", where, e.what()));
   }
   std::map<std::string, Value, std::less<>> given;
+  Device device = Device::automatic;
   if (params_node && !params_node.IsNull()) {
     if (!params_node.IsMap())
       fail(params_node, fmt::format("{}: parameters must be a mapping, e.g. {{width: 800}}", op));
     for (const auto& entry : entries(params_node, op)) {
+      if (entry.key == "device") {  // where the step runs, beside its parameters (Step::device)
+        const auto parsed = entry.value.IsScalar() ? parse_device(entry.value.Scalar()) : std::nullopt;
+        if (!parsed) fail(entry.value, fmt::format("{}.device: expected one of auto, cpu, opencl, cuda", op));
+        device = *parsed;
+        continue;
+      }
       const ParamSpec* spec = descriptor->find_param(entry.key);
       if (!spec) {
         // validate_params words the unknown-parameter error; here it gets its position.
@@ -306,7 +315,7 @@ void Reader::read_step(const YAML::Node& item, std::size_t index, Chain& chain) 
     }
   }
   try {
-    chain.then(*descriptor, validate_params(*descriptor, given));
+    chain.then(*descriptor, validate_params(*descriptor, given), device);
   } catch (const Error& e) {
     fail(name_node, e.what());  // checks across parameters, at the step
   }

@@ -8,6 +8,7 @@
 #include <tbb/task_arena.h>
 
 #include <imgpipe/chain.hpp>
+#include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
 #include <nlohmann/json.hpp>
@@ -109,23 +110,55 @@ Params checked_files(const OpDescriptor& descriptor, const Params& params, const
 
 }  // namespace
 
+namespace {
+
+// A step's "device" parameter (Chain::then).
+Device parse_step_device(std::string_view op, const Value& value) {
+  const auto device = value.is_string() ? parse_device(value.as_string()) : std::nullopt;
+  if (!device)
+    throw Error(
+        ErrorCategory::config,
+        fmt::format("{}.device: expected one of auto, cpu, opencl, cuda, got {}", op, value.to_text()));
+  return *device;
+}
+
+}  // namespace
+
 Chain& Chain::then(std::string_view op, const ParamList& params) {
   const OpDescriptor& descriptor = Registry::global().at(op);
   std::map<std::string, Value, std::less<>> given;
+  Device device = Device::automatic;
   for (const auto& [name, value] : params) {
+    if (name == "device") {
+      device = parse_step_device(op, value);
+      continue;
+    }
     if (given.count(name))
       throw Error(ErrorCategory::config, fmt::format("{}: parameter '{}' given twice", op, name));
     given[name] = value;
   }
-  return then(descriptor, validate_params(descriptor, given));
+  return then(descriptor, validate_params(descriptor, given), device);
 }
 
-Chain& Chain::then(const OpDescriptor& descriptor, const Params& params) {
+Chain& Chain::then(const OpDescriptor& descriptor, const Params& params, Device device) {
   Step step;
   step.descriptor = &descriptor;
   step.params = checked_files(descriptor, params, access_);
   step.operation = descriptor.create(step.params);
   step.label = fmt::format("step {}: {}", steps_.size() + 1, descriptor.name);
+  step.device = device;
+  if (device == Device::opencl || device == Device::cuda) {
+    bool any = false;
+    for (int depth : {CV_8U, CV_16U})
+      for (int channels = 1; channels <= 4; ++channels)
+        any = any || step.operation->runs_on(device, channels, depth, QualityPreset::balanced);
+    if (!any)
+      throw Error(
+          ErrorCategory::config,
+          fmt::format("{}.device: {} has no {} path (docs/acceleration.md lists the operations that do); "
+                      "give auto or cpu",
+                      descriptor.name, descriptor.name, to_string(device)));
+  }
   steps_.push_back(std::move(step));
   return *this;
 }
@@ -170,6 +203,56 @@ std::size_t run_local_steps(std::span<const Step> rest, Image& current, const Co
 }
 
 using Fanned = std::vector<std::pair<std::string, Image>>;
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Runs steps[first] and the steps after it that step_device() sends to `device` as one run: the
+// image is copied there before the first and back after the last, and stays on the device in
+// between. Returns how many steps ran (at least one: the caller found the first). Each step is
+// waited for, so that the profile and the run's record time the steps and not the copies.
+std::size_t run_device_steps(std::span<const Step> steps, std::size_t first, Image& current, Device device,
+                             const Context& context) {
+  using clock = std::chrono::steady_clock;
+  DeviceRun record;
+  record.device = device;
+  record.name = device_status(device).name;
+  MaybeScope run_scope(context.monitor, fmt::format("{} on {}", steps[first].label, to_string(device)));
+  DeviceImage image;
+  auto start = clock::now();
+  {
+    MaybeScope scope(context.monitor, "upload");
+    image = upload(current.pixels, device);
+    synchronize(device);
+  }
+  record.upload_ms = ms_since(start);
+  std::size_t count = 0;
+  start = clock::now();
+  for (const Step& step : steps.subspan(first)) {
+    if (count > 0) {
+      if (plan::is_analysis_step(step) ||
+          plan::step_device(step, context, image.size(), image.channels(), image.depth()) != device)
+        break;
+      check_before(context, step);
+    }
+    MaybeScope scope(context.monitor, step.label);
+    step.operation->apply_on(image, context);
+    synchronize(device);
+    ++count;
+  }
+  record.run_ms = ms_since(start);
+  start = clock::now();
+  {
+    MaybeScope scope(context.monitor, "download");
+    current = current.with_pixels(download(image));
+  }
+  record.download_ms = ms_since(start);
+  record.first_step = static_cast<int>(first + 1);
+  record.last_step = static_cast<int>(first + count);
+  if (context.device_runs) context.device_runs->push_back(record);
+  return count;
+}
 
 // An analysis step as the planner says: analysed on the image itself or on a copy shrunk with
 // area averaging (which keeps every pixel's colour in the average, unlike sampling) — unless
@@ -220,6 +303,14 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
   for (std::size_t i = first; i < steps_.size(); ++i) {
     const Step& step = steps_[i];
     check_before(context, step);
+    if (!plan::is_analysis_step(step)) {
+      const Device device = plan::step_device(step, context, current.pixels.size(), current.pixels.channels(),
+                                              current.pixels.depth());
+      if (device != Device::cpu) {
+        i += run_device_steps(steps_, i, current, device, context) - 1;
+        continue;
+      }
+    }
     if (fuse_point_ops) {
       if (std::size_t count = run_local_steps(std::span(steps_).subspan(i), current, context)) {
         i += count - 1;
@@ -255,7 +346,8 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
 std::vector<Variant> Chain::run_variants(const Image& input, const Context& context,
                                          bool fuse_point_ops) const {
   if (input.empty()) throw Error(ErrorCategory::internal, "chain: the input image is empty");
-  plan::check_device(context.device);
+  require_device(context.device);
+  for (const Step& step : steps_) require_device(step.device);
   auto body = [&] { return run_from(0, input, "", context, fuse_point_ops); };
   if (context.threads <= 0) return body();
   tbb::task_arena arena(context.threads);
@@ -280,6 +372,9 @@ std::string Chain::canonical() const {
     // The contents of the files it read, under a key no parameter can have.
     if (const std::string digest = step.operation->resources_digest(); !digest.empty())
       params["#files"] = digest;
+    // A device gives the same pixels within the tolerance docs/acceleration.md states, not
+    // always the same bits: part of the key.
+    if (step.device != Device::automatic) params["#device"] = std::string(to_string(step.device));
     steps.push_back({{step.descriptor->name, params}});
   }
   return steps.dump();

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <tbb/task_arena.h>
 
+#include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/monitor.hpp>
 #include <imgpipe/stream.hpp>
@@ -458,7 +459,7 @@ void stream_file(const ChainFile& file, const fs::path& input, const fs::path& o
 
 void stream_file(const ChainFile& file, const ImageFile& opened, const fs::path& output,
                  const Context& context) {
-  plan::check_device(context.device);
+  require_device(context.device);
   MaybeScope total(context.monitor, "stream");
   const fs::path& input = opened.path();
   VipsRef image = detail::open_sequential(opened, file.load_options());

@@ -1,9 +1,14 @@
 #include "point_program.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <imgpipe/error.hpp>
 #include <opencv2/core.hpp>
+#include <opencv2/core/ocl.hpp>
+
+#include "device_ops.hpp"
 
 namespace imgpipe {
 
@@ -126,6 +131,114 @@ void PointProgram::run(cv::InputArray in, cv::OutputArray out) const {
     rows(cv::Range(0, src.rows));
   else
     cv::parallel_for_(cv::Range(0, src.rows), rows, pixels / kPixelsPerStripe);
+}
+
+namespace {
+
+// PointProgram::run_rows per pixel, in OpenCL C. T, CN (channels), COLOUR (colour channels) and
+// LEVELS come as -D options; MATRIX when a stage is a matrix (it needs double precision).
+// FP_CONTRACT OFF: no fused multiply-add, so each product and sum rounds as the CPU's does.
+constexpr const char* kPointProgramSource = R"CL(
+#ifdef MATRIX
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+#pragma OPENCL FP_CONTRACT OFF
+__kernel void point_program(__global const uchar* src, int src_step, int src_offset,
+                            __global uchar* dst, int dst_step, int dst_offset, int rows, int cols,
+                            __global const ushort* tables, __global const int* kinds, int stages
+#ifdef MATRIX
+                            , __global const double* matrices, double max_value
+#endif
+                            ) {
+  const int x = get_global_id(0), y = get_global_id(1);
+  if (x >= cols || y >= rows) return;
+  __global const T* s = (__global const T*)(src + src_offset + y * src_step) + x * CN;
+  __global T* d = (__global T*)(dst + dst_offset + y * dst_step) + x * CN;
+  uint px[4];
+  for (int c = 0; c < CN; ++c) px[c] = s[c];
+  int table = 0, matrix = 0;
+  for (int k = 0; k < stages; ++k) {
+    if (kinds[k] == 0) {
+      __global const ushort* t = tables + (size_t)table * LEVELS;
+      for (int c = 0; c < COLOUR; ++c) px[c] = t[px[c]];
+      ++table;
+    } else {
+#ifdef MATRIX
+      __global const double* m = matrices + matrix * 12;
+      const double inverse_max = 1.0 / max_value;
+      const double r = px[0] * inverse_max, g = px[1] * inverse_max, b = px[2] * inverse_max;
+      for (int i = 0; i < 3; ++i) {
+        const double v = m[i * 3] * r + m[i * 3 + 1] * g + m[i * 3 + 2] * b + m[9 + i];
+        px[i] = (uint)(clamp(v, 0.0, 1.0) * max_value + 0.5);
+      }
+#endif
+      ++matrix;
+    }
+  }
+  for (int c = 0; c < CN; ++c) d[c] = (T)px[c];
+}
+)CL";
+
+}  // namespace
+
+bool PointProgram::runs_on(Device device) const {
+  if (device == Device::cuda) return true;
+  if (device != Device::opencl) return false;
+  const bool matrix =
+      std::any_of(stages_.begin(), stages_.end(), [](const Stage& s) { return s.table.empty(); });
+  return !matrix || cv::ocl::Device::getDefault().doubleFPConfig() != 0;
+}
+
+void PointProgram::run_on(DeviceImage& image) const {
+  if (image.channels() != channels_ || image.depth() != depth_)
+    throw Error(ErrorCategory::internal, "point program run on an image of another type");
+  if (image.device == Device::cuda) {
+    std::vector<imgpipe_cuda_point_stage> stages;
+    for (const Stage& stage : stages_) {
+      imgpipe_cuda_point_stage& s = stages.emplace_back();
+      s.table = stage.table.empty() ? nullptr : stage.table.data();
+      std::copy(stage.matrix.begin(), stage.matrix.end(), s.matrix);
+      std::copy(stage.offset.begin(), stage.offset.end(), s.offset);
+    }
+    return ops::on_cuda_same(
+        image, "point program", [&](const cuda::Api& api, auto* context, auto* in, auto* out) {
+          return api.point_program(context, in, out, stages.data(), static_cast<int>(stages.size()));
+        });
+  }
+  std::vector<std::uint16_t> tables;
+  std::vector<double> matrices;
+  std::vector<int> kinds;
+  for (const Stage& stage : stages_) {
+    kinds.push_back(stage.table.empty() ? 1 : 0);
+    if (!stage.table.empty()) {
+      tables.insert(tables.end(), stage.table.begin(), stage.table.end());
+    } else {
+      matrices.insert(matrices.end(), stage.matrix.begin(), stage.matrix.end());
+      matrices.insert(matrices.end(), stage.offset.begin(), stage.offset.end());
+    }
+  }
+  const bool matrix = !matrices.empty();
+  // OpenCL takes no empty buffer.
+  tables.resize(std::max<std::size_t>(tables.size(), 1));
+  matrices.resize(std::max<std::size_t>(matrices.size(), 1));
+  kinds.resize(std::max<std::size_t>(kinds.size(), 1));
+  static const cv::ocl::ProgramSource source(kPointProgramSource);
+  const std::string options =
+      fmt::format("-D T={} -D CN={} -D COLOUR={} -D LEVELS={}{}", depth_ == CV_16U ? "ushort" : "uchar",
+                  channels_, colour_channels(), levels(), matrix ? " -D MATRIX" : "");
+  cv::UMat table_buffer, kind_buffer, matrix_buffer, out(image.size(), image.umat.type());
+  cv::Mat(1, static_cast<int>(tables.size()), CV_16U, tables.data()).copyTo(table_buffer);
+  cv::Mat(1, static_cast<int>(kinds.size()), CV_32S, kinds.data()).copyTo(kind_buffer);
+  cv::Mat(1, static_cast<int>(matrices.size()), CV_64F, matrices.data()).copyTo(matrix_buffer);
+  const auto tables_arg = cv::ocl::KernelArg::PtrReadOnly(table_buffer);
+  const auto kinds_arg = cv::ocl::KernelArg::PtrReadOnly(kind_buffer);
+  const int stages = static_cast<int>(stages_.size());
+  if (matrix)
+    ops::run_opencl_kernel("point_program", source, options, image.umat, out, tables_arg, kinds_arg, stages,
+                           cv::ocl::KernelArg::PtrReadOnly(matrix_buffer), static_cast<double>(levels() - 1));
+  else
+    ops::run_opencl_kernel("point_program", source, options, image.umat, out, tables_arg, kinds_arg, stages);
+  image.umat = std::move(out);
 }
 
 }  // namespace imgpipe

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <imgpipe/device.hpp>
 #include <opencv2/core/mat.hpp>
 #include <vector>
 
@@ -41,6 +42,13 @@ class PointProgram {
   // Runs the stages over `in` (CV_8U or CV_16U, `channels()` channels) into `out`, which
   // may be `in`, in parallel over rows.
   void run(cv::InputArray in, cv::OutputArray out) const;
+
+  // Whether run_on() can run the program on `device` (opencl or cuda): OpenCL needs double
+  // precision for matrix stages (cl_khr_fp64), to round as the CPU does.
+  bool runs_on(Device device) const;
+  // run() on an image held on a device (the same bits): on OpenCL imgpipe's own kernel through
+  // cv::ocl::Kernel, on CUDA the plugin's.
+  void run_on(DeviceImage& image) const;
 
  private:
   struct Stage {

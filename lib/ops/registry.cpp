@@ -1,11 +1,17 @@
 #include <fmt/format.h>
 
+#include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/operation.hpp>
 
 #include "builtin.hpp"
 
 namespace imgpipe {
+
+void Operation::apply_on(DeviceImage& image, const Context&) const {
+  throw Error(ErrorCategory::internal,
+              fmt::format("an operation without a {} path was asked to run there", to_string(image.device)));
+}
 
 std::string_view to_string(Footprint footprint) noexcept {
   switch (footprint) {

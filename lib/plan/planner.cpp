@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 
 #include "../ops/analysis/strategy.hpp"
@@ -73,11 +74,21 @@ std::string describe(const AnalysisPlan& plan) {
                      plan.analysis_size.height);
 }
 
-void check_device(Device device) {
-  if (device == Device::opencl || device == Device::cuda)
-    throw Error(ErrorCategory::config,
-                fmt::format("device {}: no operation has a {} path in this build; use device: auto or cpu",
-                            to_string(device), to_string(device)));
+bool auto_offloads(const Step& step, cv::Size image) {
+  if (static_cast<double>(image.area()) < kAutoDevicePixels) return false;
+  const std::string& name = step.descriptor->name;
+  return name == "gaussian_blur" || name == "sharpen" || name == "resize";
+}
+
+Device step_device(const Step& step, const Context& context, cv::Size image, int channels, int depth) {
+  const Device asked = step.device != Device::automatic ? step.device : context.device;
+  if (asked == Device::cpu) return Device::cpu;
+  if (asked == Device::opencl || asked == Device::cuda)
+    return step.operation->runs_on(asked, channels, depth, context.quality) ? asked : Device::cpu;
+  // auto: CUDA, and only for a heavy step on a large image (planner.hpp).
+  if (!auto_offloads(step, image) || !step.operation->runs_on(Device::cuda, channels, depth, context.quality))
+    return Device::cpu;
+  return device_status(Device::cuda).usable ? Device::cuda : Device::cpu;
 }
 
 }  // namespace imgpipe::plan

@@ -43,9 +43,26 @@ AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality,
 // "direct", "scaled 512x341", "pyramid 512x288": for labels and reports.
 std::string describe(const AnalysisPlan& plan);
 
-// Where a chain runs: every operation runs on the CPU today, so `auto` means the CPU. An
-// explicit accelerator is refused (Error(config), as the chain file's setting is) rather than
-// silently ignored: a user who asks for a GPU should know.
-void check_device(Device device);
+// Devices (docs/acceleration.md). Where `step` runs on an image of the given size and layout:
+//   1. the step's own device, else the chain's (Context::device);
+//   2. cpu runs on the CPU; opencl or cuda run there when the operation has a path for the
+//      layout (Operation::runs_on), else on the CPU;
+//   3. auto runs a step on CUDA only when a CUDA device is usable, the operation has a CUDA path,
+//      the step is one whose CPU time outweighs the two copies (auto_offloads) and the image has
+//      at least kAutoDevicePixels; never on OpenCL: OpenCV 4.6 takes its fast OpenCL filter
+//      paths on Intel GPUs only and copies every image to and from a discrete GPU, and on PoCL
+//      (OpenCL on the CPU) every operation measured slower than the CPU path
+//      (docs/acceleration.md has the figures). auto never loads a device's runtime for smaller
+//      images or lighter steps, so an ordinary run starts no faster or slower than without it.
+Device step_device(const Step& step, const Context& context, cv::Size image, int channels, int depth);
+
+// The pixels from which auto sends a heavy step to CUDA: 4096x2048 RGB is 25 MB each way, about
+// 2 ms per copy over PCIe 4 x16 (pinned), against ~60 ms for a sigma 2 blur of it on two cores
+// here and a few ms on 16; below 8 MP the copies' fixed costs and a CPU with many cores leave
+// too little to gain. A model, not yet a measurement on a GPU (docs/acceleration.md).
+inline constexpr double kAutoDevicePixels = 8.0e6;
+// Whether `step` is one auto sends to CUDA on an image of this size: blur, sharpen and resize,
+// whose CPU time per pixel is several times a copy's.
+bool auto_offloads(const Step& step, cv::Size image);
 
 }  // namespace imgpipe::plan

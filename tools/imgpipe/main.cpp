@@ -43,12 +43,13 @@ enum Exit { kOk = 0, kInputFailed = 1, kUsage = 2, kFatal = 3 };
 
 int exit_code_for(ErrorCategory category) {
   switch (category) {
-    case ErrorCategory::config: return kUsage;
+    case ErrorCategory::config:
+    case ErrorCategory::device:
+      return kUsage;  // a device asked for and absent: the command cannot run as given
     case ErrorCategory::decode:
     case ErrorCategory::limit:
     case ErrorCategory::io:
     case ErrorCategory::unsupported:
-    case ErrorCategory::device:
     case ErrorCategory::timeout: return kInputFailed;
     case ErrorCategory::cancelled: return kFatal;
     case ErrorCategory::internal: return kFatal;
@@ -229,6 +230,7 @@ int run(const RunArgs& a, const Global& g) {
         if (result.schedule == Schedule::in_memory)
           std::cerr << fmt::format("{}: decoded {}x{}\n", a.input, result.decoded.width,
                                    result.decoded.height);
+        for (const auto& run : result.devices) std::cerr << fmt::format("{}: {}\n", a.input, run.describe());
         for (const auto& o : result.outputs)
           std::cerr << (result.schedule == Schedule::streamed
                             ? fmt::format("{}: wrote {} by streaming ({} bytes)\n", o.path.string(),

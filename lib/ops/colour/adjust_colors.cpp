@@ -95,7 +95,22 @@ class AdjustColors final : public Operation {
     return input.with_pixels(out);
   }
 
+  bool runs_on(Device device, int channels, int depth, QualityPreset) const override {
+    return (device == Device::opencl || device == Device::cuda) && program(channels, depth).runs_on(device);
+  }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    const PointProgram p = program(image.channels(), image.depth());
+    if (!p.empty()) p.run_on(image);
+  }
+
  private:
+  PointProgram program(int channels, int depth) const {
+    PointProgram p(channels, depth);
+    append_stages(p, options_);
+    return p;
+  }
+
   kernels::AdjustColorsOptions options_;
 };
 

@@ -6,6 +6,7 @@
 #include <imgpipe/kernels/filter.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "../device_ops.hpp"
 #include "../pixels.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
@@ -78,6 +79,19 @@ class GaussianBlur final : public Operation {
     cv::Mat out;
     kernels::gaussian_blur(input.pixels, out, options_);
     return input.with_pixels(out);
+  }
+
+  bool runs_on(Device device, int, int, QualityPreset) const override {
+    return device == Device::opencl || device == Device::cuda;
+  }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    if (image.device == Device::opencl)
+      return on_umat(
+          image, [&](cv::InputArray in, cv::OutputArray out) { kernels::gaussian_blur(in, out, options_); });
+    on_cuda_same(image, "gaussian_blur", [&](const cuda::Api& api, auto* context, auto* in, auto* out) {
+      return api.gaussian_blur(context, in, out, options_.sigma);
+    });
   }
 
  private:

@@ -6,6 +6,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "../device_ops.hpp"
 #include "../pixels.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
@@ -83,6 +84,19 @@ class Sharpen final : public Operation {
     cv::Mat out;
     kernels::sharpen(input.pixels, out, options_);
     return input.with_pixels(out);
+  }
+
+  bool runs_on(Device device, int, int, QualityPreset) const override {
+    return device == Device::opencl || device == Device::cuda;
+  }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    if (image.device == Device::opencl)
+      return on_umat(image,
+                     [&](cv::InputArray in, cv::OutputArray out) { kernels::sharpen(in, out, options_); });
+    on_cuda_same(image, "sharpen", [&](const cuda::Api& api, auto* context, auto* in, auto* out) {
+      return api.sharpen(context, in, out, options_.amount, options_.radius, options_.threshold);
+    });
   }
 
  private:

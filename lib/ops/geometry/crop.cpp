@@ -6,6 +6,7 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/kernels/geometry.hpp>
 
+#include "../device_ops.hpp"
 #include "../pixels.hpp"
 #include "../region_maps.hpp"
 #include "../register.hpp"
@@ -65,6 +66,23 @@ class Crop final : public Operation {
       throw Error(e.category(), fmt::format("{}: {}", input.source, e.what()));
     }
     return input.with_pixels(out);
+  }
+
+  bool runs_on(Device device, int, int, QualityPreset) const override {
+    return device == Device::opencl || device == Device::cuda;
+  }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    if (image.device == Device::opencl)
+      return on_umat(image,
+                     [&](cv::InputArray in, cv::OutputArray out) { kernels::crop(in, out, options_); });
+    std::string why;
+    const cv::Rect rect = crop_rect(image.size(), options_, why);
+    if (!why.empty()) throw Error(ErrorCategory::config, fmt::format("crop: {}", why));
+    on_cuda(image, rect.size(), image.channels(), "crop",
+            [&](const cuda::Api& api, auto* context, auto* in, auto* out) {
+              return api.crop(context, in, out, rect.x, rect.y);
+            });
   }
 
   RegionMapping region_map(cv::Size input, QualityPreset) const override {

@@ -3,6 +3,7 @@
 #include <imgpipe/kernels/geometry.hpp>
 #include <opencv2/core.hpp>
 
+#include "../device_ops.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
 
@@ -56,6 +57,21 @@ class Flip final : public Operation {
     cv::Mat out;
     kernels::flip(input.pixels, out, options_);
     return input.with_pixels(out);
+  }
+
+  bool runs_on(Device device, int, int, QualityPreset) const override {
+    return device == Device::opencl || device == Device::cuda;
+  }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    if (image.device == Device::opencl)
+      return on_umat(image,
+                     [&](cv::InputArray in, cv::OutputArray out) { kernels::flip(in, out, options_); });
+    const bool horizontal = options_.direction != kernels::FlipDirection::vertical;
+    const bool vertical = options_.direction != kernels::FlipDirection::horizontal;
+    on_cuda_same(image, "flip", [&](const cuda::Api& api, auto* context, auto* in, auto* out) {
+      return api.flip(context, in, out, horizontal, vertical);
+    });
   }
 
   RegionMapping region_map(cv::Size input, QualityPreset) const override {

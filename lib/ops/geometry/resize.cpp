@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "../device_ops.hpp"
 #include "../pixels.hpp"
 #include "../region_maps.hpp"
 #include "../register.hpp"
@@ -23,6 +24,13 @@ bool shrinks(cv::Size from, cv::Size to) {
   return to.width < from.width || to.height < from.height;
 }
 
+// The part of an image resampled to `scaled` that cover keeps: the box's size, centred (rounded
+// towards the top left), or less where the image is smaller than the box.
+cv::Rect cover_centre(cv::Size scaled, cv::Size box) {
+  return {std::max(0, (scaled.width - box.width) / 2), std::max(0, (scaled.height - box.height) / 2),
+          std::min(box.width, scaled.width), std::min(box.height, scaled.height)};
+}
+
 void resample(cv::InputArray src, cv::OutputArray dst, cv::Size target, Interpolation kernel) {
   if (target == src.size()) return src.copyTo(dst);
   const int interpolation = ops::cv_interpolation(kernel, shrinks(src.size(), target));
@@ -30,7 +38,11 @@ void resample(cv::InputArray src, cv::OutputArray dst, cv::Size target, Interpol
   // Without alpha there is nothing to premultiply, and area resampling of 8- and 16-bit images
   // sums in fixed point or float itself: going through a float copy only cost time and memory
   // (a 2048x1536 photo: 48 ms and a 37 MB copy, against 8 ms).
-  if (interpolation == cv::INTER_AREA && !ops::has_alpha(src)) return ops::area_downscale(src, dst, target);
+  // (A cv::UMat takes OpenCV's area resampling, which has an OpenCL path.)
+  if (interpolation == cv::INTER_AREA && !ops::has_alpha(src)) {
+    if (src.isUMat()) return cv::resize(src, dst, target, 0, 0, cv::INTER_AREA);
+    return ops::area_downscale(src, dst, target);
+  }
   ops::filter_premultiplied(src, dst, [&](cv::InputArray in, cv::OutputArray out) {
     if (interpolation == cv::INTER_AREA || (in.cols() <= 2 * target.width && in.rows() <= 2 * target.height))
       return cv::resize(in, out, target, 0, 0, interpolation);
@@ -54,10 +66,7 @@ void resize(cv::InputArray src, cv::OutputArray dst, const ResizeOptions& option
     resample(image, scaled, options.size, options.kernel);
     const cv::Size box = options.box;
     if (options.fit == Fit::cover) {
-      const cv::Rect centre(std::max(0, (scaled.cols - box.width) / 2),
-                            std::max(0, (scaled.rows - box.height) / 2), std::min(box.width, scaled.cols),
-                            std::min(box.height, scaled.rows));
-      return ops::copy_region(scaled, dst, centre);
+      return ops::copy_region(scaled, dst, cover_centre(scaled.size(), box));
     }
     const int pad_x = std::max(0, box.width - scaled.cols), pad_y = std::max(0, box.height - scaled.rows);
     border(scaled, dst,
@@ -169,13 +178,38 @@ class Resize final : public Operation {
   }
 
   Image apply(const Image& input, const Context& context) const override {
-    kernels::ResizeOptions options{
-        .size = content_size(input.pixels.size()), .fit = fit_, .background = background_};
-    options.kernel = interpolation(kernels::shrinks(input.pixels.size(), options.size), context.quality);
-    if (width_ && height_) options.box = cv::Size(static_cast<int>(*width_), static_cast<int>(*height_));
     cv::Mat out;
-    kernels::resize(input.pixels, out, options);
+    kernels::resize(input.pixels, out, options_for(input.pixels.size(), context.quality));
     return input.with_pixels(out);
+  }
+
+  // CUDA: the area and linear kernels, and cover's crop; fill's padding is left to the CPU.
+  bool runs_on(Device device, int, int, QualityPreset quality) const override {
+    if (device == Device::opencl) return true;
+    const auto takes = [](Interpolation kernel) {
+      return kernel == Interpolation::area || kernel == Interpolation::linear;
+    };
+    return device == Device::cuda && fit_ != Fit::fill && takes(interpolation(true, quality)) &&
+           takes(interpolation(false, quality));
+  }
+
+  void apply_on(DeviceImage& image, const Context& context) const override {
+    const kernels::ResizeOptions options = options_for(image.size(), context.quality);
+    if (image.device == Device::opencl)
+      return on_umat(image,
+                     [&](cv::InputArray in, cv::OutputArray out) { kernels::resize(in, out, options); });
+    const int kernel = options.kernel == Interpolation::area ? 0 : 1;
+    on_cuda(image, options.size, image.channels(), "resize",
+            [&](const cuda::Api& api, auto* context_, auto* in, auto* out) {
+              return api.resize(context_, in, out, kernel);
+            });
+    if (options.fit != Fit::cover || options.box.area() == 0) return;
+    const cv::Rect shown = kernels::cover_centre(options.size, options.box);
+    if (shown.size() == options.size) return;
+    on_cuda(image, shown.size(), image.channels(), "crop",
+            [&](const cuda::Api& api, auto* context_, auto* in, auto* out) {
+              return api.crop(context_, in, out, shown.x, shown.y);
+            });
   }
 
   // Downscales with area averaging (kernel area, or auto at the balanced and fast presets)
@@ -197,10 +231,7 @@ class Resize final : public Operation {
       return {nullptr, "fit: fill pads the image, which has no region form"};
     if (fit_ == Fit::cover && width_ && height_) {
       // The same centred rectangle as the whole-image kernel.
-      const cv::Size box(static_cast<int>(*width_), static_cast<int>(*height_));
-      shown = cv::Rect(std::max(0, (content.width - box.width) / 2),
-                       std::max(0, (content.height - box.height) / 2), std::min(box.width, content.width),
-                       std::min(box.height, content.height));
+      shown = kernels::cover_centre(content, cv::Size(static_cast<int>(*width_), static_cast<int>(*height_)));
     }
     if (resamples) return {std::make_shared<AreaMap>(input, content, shown), {}};
     if (shown.size() == input) return {identity_map(input), {}};
@@ -208,6 +239,13 @@ class Resize final : public Operation {
   }
 
  private:
+  kernels::ResizeOptions options_for(cv::Size in, QualityPreset quality) const {
+    kernels::ResizeOptions options{.size = content_size(in), .fit = fit_, .background = background_};
+    options.kernel = interpolation(kernels::shrinks(in, options.size), quality);
+    if (width_ && height_) options.box = cv::Size(static_cast<int>(*width_), static_cast<int>(*height_));
+    return options;
+  }
+
   // The size the whole image is resampled to (before cover's crop or fill's padding).
   cv::Size content_size(cv::Size in) const {
     const double w = in.width, h = in.height;

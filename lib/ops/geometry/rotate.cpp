@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
+#include "../device_ops.hpp"
 #include "../pixels.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
@@ -91,16 +92,48 @@ class Rotate final : public Operation {
   }
 
   Image apply(const Image& input, const Context& context) const override {
-    kernels::RotateOptions options = options_;
-    options.kernel = context.quality == QualityPreset::ultra || context.quality == QualityPreset::high
-                         ? kernels::Interpolation::cubic
-                         : kernels::Interpolation::linear;
     cv::Mat out;
-    kernels::rotate(input.pixels, out, options);
+    kernels::rotate(input.pixels, out, options_for(context.quality));
     return input.with_pixels(out);
   }
 
+  // CUDA: quarter turns onto a canvas of the turned size (expand, or any half turn).
+  bool runs_on(Device device, int, int, QualityPreset) const override {
+    const int turns = quarter_turns();
+    return device == Device::opencl ||
+           (device == Device::cuda && turns > 0 && (options_.expand || turns == 2));
+  }
+
+  void apply_on(DeviceImage& image, const Context& context) const override {
+    if (image.device == Device::opencl) {
+      const kernels::RotateOptions options = options_for(context.quality);
+      return on_umat(image,
+                     [&](cv::InputArray in, cv::OutputArray out) { kernels::rotate(in, out, options); });
+    }
+    const int turns = quarter_turns();
+    const cv::Size size = turns == 2 ? image.size() : cv::Size(image.size().height, image.size().width);
+    on_cuda(image, size, image.channels(), "rotate",
+            [&](const cuda::Api& api, auto* context_, auto* in, auto* out) {
+              return api.rotate90(context_, in, out, turns);
+            });
+  }
+
  private:
+  kernels::RotateOptions options_for(QualityPreset quality) const {
+    kernels::RotateOptions options = options_;
+    options.kernel = quality == QualityPreset::ultra || quality == QualityPreset::high
+                         ? kernels::Interpolation::cubic
+                         : kernels::Interpolation::linear;
+    return options;
+  }
+
+  // 1, 2 or 3 for a clockwise quarter, half or three-quarter turn; 0 for any other angle.
+  int quarter_turns() const {
+    double angle = std::fmod(options_.angle, 360.0);
+    if (angle < 0) angle += 360.0;
+    return angle == 90 ? 1 : angle == 180 ? 2 : angle == 270 ? 3 : 0;
+  }
+
   kernels::RotateOptions options_;
 };
 
