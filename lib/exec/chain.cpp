@@ -323,7 +323,15 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
     step_context.indexed_output = context.indexed_output && i + 1 == steps_.size();
     Fanned fanned;
     if (plan::is_analysis_step(step)) {
+      // An analysis applies its result on the step's device itself (palette on CUDA); the runs
+      // it records get the step's number here.
+      if (step.device != Device::automatic) step_context.device = step.device;
+      const std::size_t runs_before = context.device_runs ? context.device_runs->size() : 0;
       fanned = run_analysis(step, current, step_context);
+      if (context.device_runs)
+        for (std::size_t r = runs_before; r < context.device_runs->size(); ++r)
+          (*context.device_runs)[r].first_step = (*context.device_runs)[r].last_step =
+              static_cast<int>(i + 1);
     } else {
       MaybeScope scope(context.monitor, step.label);
       fanned = step.operation->fan_out(current, step_context);

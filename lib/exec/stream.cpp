@@ -458,8 +458,11 @@ void stream_file(const ChainFile& file, const fs::path& input, const fs::path& o
 }
 
 void stream_file(const ChainFile& file, const ImageFile& opened, const fs::path& output,
-                 const Context& context) {
-  require_device(context.device);
+                 const Context& given) {
+  require_device(given.device);
+  // A streamed run computes regions on the CPU whatever the device (docs/acceleration.md).
+  Context context = given;
+  context.device = Device::cpu;
   MaybeScope total(context.monitor, "stream");
   const fs::path& input = opened.path();
   VipsRef image = detail::open_sequential(opened, file.load_options());

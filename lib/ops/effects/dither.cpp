@@ -28,10 +28,12 @@
 #include <thread>
 #include <vector>
 
+#include "../device_ops.hpp"
 #include "../palette/lab.hpp"
 #include "../pixels.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
+#include "ordered_dither.hpp"
 
 namespace imgpipe::kernels {
 
@@ -218,6 +220,13 @@ Plan make_plan(const DitherOptions& options) {
       std::max(2, static_cast<int>(std::lround(std::cbrt(static_cast<double>(plan.palette.size())))));
   plan.spread = options.linear ? 1.0f / static_cast<float>(m - 1) : 255.0f / static_cast<float>(m - 1);
   return plan;
+}
+
+// Ordered dithering's thresholds: (M + 0.5) / n^2 of bayer_matrix(n), in float.
+cv::Mat ordered_thresholds(int n) {
+  cv::Mat thresholds;
+  bayer_matrix(n).convertTo(thresholds, CV_32F, 1.0 / (n * n), 0.5 / (n * n));
+  return thresholds;
 }
 
 // Writes the decision for working value(s) v to out and the remaining error to error.
@@ -421,8 +430,7 @@ void dither_impl(cv::InputArray src, cv::OutputArray dst, const DitherOptions& o
   cv::Mat out(colour.size(), CV_8UC(plan.channels));
   const int rows = colour.rows;
   if (const int n = bayer_size(options.method); n > 0) {
-    cv::Mat thresholds;
-    bayer_matrix(n).convertTo(thresholds, CV_32F, 1.0 / (n * n), 0.5 / (n * n));
+    const cv::Mat thresholds = ordered_thresholds(n);
     auto body = [&](int y) {
       if (plan.channels == 1)
         ordered_row<1>(plan, thresholds, colour, out, y);
@@ -463,7 +471,51 @@ void dither_impl(cv::InputArray src, cv::OutputArray dst, const DitherOptions& o
   dst.assign(merged);
 }
 
+// What OrderedDitherTables::plan points into.
+struct OrderedDitherStorage {
+  Plan plan;
+  cv::Mat thresholds;                      // CV_32F, n x n, continuous
+  std::vector<std::uint8_t> palette_rgba;  // plan.palette as RGBA bytes
+  std::vector<float> palette_lab;          // plan.palette_lab as L, a, b floats
+};
+
 }  // namespace
+
+OrderedDitherTables ordered_dither_tables(const DitherOptions& options) {
+  const int n = bayer_size(options.method);
+  if (n == 0)
+    throw Error(ErrorCategory::internal, "dither: the CUDA tables are for an ordered (bayer) method");
+  auto storage = std::make_shared<OrderedDitherStorage>();
+  storage->plan = make_plan(options);
+  storage->plan.nearest.reset();  // a CPU-side cache of the nearest colours, not a table
+  storage->thresholds = ordered_thresholds(n);
+  const Plan& plan = storage->plan;
+  for (const Colour& c : plan.palette)
+    storage->palette_rgba.insert(storage->palette_rgba.end(), {c.r, c.g, c.b, c.a});
+  for (const palette::LabF& lab : plan.palette_lab)
+    storage->palette_lab.insert(storage->palette_lab.end(), {lab.L, lab.a, lab.b});
+
+  OrderedDitherTables out;
+  imgpipe_cuda_ordered_dither& t = out.plan;
+  t.thresholds = storage->thresholds.ptr<float>();
+  t.n = n;
+  t.base = plan.base.data();
+  if (plan.channels == 1) {
+    t.level_values = plan.level_value.data();
+    t.level_work = plan.level_work.data();
+    t.levels = static_cast<int>(plan.level_value.size());
+  } else {
+    t.palette = storage->palette_rgba.data();
+    t.palette_lab = storage->palette_lab.data();
+    t.palette_size = static_cast<int>(plan.palette.size());
+    t.spread = plan.spread;
+    t.code_thresholds = plan.linear ? plan.code_threshold.data() : nullptr;
+  }
+  const auto& converter = palette::LabConverter::instance();
+  t.lab = {converter.linear_table(), converter.f_table()};
+  out.storage = std::move(storage);
+  return out;
+}
 
 void dither(cv::InputArray src, cv::OutputArray dst, const DitherOptions& options) {
   dither_impl(src, dst, options, false);
@@ -506,7 +558,26 @@ class Dither final : public Operation {
     return input.with_pixels(out);
   }
 
+  // CUDA: the ordered (Bayer) methods, with the tables of the CPU's own plan. Error diffusion
+  // is sequential along the scan order and stays on the CPU.
+  bool runs_on(Device device, int channels, int depth, QualityPreset) const override {
+    return device == Device::cuda && ordered() && channels >= 1 && channels <= 4 &&
+           (depth == CV_8U || depth == CV_16U);
+  }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    const kernels::OrderedDitherTables tables = kernels::ordered_dither_tables(options_);
+    const int alpha = image.channels() == 2 || image.channels() == 4 ? 1 : 0;
+    const int colour = options_.palette.empty() ? 1 : 3;
+    on_cuda(image, image.size(), colour + alpha, CV_8U, "dither",
+            [&](const cuda::Api& api, auto* context, auto* in, auto* out) {
+              return api.dither_ordered(context, in, out, &tables.plan);
+            });
+  }
+
  private:
+  bool ordered() const { return kernels::bayer_size(options_.method) > 0; }
+
   kernels::DitherOptions options_;
 };
 

@@ -80,11 +80,7 @@ Image Clustering::apply(const Palette& palette, const ApplyOptions& options) con
   if (source.depth() == CV_16U) source.convertTo(source, CV_8U, 1.0 / 257.0);
   source = detail::grey_to_rgb(source);
   const bool any_masked = indices_.data != labels_.data;  // see cluster(): a copy only when masked
-  // Alpha in the output when the source had it or masked pixels become transparent/filled
-  // with a translucent colour.
-  const bool alpha = source.channels() == 4 ||
-                     (any_masked && (options.mask_mode == MaskMode::transparent ||
-                                     (options.mask_mode == MaskMode::fill && options.fill.a < 255)));
+  const bool alpha = applied_has_alpha(source.channels(), any_masked, options);
   const int cn = alpha ? 4 : 3;
   cv::Mat out(labels.size(), CV_8UC(cn));
   std::vector<int> centre_luma;
@@ -128,22 +124,39 @@ Image Clustering::apply(const Palette& palette, const ApplyOptions& options) con
   return result;
 }
 
-std::shared_ptr<const IndexedPixels> Clustering::apply_indexed(const Palette& palette,
-                                                               const ApplyOptions& options) const {
+bool applied_has_alpha(int source_channels, bool any_masked, const ApplyOptions& options) {
+  // Alpha in the output when the source had it or masked pixels become transparent/filled
+  // with a translucent colour.
+  return source_channels == 4 ||
+         (any_masked && (options.mask_mode == MaskMode::transparent ||
+                         (options.mask_mode == MaskMode::fill && options.fill.a < 255)));
+}
+
+bool indexable(const ApplyOptions& options, bool source_alpha, bool any_masked) {
   // The output is exactly "table[index]" unless shading, source alpha or kept original
   // pixels vary inside a cluster.
-  const bool any_masked = indices_.data != labels_.data;
-  if (options.preserve_shading || source_.has_alpha() || (any_masked && options.mask_mode == MaskMode::keep))
-    return nullptr;
+  return !(options.preserve_shading || source_alpha || (any_masked && options.mask_mode == MaskMode::keep));
+}
+
+std::shared_ptr<const IndexedPixels> indexed_pixels(const cv::Mat& indices, const std::vector<Colour>& table,
+                                                    bool any_masked, const ApplyOptions& options,
+                                                    std::shared_ptr<IndexedEncodeCache> cache) {
   auto indexed = std::make_shared<IndexedPixels>();
-  indexed->indices = indices_;
-  for (const auto& c : colour_table(palette, options)) indexed->table.push_back({c.r, c.g, c.b, 255});
+  indexed->indices = indices;
+  for (const auto& c : table) indexed->table.push_back({c.r, c.g, c.b, 255});
   if (any_masked) {
     const Colour f = options.mask_mode == MaskMode::transparent ? Colour{0, 0, 0, 0} : options.fill;
     indexed->table.push_back({f.r, f.g, f.b, f.a});
   }
-  indexed->cache = encode_cache_;
+  indexed->cache = std::move(cache);
   return indexed;
+}
+
+std::shared_ptr<const IndexedPixels> Clustering::apply_indexed(const Palette& palette,
+                                                               const ApplyOptions& options) const {
+  const bool any_masked = indices_.data != labels_.data;
+  if (!indexable(options, source_.has_alpha(), any_masked)) return nullptr;
+  return indexed_pixels(indices_, colour_table(palette, options), any_masked, options, encode_cache_);
 }
 
 Image Clustering::apply_centres(const ApplyOptions& options) const {

@@ -378,14 +378,7 @@ Assignment assign_pixels(const Prepared& in, const std::vector<LabF>& centres, b
   });
   const double n = static_cast<double>(std::accumulate(total.begin(), total.end(), std::uint64_t{0}));
   for (auto t : total) a.fractions.push_back(n > 0 ? static_cast<double>(t) / n : 0.0);
-  if (n < static_cast<double>(a.labels.total())) {
-    cv::Mat to_index(1, 256, CV_8U);
-    for (int v = 0; v < 256; ++v)
-      to_index.at<std::uint8_t>(v) = static_cast<std::uint8_t>(v == kMasked ? static_cast<int>(kc) : v);
-    cv::LUT(a.labels, to_index, a.indices);
-  } else {
-    a.indices = a.labels;
-  }
+  a.indices = indices_of(a.labels, kc, n < static_cast<double>(a.labels.total()));
   return a;
 }
 
@@ -412,6 +405,19 @@ Sampling sampling_for(const Image& image, const ClusterOptions& options) {
 }
 
 }  // namespace
+
+bool assigns_exact_lab(QualityPreset quality) {
+  return preset_for(quality).exact_lab;
+}
+
+cv::Mat indices_of(const cv::Mat& labels, std::size_t k, bool any_masked) {
+  if (!any_masked) return labels;
+  cv::Mat to_index(1, 256, CV_8U), indices;
+  for (int v = 0; v < 256; ++v)
+    to_index.at<std::uint8_t>(v) = static_cast<std::uint8_t>(v == kMasked ? static_cast<int>(k) : v);
+  cv::LUT(labels, to_index, indices);
+  return indices;
+}
 
 Clustering cluster(const Image& image, const ClusterOptions& options) {
   if (options.k < 0 || options.k > 254)

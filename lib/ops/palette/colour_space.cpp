@@ -75,6 +75,15 @@ LabConverter::LabConverter() {
     f_table_[static_cast<std::size_t>(i)] = static_cast<float>(lab_f(static_cast<double>(i) / kSteps));
 }
 
+const std::array<double, 256>& exact_linear_table() {
+  static const std::array<double, 256> table = [] {
+    std::array<double, 256> t{};
+    for (int v = 0; v < 256; ++v) t[static_cast<std::size_t>(v)] = to_linear(v / 255.0);
+    return t;
+  }();
+  return table;
+}
+
 LabF LabConverter::from_mean(float r, float g, float b) const noexcept {
   // Means of 8-bit values: the transfer curve exactly, the rest as for pixels.
   const auto encoded = [](float v) { return to_linear(static_cast<double>(v) / 255.0); };

@@ -30,6 +30,12 @@ class LabConverter {
   // Same for a colour given as mean channel values (not necessarily integers).
   LabF from_mean(float r, float g, float b) const noexcept;
 
+  // The tables operator() reads, for code that converts the same way elsewhere (the CUDA
+  // plugin's palette and dither kernels): the sRGB curve of each 8-bit code (256 entries) and
+  // f() on 0..1 in kSteps steps (kSteps + 1 entries).
+  const float* linear_table() const noexcept { return linear_.data(); }
+  const float* f_table() const noexcept { return f_table_.data(); }
+
  private:
   LabConverter();
   float f(float t) const noexcept {
@@ -44,6 +50,10 @@ class LabConverter {
   std::array<float, 256> linear_{};
   std::array<float, kSteps + 1> f_table_{};
 };
+
+// The linear-light value of each 8-bit sRGB code in double precision, exactly as
+// imgpipe::srgb_to_lab converts a channel (the exact conversion the ultra preset assigns with).
+const std::array<double, 256>& exact_linear_table();
 
 inline float distance2(const LabF& p, const LabF& q) noexcept {
   const float dl = p.L - q.L, da = p.a - q.a, db = p.b - q.b;

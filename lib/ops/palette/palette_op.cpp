@@ -11,16 +11,61 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <imgpipe/analysis_cache.hpp>
+#include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/palette.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "../analysis/strategy.hpp"
+#include "../device_ops.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
+#include "cuda_tables.hpp"
+#include "lab.hpp"
+#include "labels.hpp"
+
+namespace imgpipe {
+
+namespace {
+
+std::vector<std::uint8_t> rgba_bytes(const std::vector<Colour>& colours) {
+  std::vector<std::uint8_t> bytes;
+  for (const Colour& c : colours) bytes.insert(bytes.end(), {c.r, c.g, c.b, c.a});
+  return bytes;
+}
+
+}  // namespace
+
+CudaAssignTables cuda_assign_tables(const Clustering& clustering, QualityPreset quality) {
+  CudaAssignTables t;
+  for (const Lab& lab : clustering.centres_lab())
+    t.centres.insert(t.centres.end(),
+                     {static_cast<float>(lab.L), static_cast<float>(lab.a), static_cast<float>(lab.b)});
+  const auto& converter = palette::LabConverter::instance();
+  t.lab = {converter.linear_table(), converter.f_table()};
+  if (assigns_exact_lab(quality)) t.exact_linear = palette::exact_linear_table().data();
+  return t;
+}
+
+CudaApplyTables cuda_apply_tables(const Clustering& clustering, const Palette& palette,
+                                  const ApplyOptions& options) {
+  CudaApplyTables t;
+  t.table = clustering.colour_table(palette, options);
+  t.colours = rgba_bytes(t.table);
+  t.centres = rgba_bytes(clustering.centres_rgb());
+  t.preserve_shading = options.preserve_shading ? 1 : 0;
+  t.mask_mode = options.mask_mode == MaskMode::keep ? 0 : options.mask_mode == MaskMode::transparent ? 1 : 2;
+  t.fill[0] = options.fill.r, t.fill[1] = options.fill.g, t.fill[2] = options.fill.b,
+  t.fill[3] = options.fill.a;
+  return t;
+}
+
+}  // namespace imgpipe
 
 namespace imgpipe::ops {
 
@@ -80,6 +125,11 @@ class PaletteOp final : public Operation {
   }
 
   std::size_t variant_count() const override { return palettes_.empty() ? 1 : palettes_.size(); }
+
+  // The full-resolution assignment and every variant's colours run on CUDA when the step's
+  // device (its own, else the chain's) is cuda (PaletteOp::cuda_variants); the clustering
+  // itself stays on the CPU. The executor does not send analysis steps to apply_on().
+  bool runs_on(Device device, int, int, QualityPreset) const override { return device == Device::cuda; }
 
   std::string resources_digest() const override {
     if (!reads_files_) return {};
@@ -177,6 +227,16 @@ class PaletteOp final : public Operation {
     return out;
   }
 
+  // The variants of `clustering` applied to `full` on CUDA, when the chain runs on CUDA
+  // (Context::device) and the plugin is usable; nullopt where they are made on the CPU. The
+  // image is uploaded once, its labels are assigned once and stay on the device, and each
+  // palette is applied to them and downloaded: the same pixels and Image::indexed as the CPU
+  // path. Indexed output (Context::indexed_output: variants of indices only, which need the
+  // labels on the host and no pixels) stays on the CPU.
+  std::optional<std::vector<std::pair<std::string, Image>>> cuda_variants(const Clustering& clustering,
+                                                                          const Image& full,
+                                                                          const Context& context) const;
+
   // Options for clustering `image`, a copy of an image of `full` size (masks given for the
   // full size are reduced with area averaging, then half-covered pixels count).
   ClusterOptions options_for(const Image& image, cv::Size full, const Context& context) const {
@@ -218,8 +278,97 @@ class PaletteOp final : public Operation {
 // The analysed image itself keeps the labels cluster() gave it; any other image (the full
 // one after a reduced analysis, or a region of it) is assigned pixel by pixel with the same
 // nearest-centre rule cluster() used for its own pixels, so labels never depend on position.
+std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::cuda_variants(
+    const Clustering& clustering, const Image& full, const Context& context) const {
+  const cv::Mat& pixels = full.pixels;
+  if (context.device != Device::cuda || context.indexed_output || pixels.empty() ||
+      (pixels.depth() != CV_8U && pixels.depth() != CV_16U) || pixels.channels() > 4 ||
+      !device_status(Device::cuda).usable)
+    return std::nullopt;
+  // A mask file of another type: the CPU path says what is wrong with it.
+  if (!mask_.empty() && mask_.type() != CV_8UC1) return std::nullopt;
+  // The CPU's options, with its checks of the mask against the image.
+  const ClusterOptions o = options_for(full, pixels.size(), context);
+  const auto k = static_cast<std::size_t>(clustering.k());
+
+  using clock = std::chrono::steady_clock;
+  const auto ms_since = [](clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(clock::now() - start).count();
+  };
+  DeviceRun record;
+  record.device = Device::cuda;
+  record.name = device_status(Device::cuda).name;
+
+  auto start = clock::now();
+  const std::shared_ptr<CudaBuffer> source = CudaBuffer::upload(pixels);
+  // A mask file leaves out its zeros; mask "none" (o.mask all set) leaves out nothing; without
+  // either, alpha below 128 is left out.
+  const std::shared_ptr<CudaBuffer> mask = mask_.empty() ? nullptr : CudaBuffer::upload(o.mask);
+  synchronize(Device::cuda);
+  record.upload_ms = ms_since(start);
+
+  start = clock::now();
+  const CudaAssignTables assign_tables = cuda_assign_tables(clustering, o.quality);
+  const auto labels = std::make_shared<CudaBuffer>(pixels.cols, pixels.rows, 1, CV_8U);
+  std::vector<std::uint64_t> counts(k);
+  cuda::call("palette_assign", [&](const cuda::Api& api, imgpipe_cuda_context* device) {
+    return api.palette_assign(device, &source->image(), mask ? &mask->image() : nullptr,
+                              o.mask.empty() ? 1 : 0, assign_tables.centres.data(), static_cast<int>(k),
+                              &assign_tables.lab, assign_tables.exact_linear, &labels->image(),
+                              counts.data());
+  });
+  std::uint64_t assigned = 0;
+  for (const std::uint64_t count : counts) assigned += count;
+  const bool any_masked = assigned < pixels.total();
+  record.run_ms = ms_since(start);
+
+  // Image::indexed as Clustering::apply() attaches it: the labels on the host, once for every
+  // variant, which share one encode cache as a clustering's variants do.
+  const bool indexed = indexable(apply_, full.has_alpha(), any_masked);
+  cv::Mat indices;
+  const std::shared_ptr<IndexedEncodeCache> encode_cache = indexed ? new_encode_cache() : nullptr;
+  if (indexed) {
+    start = clock::now();
+    indices = indices_of(labels->download(), k, any_masked);
+    record.download_ms += ms_since(start);
+  }
+
+  const int channels = applied_has_alpha(full.has_alpha() ? 4 : 3, any_masked, apply_) ? 4 : 3;
+  const auto variant = [&](const std::string& name, const Palette& palette, const ApplyOptions& options) {
+    start = clock::now();
+    const CudaApplyTables t = cuda_apply_tables(clustering, palette, options);
+    CudaBuffer out(pixels.cols, pixels.rows, channels, CV_8U);
+    cuda::call("palette_apply", [&](const cuda::Api& api, imgpipe_cuda_context* device) {
+      return api.palette_apply(device, &labels->image(), &source->image(), t.colours.data(), t.centres.data(),
+                               static_cast<int>(k), t.preserve_shading, t.mask_mode, t.fill, &out.image());
+    });
+    synchronize(Device::cuda);
+    record.run_ms += ms_since(start);
+    start = clock::now();
+    Image image = full.with_pixels(out.download());
+    record.download_ms += ms_since(start);
+    if (indexed) image.indexed = indexed_pixels(indices, t.table, any_masked, options, encode_cache);
+    return std::pair<std::string, Image>(name, std::move(image));
+  };
+
+  std::vector<std::pair<std::string, Image>> out;
+  if (centres_) {
+    // As Clustering::apply_centres(): each cluster its own centre's colour.
+    ApplyOptions direct = apply_;
+    direct.mapping = ApplyOptions::Mapping::explicit_map;
+    direct.explicit_map.resize(k);
+    for (std::size_t i = 0; i < k; ++i) direct.explicit_map[i] = static_cast<int>(i);
+    out.push_back(variant("centers", Palette{"centres", clustering.centres_rgb()}, direct));
+  } else {
+    for (const auto& palette : palettes_) out.push_back(variant(palette.name, palette, apply_));
+  }
+  if (context.device_runs) context.device_runs->push_back(record);
+  return out;
+}
+
 std::vector<std::pair<std::string, Image>> PaletteAnalysis::fan_out(const Image& full,
                                                                     const Context& context) const {
+  if (auto variants = op_.cuda_variants(clustering_, full, context)) return std::move(*variants);
   const cv::Mat& pixels = full.pixels;
   if (pixels.data == analysed_.data && pixels.size() == analysed_.size() && pixels.step == analysed_.step)
     return op_.variants(clustering_, full, context);
