@@ -32,17 +32,7 @@ Image photo_as(const std::string& name, int channels, int depth, int long_side =
   const double scale = static_cast<double>(long_side) / std::max(pixels.cols, pixels.rows);
   cv::resize(pixels, pixels, {}, scale, scale, cv::INTER_AREA);
   if (channels == 1) cv::cvtColor(pixels, pixels, cv::COLOR_RGB2GRAY);
-  if (channels == 4) {
-    cv::Mat alpha(pixels.size(), CV_8U);
-    for (int y = 0; y < alpha.rows; ++y)
-      for (int x = 0; x < alpha.cols; ++x) {
-        const double dx = (x - alpha.cols / 2.0) / alpha.cols, dy = (y - alpha.rows / 2.0) / alpha.rows;
-        alpha.at<std::uint8_t>(y, x) = cv::saturate_cast<std::uint8_t>(400 * (0.5 - std::hypot(dx, dy)));
-      }
-    cv::Mat rgba;
-    cv::merge(std::vector<cv::Mat>{pixels, alpha}, rgba);
-    pixels = rgba;
-  }
+  if (channels == 4) pixels = with_radial_alpha(pixels);
   // 16-bit: a scale that is not 257, so that the reduction to 8 bits rounds.
   if (depth == CV_16U) pixels.convertTo(pixels, CV_16U, 256.6);
   return Image(pixels);

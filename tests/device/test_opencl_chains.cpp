@@ -81,17 +81,7 @@ class OpenclChains : public ::testing::Test {
     cv::Mat pixels = image.pixels;
     const double scale = static_cast<double>(long_side) / std::max(pixels.cols, pixels.rows);
     cv::resize(pixels, pixels, {}, scale, scale, cv::INTER_AREA);
-    if (channels == 4) {  // a real alpha: opaque centre, fading to transparent at the edges
-      cv::Mat alpha(pixels.size(), CV_8U);
-      for (int y = 0; y < alpha.rows; ++y)
-        for (int x = 0; x < alpha.cols; ++x) {
-          const double dx = (x - alpha.cols / 2.0) / alpha.cols, dy = (y - alpha.rows / 2.0) / alpha.rows;
-          alpha.at<std::uint8_t>(y, x) = cv::saturate_cast<std::uint8_t>(400 * (0.5 - std::hypot(dx, dy)));
-        }
-      cv::Mat rgba;
-      cv::merge(std::vector<cv::Mat>{pixels, alpha}, rgba);
-      pixels = rgba;
-    }
+    if (channels == 4) pixels = with_radial_alpha(pixels);
     if (depth == CV_16U) pixels.convertTo(pixels, CV_16U, 257);
     return Image(pixels);
   }

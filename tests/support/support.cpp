@@ -66,6 +66,18 @@ cv::Mat make_image(int width, int height, int channels, int depth, std::uint32_t
   return out;
 }
 
+cv::Mat with_radial_alpha(const cv::Mat& pixels) {
+  cv::Mat alpha(pixels.size(), CV_8U);
+  for (int y = 0; y < alpha.rows; ++y)
+    for (int x = 0; x < alpha.cols; ++x) {
+      const double dx = (x - alpha.cols / 2.0) / alpha.cols, dy = (y - alpha.rows / 2.0) / alpha.rows;
+      alpha.at<std::uint8_t>(y, x) = cv::saturate_cast<std::uint8_t>(400 * (0.5 - std::hypot(dx, dy)));
+    }
+  cv::Mat out;
+  cv::merge(std::vector<cv::Mat>{pixels, alpha}, out);
+  return out;
+}
+
 cv::Mat make_gradient(int width, int height, int channels, int depth) {
   const double max = depth == CV_16U ? 65535.0 : 255.0;
   cv::Mat out(height, width, CV_MAKETYPE(depth, channels));

@@ -41,6 +41,9 @@ class TempDir {
 
 // Deterministic synthetic images (seeded noise plus gradients), any channels and depth.
 cv::Mat make_image(int width, int height, int channels, int depth = CV_8U, std::uint32_t seed = 1);
+// `pixels` (8-bit grey or RGB) with an alpha channel added: opaque in the centre, falling off
+// radially to fully transparent corners, so premultiplied paths meet every alpha.
+cv::Mat with_radial_alpha(const cv::Mat& pixels);
 // A smooth gradient image: low noise, so resampling comparisons are meaningful.
 cv::Mat make_gradient(int width, int height, int channels, int depth = CV_8U);
 
