@@ -486,3 +486,35 @@ TEST(Planner, ComplexityOrderAndRange) {
              0, 0, cv::INTER_AREA);
   EXPECT_NEAR(complexity_of(big.pixels, {}), complexity_of(reduced), 1e-12);
 }
+
+// Where steps run (planner.hpp, docs/acceleration.md): cpu never leaves the CPU; an explicit
+// device takes every step with a path there; auto offloads only blur, sharpen and resize, only
+// to CUDA, only from kAutoDevicePixels, and only when a CUDA device is usable.
+TEST(StepDevice, AutoOffloadsOnlyHeavyStepsOnLargeImages) {
+  const cv::Size large(4096, 2048), small(2048, 2048);
+  ASSERT_GE(static_cast<double>(large.area()), plan::kAutoDevicePixels);
+  ASSERT_LT(static_cast<double>(small.area()), plan::kAutoDevicePixels);
+  for (const char* op : {"gaussian_blur", "sharpen", "resize"}) {
+    const Step step = step_of(op, std::string(op) == "resize" ? ParamList{{"width", 800}} : ParamList{});
+    EXPECT_TRUE(plan::auto_offloads(step, large)) << op;
+    EXPECT_FALSE(plan::auto_offloads(step, small)) << op;
+  }
+  for (const char* op : {"adjust_colors", "grayscale", "flip", "median"})
+    EXPECT_FALSE(plan::auto_offloads(step_of(op), large)) << op;
+
+  Context context;  // auto
+  const Step blur = step_of("gaussian_blur");
+  const Device expected = device_status(Device::cuda).usable ? Device::cuda : Device::cpu;
+  EXPECT_EQ(plan::step_device(blur, context, large, 3, CV_8U), expected);
+  EXPECT_EQ(plan::step_device(blur, context, small, 3, CV_8U), Device::cpu);
+  context.device = Device::cpu;
+  EXPECT_EQ(plan::step_device(blur, context, large, 3, CV_8U), Device::cpu);
+  // Explicit: every step with a path, whatever the size; the others on the CPU.
+  context.device = Device::opencl;
+  EXPECT_EQ(plan::step_device(blur, context, cv::Size(8, 8), 4, CV_16U), Device::opencl);
+  EXPECT_EQ(plan::step_device(step_of("median"), context, large, 3, CV_8U), Device::cpu);
+  // A step's own device wins over the chain's.
+  Step own = step_of("gaussian_blur");
+  own.device = Device::cpu;
+  EXPECT_EQ(plan::step_device(own, context, large, 3, CV_8U), Device::cpu);
+}
