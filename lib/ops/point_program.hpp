@@ -50,12 +50,17 @@ class PointProgram {
   // cv::ocl::Kernel, on CUDA the plugin's.
   void run_on(DeviceImage& image) const;
 
- private:
+  // One stage: a tone table (`levels()` entries), or, when `table` is empty, the matrix and
+  // offset.
   struct Stage {
     std::vector<std::uint16_t> table;  // empty for a matrix stage
     std::array<double, 9> matrix{};
     std::array<double, 3> offset{};
   };
+  // The stages in the order run() applies them.
+  const std::vector<Stage>& stages() const noexcept { return stages_; }
+
+ private:
   template <typename T, int Channels>
   void run_rows(const cv::Mat& in, cv::Mat& out, int row_begin, int row_end) const;
   template <typename T>

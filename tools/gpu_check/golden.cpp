@@ -1,6 +1,8 @@
 // imgpipe_gpu_golden: the expected outputs tools/gpu-check takes to a GPU machine, computed by
 // libimgpipe's own CPU kernels (include/imgpipe/kernels/; the point program is adjust_colors's
-// PointProgram), with each kernel's CPU time on this machine.
+// PointProgram; the palette cases imgpipe::cluster(), assign() and Clustering::apply()), with
+// each kernel's CPU time on this machine. Test tooling: it includes the library's private
+// headers (lib/) for the tables the plugin takes.
 //
 //   imgpipe_gpu_golden --source PHOTO --out DIR [--runs N] [--no-16bit]
 //
@@ -15,7 +17,11 @@
 //                              or whole output rows for the floating-point ones, which may
 //                              differ by one level: every row of 8-bit 1024x640, every 4th of
 //                              16-bit, every 8th at 4096x2560 (the folder must stay under 60 MiB)
-//   *.stages                   the point program's stages as imgpipe_cuda_point_stage wants them
+//   *.stages                   adjust_colors's PointProgram stages (PointProgram::stages()) as
+//                              imgpipe_cuda_point_stage wants them
+//   *.tables                   the plugin's tables for the palette cases (per input, from
+//                              cuda_assign_tables() and cuda_apply_tables()) and for each ordered
+//                              dithering (kernels::ordered_dither_tables())
 //
 // Every other input is derived from the stored photo by tools/gpu_check/inputs.hpp, which the
 // harness compiles too.
@@ -33,12 +39,15 @@
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/kernels/colour.hpp>
+#include <imgpipe/kernels/dither.hpp>
 #include <imgpipe/kernels/filter.hpp>
 #include <imgpipe/kernels/geometry.hpp>
+#include <imgpipe/palette.hpp>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -46,6 +55,10 @@
 #include <vector>
 
 #include "inputs.hpp"
+#include "ops/colour/adjust_colors.hpp"
+#include "ops/effects/ordered_dither.hpp"
+#include "ops/palette/cuda_tables.hpp"
+#include "ops/point_program.hpp"
 
 namespace fs = std::filesystem;
 
@@ -72,6 +85,8 @@ struct Kernel {
   std::function<cv::Mat(const cv::Mat& in, const InputLayout& input)> run;
   // The manifest's parameters (key=value ...) for `input`.
   std::function<std::string(const InputLayout& input)> params;
+  // Optional: writes the case's side file for `input` into the golden folder, after `run`.
+  std::function<void(const fs::path& dir, const InputLayout& input)> write_tables = {};
 };
 
 int cv_type(const InputLayout& layout) {
@@ -91,112 +106,197 @@ cv::Size size_of(const InputLayout& layout) {
 // ---- The point program: adjust_colors's stages. ----
 //
 // kernels::adjust_colors runs the PointProgram the adjust_colors operation appends to a chain's
-// fused point stages (lib/ops/colour/adjust_colors.cpp): a tone table, then a 3x3 matrix.
+// fused point stages (lib/ops/colour/adjust_colors.cpp): the harness gets that program's own
+// stages.
 
-cv::Mat adjust_colors(const cv::Mat& in, double brightness, double contrast, double saturation) {
+imgpipe::kernels::AdjustColorsOptions adjust_options() {
+  return {.brightness = kBrightness, .contrast = kContrast, .saturation = kSaturation};
+}
+
+cv::Mat adjust_colors(const cv::Mat& in) {
   cv::Mat out;
-  imgpipe::kernels::adjust_colors(in, out,
-                                  {.brightness = brightness, .contrast = contrast, .saturation = saturation});
+  imgpipe::kernels::adjust_colors(in, out, adjust_options());
   return out;
 }
 
-// The stages in the plugin's terms. The program keeps its stages to itself, so the tone table
-// is read back by running the tone part alone on a ramp, and the matrix is the W3C saturation
-// matrix adjust_colors builds (hue 0); make_stages() then checks that these stages, run with
-// PointProgram's arithmetic, give the kernel's output bit for bit.
-struct Stages {
-  std::vector<std::uint16_t> table;
-  std::array<double, 9> matrix{};
+// A small writer of the side files (.stages, .tables): plain values, and arrays as a u32 count
+// (0 for a null pointer) followed by the elements (native byte order).
+class Writer {
+ public:
+  explicit Writer(fs::path path) : path_(std::move(path)), out_(path_, std::ios::binary) {}
+  template <typename T>
+  void value(T v) {
+    out_.write(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  template <typename T>
+  void array(const T* data, std::size_t count) {
+    const auto n = static_cast<std::uint32_t>(data ? count : 0);
+    value(n);
+    out_.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n * sizeof(T)));
+  }
+  void close() {
+    out_.close();
+    if (!out_) throw std::runtime_error("cannot write " + path_.string());
+  }
+
+ private:
+  fs::path path_;
+  std::ofstream out_;
 };
 
-std::array<double, 9> saturation_matrix(double s) {
-  // As lib/ops/colour/adjust_colors.cpp: hue_matrix(0) * saturation_matrix(s), hue_matrix(0)
-  // being the identity up to rounding, which the product keeps.
-  const std::array<double, 9> sat = {0.2126 + 0.7874 * s, 0.7152 - 0.7152 * s, 0.0722 - 0.0722 * s,
-                                     0.2126 - 0.2126 * s, 0.7152 + 0.2848 * s, 0.0722 - 0.0722 * s,
-                                     0.2126 - 0.2126 * s, 0.7152 - 0.7152 * s, 0.0722 + 0.9278 * s};
-  const double c = 1.0, n = 0.0;
-  const std::array<double, 9> hue = {
-      0.2126 + c * 0.7874 - n * 0.2126, 0.7152 - c * 0.7152 - n * 0.7152, 0.0722 - c * 0.0722 + n * 0.9278,
-      0.2126 - c * 0.2126 + n * 0.143,  0.7152 + c * 0.2848 + n * 0.140,  0.0722 - c * 0.0722 - n * 0.283,
-      0.2126 - c * 0.2126 - n * 0.7874, 0.7152 - c * 0.7152 + n * 0.7152, 0.0722 + c * 0.9278 + n * 0.0722};
-  std::array<double, 9> out{};
-  for (int r = 0; r < 3; ++r)
-    for (int col = 0; col < 3; ++col)
-      for (int k = 0; k < 3; ++k) out[r * 3 + col] += hue[r * 3 + k] * sat[k * 3 + col];
-  return out;
-}
-
-// The table, then the matrix, per pixel, with PointProgram::run's arithmetic (double, values
-// in 0..1, clamped, rounded half up); alpha passes through.
-template <typename T>
-cv::Mat run_stages(const cv::Mat& in, const Stages& stages) {
-  const double max = static_cast<double>(stages.table.size() - 1), inverse_max = 1.0 / max;
-  const int channels = in.channels();
-  cv::Mat out(in.size(), in.type());
-  for (int y = 0; y < in.rows; ++y)
-    for (int x = 0; x < in.cols; ++x) {
-      const T* s = in.ptr<T>(y) + x * channels;
-      T* d = out.ptr<T>(y) + x * channels;
-      std::array<double, 3> rgb{};
-      for (int c = 0; c < 3; ++c) rgb[c] = stages.table[s[c]] * inverse_max;
-      for (int k = 0; k < 3; ++k) {
-        const auto& m = stages.matrix;
-        const double v = m[k * 3] * rgb[0] + m[k * 3 + 1] * rgb[1] + m[k * 3 + 2] * rgb[2];
-        d[k] = static_cast<T>(std::clamp(v, 0.0, 1.0) * max + 0.5);
-      }
-      if (channels == 4) d[3] = s[3];
-    }
-  return out;
-}
-
-Stages make_stages(int depth, const cv::Mat& probe_image) {
-  const int levels = depth == 2 ? 65536 : 256;
-  const int cv_depth = depth == 2 ? CV_16U : CV_8U;
-  cv::Mat ramp(1, levels, CV_MAKETYPE(cv_depth, 3));
-  for (int v = 0; v < levels; ++v) {
-    if (depth == 2)
-      ramp.at<cv::Vec3w>(0, v) = cv::Vec3w::all(static_cast<std::uint16_t>(v));
-    else
-      ramp.at<cv::Vec3b>(0, v) = cv::Vec3b::all(static_cast<std::uint8_t>(v));
+// The .stages file of adjust_colors's PointProgram at `depth` bytes: u32 count, then per stage
+// u32 levels (0: a matrix stage), `levels` u16 table entries, 9 matrix and 3 offset doubles.
+void write_stages(const fs::path& path, int depth) {
+  imgpipe::PointProgram program(4, depth == 2 ? CV_16U : CV_8U);
+  imgpipe::ops::append_stages(program, adjust_options());
+  Writer out(path);
+  out.value(static_cast<std::uint32_t>(program.stages().size()));
+  for (const auto& stage : program.stages()) {
+    out.array(stage.table.data(), stage.table.size());
+    for (double m : stage.matrix) out.value(m);
+    for (double o : stage.offset) out.value(o);
   }
-  const cv::Mat toned = adjust_colors(ramp, kBrightness, kContrast, 1.0);
-  Stages stages;
-  stages.table.resize(static_cast<std::size_t>(levels));
-  for (int v = 0; v < levels; ++v)
-    stages.table[static_cast<std::size_t>(v)] =
-        depth == 2 ? toned.at<cv::Vec3w>(0, v)[0] : toned.at<cv::Vec3b>(0, v)[0];
-  stages.matrix = saturation_matrix(kSaturation);
-
-  const cv::Mat expected = adjust_colors(probe_image, kBrightness, kContrast, kSaturation);
-  const cv::Mat got = depth == 2 ? run_stages<std::uint16_t>(probe_image, stages)
-                                 : run_stages<std::uint8_t>(probe_image, stages);
-  if (cv::norm(expected, got, cv::NORM_INF) != 0)
-    throw std::runtime_error(
-        "the point stages read back from adjust_colors do not reproduce it: update make_stages() in "
-        "tools/gpu_check/golden.cpp to match lib/ops/colour/adjust_colors.cpp");
-  return stages;
+  out.close();
 }
 
-// The .stages file: u32 count, then per stage u32 levels (0: a matrix stage), `levels` u16
-// table entries, 9 matrix and 3 offset doubles (native byte order).
-void write_stages(const fs::path& path, const Stages& stages) {
-  std::ofstream out(path, std::ios::binary);
-  auto put = [&](const void* data, std::size_t size) { out.write(static_cast<const char*>(data), size); };
-  const std::uint32_t count = 2, levels = static_cast<std::uint32_t>(stages.table.size()), none = 0;
-  const std::array<double, 12> zero{};
-  put(&count, 4);
-  put(&levels, 4);
-  put(stages.table.data(), stages.table.size() * 2);
-  put(zero.data(), sizeof zero);
-  std::array<double, 12> matrix{};
-  std::copy(stages.matrix.begin(), stages.matrix.end(), matrix.begin());
-  put(&none, 4);
-  put(matrix.data(), sizeof matrix);
-  if (!out) throw std::runtime_error("cannot write " + path.string());
+// ---- Palette assignment and apply, ordered dithering: the plugin's tables. ----
+
+// The .tables file of an ordered dithering: imgpipe_cuda_ordered_dither's fields in order,
+// arrays counted (see Writer).
+void write_dither_tables(const fs::path& path, const imgpipe::kernels::DitherOptions& options) {
+  const imgpipe::kernels::OrderedDitherTables tables = imgpipe::kernels::ordered_dither_tables(options);
+  const imgpipe_cuda_ordered_dither& p = tables.plan;
+  Writer out(path);
+  out.value(static_cast<std::int32_t>(p.n));
+  out.array(p.thresholds, static_cast<std::size_t>(p.n) * p.n);
+  out.array(p.base, 256);
+  out.value(static_cast<std::int32_t>(p.levels));
+  out.array(p.level_values, static_cast<std::size_t>(std::max(p.levels, 0)));
+  out.array(p.level_work, static_cast<std::size_t>(std::max(p.levels, 0)));
+  out.value(static_cast<std::int32_t>(p.palette_size));
+  out.array(p.palette, static_cast<std::size_t>(p.palette_size) * 4);
+  out.array(p.palette_lab, static_cast<std::size_t>(p.palette_size) * 3);
+  out.value(p.spread);
+  out.array(p.code_thresholds, 255);
+  out.array(p.lab.linear, 256);
+  out.array(p.lab.f, 4097);
+  out.close();
+}
+
+// The .tables file of the palette cases of one input: the arguments of
+// imgpipe_cuda_palette_assign (k, use_alpha, centres, the Lab tables, exact_linear) and of
+// imgpipe_cuda_palette_apply (colours, centres' RGBA, preserve_shading, mask_mode, fill), as
+// PaletteOp::cuda_variants passes them.
+void write_palette_tables(const fs::path& path, const imgpipe::Clustering& clustering,
+                          const imgpipe::Palette& palette, const imgpipe::ClusterOptions& cluster_options,
+                          const imgpipe::ApplyOptions& apply_options) {
+  const imgpipe::CudaAssignTables assign = imgpipe::cuda_assign_tables(clustering, cluster_options.quality);
+  const imgpipe::CudaApplyTables apply = imgpipe::cuda_apply_tables(clustering, palette, apply_options);
+  Writer out(path);
+  out.value(static_cast<std::int32_t>(clustering.k()));
+  out.value(static_cast<std::int32_t>(cluster_options.mask.empty() ? 1 : 0));
+  out.array(assign.centres.data(), assign.centres.size());
+  out.array(assign.lab.linear, 256);
+  out.array(assign.lab.f, 4097);
+  out.array(assign.exact_linear, 256);
+  out.array(apply.colours.data(), apply.colours.size());
+  out.array(apply.centres.data(), apply.centres.size());
+  out.value(static_cast<std::int32_t>(apply.preserve_shading));
+  out.value(static_cast<std::int32_t>(apply.mask_mode));
+  out.array(apply.fill, 4);
+  out.close();
 }
 
 // ---- The kernels and their cases. ----
+
+// The ordered ditherings: bayer4 to 4 grey levels, and bayer8 to a 4-colour palette in linear
+// light. Their tables do not depend on the input: one file each.
+struct DitherCase {
+  std::string name;
+  imgpipe::kernels::DitherOptions options;
+};
+
+std::vector<DitherCase> dither_cases() {
+  namespace k = imgpipe::kernels;
+  k::DitherOptions grey;
+  grey.method = k::DitherMethod::bayer4;
+  grey.levels = 4;
+  k::DitherOptions colour;
+  colour.method = k::DitherMethod::bayer8;
+  colour.linear = true;
+  colour.palette = {{29, 43, 83, 255}, {126, 37, 83, 255}, {255, 163, 0, 255}, {255, 241, 232, 255}};
+  return {{"dither_bayer4_levels4", grey}, {"dither_bayer8_palette4_linear", colour}};
+}
+
+std::string dither_tables_file(const std::string& name) {
+  return name + ".tables";
+}
+
+// Palette assignment and apply: each input clustered by imgpipe::cluster() (k 8, alpha below
+// 128 left out), its labels assigned again by imgpipe::assign() (the full-resolution
+// assignment the plugin replaces, timed) and recoloured by Clustering::apply() with one
+// palette of 5 colours. The clustering of the current input is kept for both cases.
+struct PaletteState {
+  std::string input;  // the layout the clustering is of
+  std::optional<imgpipe::Clustering> clustering;
+};
+
+imgpipe::ClusterOptions palette_cluster_options() {
+  imgpipe::ClusterOptions o;
+  o.k = 8;
+  return o;
+}
+
+imgpipe::Palette palette_colours() {
+  return {"five",
+          {{38, 70, 83, 255},
+           {42, 157, 143, 255},
+           {233, 196, 106, 255},
+           {244, 162, 97, 255},
+           {231, 111, 81, 255}}};
+}
+
+std::string layout_key(const InputLayout& l) {
+  return std::to_string(l.width()) + "x" + std::to_string(l.height()) + "_" +
+         gpu_check::layout_name(l.channels, l.depth);
+}
+
+std::string palette_tables_file(const InputLayout& l) {
+  return "palette_" + layout_key(l) + ".tables";
+}
+
+const imgpipe::Clustering& clustering_of(PaletteState& state, const cv::Mat& in, const InputLayout& l) {
+  if (!state.clustering || state.input != layout_key(l)) {
+    state.clustering = imgpipe::cluster(imgpipe::Image(in), palette_cluster_options());
+    state.input = layout_key(l);
+  }
+  return *state.clustering;
+}
+
+void add_palette_kernels(std::vector<Kernel>& list) {
+  auto state = std::make_shared<PaletteState>();
+  auto params = [](const InputLayout& l) { return "tables=" + palette_tables_file(l) + " out_depth=1"; };
+  list.push_back({"palette_assign", "palette_assign", Check::exact,
+                  [state](const cv::Mat& in, const InputLayout& l) {
+                    const imgpipe::Clustering& clustering = clustering_of(*state, in, l);
+                    const imgpipe::Clustering assigned =
+                        imgpipe::assign(imgpipe::Image(in), clustering, palette_cluster_options());
+                    if (cv::norm(assigned.labels(), clustering.labels(), cv::NORM_INF) != 0)
+                      throw std::runtime_error("imgpipe::assign() and imgpipe::cluster() label " +
+                                               layout_key(l) + " differently");
+                    return assigned.labels();
+                  },
+                  params,
+                  [state](const fs::path& dir, const InputLayout& l) {
+                    write_palette_tables(dir / palette_tables_file(l), *state->clustering, palette_colours(),
+                                         palette_cluster_options(), {});
+                  }});
+  list.push_back({"palette_apply", "palette_apply", Check::exact,
+                  [state](const cv::Mat& in, const InputLayout& l) {
+                    return clustering_of(*state, in, l).apply(palette_colours()).pixels;
+                  },
+                  params});
+}
 
 std::vector<Kernel> kernels() {
   namespace k = imgpipe::kernels;
@@ -216,9 +316,7 @@ std::vector<Kernel> kernels() {
                   },
                   [](const InputLayout&) { return std::string("amount=1 radius=1 threshold=0"); }});
   list.push_back({"point_program", "point_program", Check::exact,
-                  [](const cv::Mat& in, const InputLayout&) {
-                    return adjust_colors(in, kBrightness, kContrast, kSaturation);
-                  },
+                  [](const cv::Mat& in, const InputLayout&) { return adjust_colors(in); },
                   [](const InputLayout& l) {
                     return "stages=point_program_" + std::to_string(l.depth * 8) + "bit.stages";
                   }});
@@ -275,12 +373,17 @@ std::vector<Kernel> kernels() {
                     return out;
                   },
                   [](const InputLayout&) { return std::string("weights=0 keep_channels=0"); }});
-  // Extension point: palette assignment and apply (imgpipe::cluster() / Clustering::apply())
-  // and ordered dithering (kernels::dither with bayer2/4/8) join here as exact cases. The
-  // plugin takes the CPU's own tables (palette::LabConverter's sRGB and f() tables, the
-  // centres in float Lab, the colour table, kernels::dither's plan), which a case writes
-  // beside its golden as the point program's .stages file is; the harness then needs the
-  // matching entry in run_kernel().
+  add_palette_kernels(list);
+  for (const DitherCase& dither : dither_cases())
+    list.push_back({dither.name, "dither_ordered", Check::exact,
+                    [options = dither.options](const cv::Mat& in, const InputLayout&) {
+                      cv::Mat out;
+                      k::dither(in, out, options);
+                      return out;
+                    },
+                    [name = dither.name](const InputLayout&) {
+                      return "tables=" + dither_tables_file(name) + " out_depth=1";
+                    }});
   return list;
 }
 
@@ -427,13 +530,11 @@ int generate(const Options& options) {
   manifest << "imgpipe-gpu-check 1\n";
   manifest << "cpu " << cpu_description() << "\n";
   manifest << "input " << gpu_check::kBaseFile << "\n";
-  for (int depth : {1, 2}) {
-    if (depth == 2 && !options.sixteen_bit) continue;
-    cv::Mat probe(base.size(), CV_MAKETYPE(depth == 2 ? CV_16U : CV_8U, 4));
-    gpu_check::derive_input(base_bytes.data(), {1, 4, depth}, probe.data);
-    write_stages(options.out / ("point_program_" + std::to_string(depth * 8) + "bit.stages"),
-                 make_stages(depth, probe));
-  }
+  for (int depth : {1, 2})
+    if (depth == 1 || options.sixteen_bit)
+      write_stages(options.out / ("point_program_" + std::to_string(depth * 8) + "bit.stages"), depth);
+  for (const DitherCase& dither : dither_cases())
+    write_dither_tables(options.out / dither_tables_file(dither.name), dither.options);
 
   const auto list = kernels();
   for (const InputLayout& layout : layouts) {
@@ -447,6 +548,7 @@ int generate(const Options& options) {
       const int row_step = layout.scale > 1 ? 8 : layout.depth == 2 ? 4 : 1;
       const std::string file = kernel.name + "_" + size + "_" + layout_name + ".golden";
       write_golden(options.out / file, out, kernel.check, row_step);
+      if (kernel.write_tables) kernel.write_tables(options.out, layout);
       char cpu_ms[32];
       std::snprintf(cpu_ms, sizeof cpu_ms, "%.3f", ms);
       manifest << "case " << kernel.name << " " << kernel.plugin << " " << layout.scale << " "

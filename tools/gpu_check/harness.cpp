@@ -50,8 +50,14 @@ struct Case {
   std::string golden;
   std::map<std::string, std::string> params;
 
+  // The output's bytes per sample: the input's, unless the manifest gives out_depth (the
+  // palette and dither kernels write 8-bit output).
+  int out_depth() const {
+    const auto it = params.find("out_depth");
+    return it == params.end() ? input.depth : std::atoi(it->second.c_str());
+  }
   std::size_t out_row_bytes() const {
-    return static_cast<std::size_t>(out_width) * out_channels * input.depth;
+    return static_cast<std::size_t>(out_width) * out_channels * out_depth();
   }
   std::size_t stored_rows() const {
     return exact ? static_cast<std::size_t>(out_height)
@@ -182,7 +188,7 @@ Plugin load_plugin(const std::string& path) {
   Plugin p;
   p.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!p.handle) throw std::runtime_error(std::string("cannot load the plugin: ") + dlerror());
-  std::string missing, missing_kernels, missing_unchecked;
+  std::string missing, missing_kernels;
 #define RESOLVE(name, list) resolve(p.handle, "imgpipe_cuda_" #name, p.name, list)
   RESOLVE(abi_version, missing);
   RESOLVE(device_count, missing);
@@ -207,19 +213,13 @@ Plugin load_plugin(const std::string& path) {
   RESOLVE(rotate90, missing_kernels);
   RESOLVE(crop, missing_kernels);
   RESOLVE(grayscale, missing_kernels);
-  // Declared and exported, but without cases yet (see run_kernel()): only their presence is
-  // checked.
-  RESOLVE(palette_assign, missing_unchecked);
-  RESOLVE(palette_apply, missing_unchecked);
-  RESOLVE(dither_ordered, missing_unchecked);
+  RESOLVE(palette_assign, missing_kernels);
+  RESOLVE(palette_apply, missing_kernels);
+  RESOLVE(dither_ordered, missing_kernels);
 #undef RESOLVE
   if (!missing.empty()) throw std::runtime_error(path + " lacks " + missing);
   if (!missing_kernels.empty())
     std::printf("the plugin lacks %s: their cases fail\n", missing_kernels.c_str());
-  if (!missing_unchecked.empty()) std::printf("the plugin lacks %s\n", missing_unchecked.c_str());
-  std::printf(
-      "not compared (no goldens): imgpipe_cuda_palette_assign, imgpipe_cuda_palette_apply, "
-      "imgpipe_cuda_dither_ordered\n");
   if (p.abi_version() != IMGPIPE_CUDA_ABI_VERSION)
     throw std::runtime_error("the plugin has ABI version " + std::to_string(p.abi_version()) +
                              ", the harness " + std::to_string(IMGPIPE_CUDA_ABI_VERSION));
@@ -317,9 +317,131 @@ PointStages read_stages(const std::string& path) {
   return s;
 }
 
+// Reads a .tables file (see golden.cpp's Writer): plain values, and arrays as a u32 count
+// followed by the elements.
+class Reader {
+ public:
+  explicit Reader(const std::string& path) : path_(path), bytes_(read_file(path)) {}
+  template <typename T>
+  T value() {
+    T v{};
+    take(&v, sizeof v);
+    return v;
+  }
+  template <typename T>
+  std::vector<T> array() {
+    std::vector<T> v(value<std::uint32_t>());
+    take(v.data(), v.size() * sizeof(T));
+    return v;
+  }
+  void expect_end() const {
+    if (at_ != bytes_.size()) throw std::runtime_error(path_ + ": unexpected bytes at the end");
+  }
+
+ private:
+  void take(void* out, std::size_t size) {
+    if (at_ + size > bytes_.size()) throw std::runtime_error(path_ + ": truncated");
+    if (size) std::memcpy(out, bytes_.data() + at_, size);
+    at_ += size;
+  }
+  std::string path_;
+  std::vector<std::uint8_t> bytes_;
+  std::size_t at_ = 0;
+};
+
+template <typename T>
+const T* data_or_null(const std::vector<T>& v) {
+  return v.empty() ? nullptr : v.data();
+}
+
+// The arguments of imgpipe_cuda_palette_assign and imgpipe_cuda_palette_apply for one input
+// (golden.cpp's write_palette_tables).
+struct PaletteTables {
+  int k = 0, use_alpha = 1, preserve_shading = 0, mask_mode = 0;
+  std::vector<float> centres, linear, f;
+  std::vector<double> exact_linear;
+  std::vector<std::uint8_t> colours, centres_rgb, fill;
+  imgpipe_cuda_lab_tables lab{};
+};
+
+PaletteTables read_palette_tables(const std::string& path) {
+  Reader in(path);
+  PaletteTables t;
+  t.k = in.value<std::int32_t>();
+  t.use_alpha = in.value<std::int32_t>();
+  t.centres = in.array<float>();
+  t.linear = in.array<float>();
+  t.f = in.array<float>();
+  t.exact_linear = in.array<double>();
+  t.colours = in.array<std::uint8_t>();
+  t.centres_rgb = in.array<std::uint8_t>();
+  t.preserve_shading = in.value<std::int32_t>();
+  t.mask_mode = in.value<std::int32_t>();
+  t.fill = in.array<std::uint8_t>();
+  in.expect_end();
+  const auto k = static_cast<std::size_t>(t.k);
+  if (t.k < 1 || t.k > 254 || t.centres.size() != k * 3 || t.linear.size() != 256 || t.f.size() != 4097 ||
+      (!t.exact_linear.empty() && t.exact_linear.size() != 256) || t.colours.size() != k * 4 ||
+      t.centres_rgb.size() != k * 4 || t.fill.size() != 4)
+    throw std::runtime_error(path + ": tables of unexpected sizes");
+  t.lab = {t.linear.data(), t.f.data()};
+  return t;
+}
+
+// An ordered dithering's imgpipe_cuda_ordered_dither (golden.cpp's write_dither_tables), with
+// the arrays it points into.
+struct DitherTables {
+  std::vector<float> thresholds, base, level_work, palette_lab, code_thresholds, linear, f;
+  std::vector<std::uint8_t> level_values, palette;
+  imgpipe_cuda_ordered_dither plan{};
+};
+
+DitherTables read_dither_tables(const std::string& path) {
+  Reader in(path);
+  DitherTables t;
+  imgpipe_cuda_ordered_dither& p = t.plan;
+  p.n = in.value<std::int32_t>();
+  t.thresholds = in.array<float>();
+  t.base = in.array<float>();
+  p.levels = in.value<std::int32_t>();
+  t.level_values = in.array<std::uint8_t>();
+  t.level_work = in.array<float>();
+  p.palette_size = in.value<std::int32_t>();
+  t.palette = in.array<std::uint8_t>();
+  t.palette_lab = in.array<float>();
+  p.spread = in.value<float>();
+  t.code_thresholds = in.array<float>();
+  t.linear = in.array<float>();
+  t.f = in.array<float>();
+  in.expect_end();
+  if (p.n < 1 || t.thresholds.size() != static_cast<std::size_t>(p.n) * p.n || t.base.size() != 256 ||
+      t.linear.size() != 256 || t.f.size() != 4097)
+    throw std::runtime_error(path + ": tables of unexpected sizes");
+  p.thresholds = t.thresholds.data();
+  p.base = t.base.data();
+  p.level_values = data_or_null(t.level_values);
+  p.level_work = data_or_null(t.level_work);
+  p.palette = data_or_null(t.palette);
+  p.palette_lab = data_or_null(t.palette_lab);
+  p.code_thresholds = data_or_null(t.code_thresholds);
+  p.lab = {t.linear.data(), t.f.data()};
+  return t;
+}
+
+// What one case's kernel takes besides its images, read from the case's side files; for
+// palette_apply also the labels imgpipe_cuda_palette_assign gives the input (device memory,
+// assigned on the first run).
+struct CaseData {
+  PointStages stages;
+  PaletteTables palette;
+  DitherTables dither;
+  imgpipe_cuda_image labels{};
+  bool labels_assigned = false;
+};
+
 // Queues the case's kernel on the device.
 void run_kernel(Device& device, const Case& c, const imgpipe_cuda_image& src, const imgpipe_cuda_image& dst,
-                const PointStages* stages) {
+                CaseData& data) {
   const Plugin& p = device.plugin();
   imgpipe_cuda_context* context = device.context();
   auto need = [&](const void* function) {
@@ -334,8 +456,8 @@ void run_kernel(Device& device, const Case& c, const imgpipe_cuda_image& src, co
     status = p.sharpen(context, &src, &dst, c.number("amount"), c.number("radius"), c.number("threshold"));
   } else if (c.plugin == "point_program") {
     need(reinterpret_cast<const void*>(p.point_program));
-    status =
-        p.point_program(context, &src, &dst, stages->stages.data(), static_cast<int>(stages->stages.size()));
+    status = p.point_program(context, &src, &dst, data.stages.stages.data(),
+                             static_cast<int>(data.stages.stages.size()));
   } else if (c.plugin == "resize") {
     need(reinterpret_cast<const void*>(p.resize));
     status = p.resize(context, &src, &dst, static_cast<int>(c.number("interpolation")));
@@ -354,11 +476,28 @@ void run_kernel(Device& device, const Case& c, const imgpipe_cuda_image& src, co
     need(reinterpret_cast<const void*>(p.grayscale));
     status = p.grayscale(context, &src, &dst, static_cast<int>(c.number("weights")),
                          static_cast<int>(c.number("keep_channels")));
+  } else if (c.plugin == "palette_assign" || c.plugin == "palette_apply") {
+    const PaletteTables& t = data.palette;
+    auto assign = [&](const imgpipe_cuda_image& labels) {
+      need(reinterpret_cast<const void*>(p.palette_assign));
+      return p.palette_assign(context, &src, nullptr, t.use_alpha, t.centres.data(), t.k, &t.lab,
+                              data_or_null(t.exact_linear), &labels, nullptr);
+    };
+    if (c.plugin == "palette_assign") {
+      status = assign(dst);
+    } else {
+      if (!data.labels_assigned) {
+        device.check(assign(data.labels), "imgpipe_cuda_palette_assign");
+        data.labels_assigned = true;
+      }
+      need(reinterpret_cast<const void*>(p.palette_apply));
+      status = p.palette_apply(context, &data.labels, &src, t.colours.data(), t.centres_rgb.data(), t.k,
+                               t.preserve_shading, t.mask_mode, t.fill.data(), &dst);
+    }
+  } else if (c.plugin == "dither_ordered") {
+    need(reinterpret_cast<const void*>(p.dither_ordered));
+    status = p.dither_ordered(context, &src, &dst, &data.dither.plan);
   } else {
-    // Extension point: palette assignment and apply, and ordered dithering, are dispatched
-    // here once imgpipe_gpu_golden writes their cases with the CPU's tables
-    // (palette::LabConverter's, the Clustering's centres and colour table, kernels::dither's
-    // plan).
     throw CallFailed("the harness does not know the kernel '" + c.plugin + "'");
   }
   device.check(status, ("imgpipe_cuda_" + c.plugin).c_str());
@@ -392,13 +531,13 @@ Parity compare(const Case& c, const std::uint8_t* out, const std::vector<std::ui
   }
   long max_difference = 0;
   std::size_t differing = 0, beyond = 0, samples = 0;
-  const std::size_t count = row_bytes / static_cast<std::size_t>(c.input.depth);
+  const std::size_t count = row_bytes / static_cast<std::size_t>(c.out_depth());
   for (std::size_t r = 0; r < c.stored_rows(); ++r) {
     const std::uint8_t* got = out + r * static_cast<std::size_t>(c.row_step) * row_bytes;
     const std::uint8_t* want = golden.data() + r * row_bytes;
     for (std::size_t i = 0; i < count; ++i) {
       long a, b;
-      if (c.input.depth == 1) {
+      if (c.out_depth() == 1) {
         a = got[i];
         b = want[i];
       } else {
@@ -436,8 +575,11 @@ Row run_case(Device& device, const Case& c, const std::vector<std::uint8_t>& bas
   const Plugin& p = device.plugin();
   imgpipe_cuda_context* context = device.context();
   const std::vector<std::uint8_t> golden = read_file(dir + "/" + c.golden);
-  PointStages stages;
-  if (c.params.count("stages")) stages = read_stages(dir + "/" + c.params.at("stages"));
+  CaseData data;
+  if (c.params.count("stages")) data.stages = read_stages(dir + "/" + c.params.at("stages"));
+  if (c.plugin == "palette_assign" || c.plugin == "palette_apply")
+    data.palette = read_palette_tables(dir + "/" + c.params.at("tables"));
+  if (c.plugin == "dither_ordered") data.dither = read_dither_tables(dir + "/" + c.params.at("tables"));
 
   const imgpipe_cuda_image host_in = device.input(base, c.input);
   imgpipe_cuda_image src{}, dst{};
@@ -446,12 +588,15 @@ Row run_case(Device& device, const Case& c, const std::vector<std::uint8_t>& bas
   try {
     device.check(p.alloc(context, c.input.width(), c.input.height(), c.input.channels, c.input.depth, &src),
                  "imgpipe_cuda_alloc");
-    device.check(p.alloc(context, c.out_width, c.out_height, c.out_channels, c.input.depth, &dst),
+    device.check(p.alloc(context, c.out_width, c.out_height, c.out_channels, c.out_depth(), &dst),
                  "imgpipe_cuda_alloc");
+    if (c.plugin == "palette_apply")
+      device.check(p.alloc(context, c.input.width(), c.input.height(), 1, 1, &data.labels),
+                   "imgpipe_cuda_alloc");
     device.check(p.host_alloc(context, c.out_row_bytes() * c.out_height, &out_memory),
                  "imgpipe_cuda_host_alloc");
     const imgpipe_cuda_image host_out =
-        Device::host_image(out_memory, c.out_width, c.out_height, c.out_channels, c.input.depth);
+        Device::host_image(out_memory, c.out_width, c.out_height, c.out_channels, c.out_depth());
     auto elapsed = [&](const std::function<void()>& work) {
       int from = 0, to = 0;
       double ms = 0;
@@ -461,7 +606,7 @@ Row run_case(Device& device, const Case& c, const std::vector<std::uint8_t>& bas
       device.check(p.elapsed_ms(context, from, to, &ms), "imgpipe_cuda_elapsed_ms");
       return ms;
     };
-    auto kernel = [&] { run_kernel(device, c, src, dst, &stages); };
+    auto kernel = [&] { run_kernel(device, c, src, dst, data); };
     auto round_trip = [&] {
       device.check(p.upload(context, &host_in, &src), "imgpipe_cuda_upload");
       kernel();
@@ -480,9 +625,21 @@ Row run_case(Device& device, const Case& c, const std::vector<std::uint8_t>& bas
     row.parity = {false, std::string("FAIL ") + e.what()};
   }
   if (out_memory) p.host_free(context, out_memory);
+  if (data.labels.data) p.free(context, &data.labels);
   if (dst.data) p.free(context, &dst);
   if (src.data) p.free(context, &src);
   return row;
+}
+
+// Every case's side files (.stages, .tables) are there and read as their kernels take them, so a
+// malformed folder is found on any machine, before the device part.
+void check_side_files(const std::string& dir, const Manifest& m) {
+  for (const Case& c : m.cases) {
+    if (c.params.count("stages")) read_stages(dir + "/" + c.params.at("stages"));
+    if (c.plugin == "palette_assign" || c.plugin == "palette_apply")
+      read_palette_tables(dir + "/" + c.params.at("tables"));
+    if (c.plugin == "dither_ordered") read_dither_tables(dir + "/" + c.params.at("tables"));
+  }
 }
 
 // ---- The table. ----
@@ -532,8 +689,14 @@ Options parse(int argc, char** argv) {
 int run(const Options& o) {
   const Manifest manifest = read_manifest(o.dir);
   check_folder(o.dir, manifest);
+  check_side_files(o.dir, manifest);
   std::printf("goldens: %zu cases in %s, CPU times from %s\n", manifest.cases.size(), o.dir.c_str(),
               manifest.cpu.c_str());
+  std::string kernels;
+  for (const Case& c : manifest.cases)
+    if ((", " + kernels + ", ").find(", " + c.plugin + ", ") == std::string::npos)
+      kernels += (kernels.empty() ? "" : ", ") + c.plugin;
+  std::printf("kernels with goldens: %s\n", kernels.c_str());
   const Plugin plugin = load_plugin(o.plugin);
 
   char why[512] = "";

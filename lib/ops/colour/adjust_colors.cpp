@@ -6,6 +6,8 @@
 // then rgb' = H(hue) * S(saturation) * rgb, the luminance-preserving saturation and hue
 // rotation matrices of the W3C Filter Effects spec (feColorMatrix), Rec. 709 weights.
 
+#include "adjust_colors.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -43,7 +45,8 @@ Matrix hue_matrix(double degrees) {
       0.2126 - c * 0.2126 - s * 0.7874, 0.7152 - c * 0.7152 + s * 0.7152, 0.0722 + c * 0.9278 + s * 0.0722};
 }
 
-// The stages of one adjustment; parts that change nothing add none.
+}  // namespace
+
 void append_stages(PointProgram& program, const kernels::AdjustColorsOptions& o) {
   if (o.brightness != 1 || o.contrast != 1 || o.gamma != 1) {
     const double b = o.brightness, c = o.contrast, inverse_gamma = 1.0 / o.gamma;
@@ -53,8 +56,6 @@ void append_stages(PointProgram& program, const kernels::AdjustColorsOptions& o)
   if (program.colour_channels() == 3 && (o.saturation != 1 || o.hue != 0))
     program.add_matrix(multiply(hue_matrix(o.hue), saturation_matrix(o.saturation)));
 }
-
-}  // namespace
 
 }  // namespace imgpipe::ops
 
