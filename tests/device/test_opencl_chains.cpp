@@ -107,6 +107,13 @@ TEST_F(OpenclChains, EveryOperationWithAnOpenclPathRunsThereAndMatchesTheCpu) {
       // pixel): a few levels apart at sharp edges, the same almost everywhere else (mean below).
       {"rotate", {{"angle", 30.0}}, 12},
       {"adjust_colors", {{"brightness", 1.1}, {"contrast", 1.2}, {"saturation", 1.3}, {"hue", 20.0}}, 0},
+      {"edges", {{"method", "sobel"}}, 1},
+      // Canny's edges are 0 or 255; OpenCV's OpenCL Canny places a few differently (about one
+      // pixel in ten thousand on these photos: the mean below).
+      {"edges", {{"method", "canny"}}, 255},
+      {"border", {{"size", 20}, {"mode", "color"}, {"color", "#336699"}}, 0},
+      {"border", {{"size", 12}, {"mode", "mirror"}}, 0},
+      {"watermark", {{"text", "PROOF"}, {"size", 48}, {"opacity", 0.5}, {"position", "center"}}, 1},
   };
   for (const std::string name : {"baboon.jpg", "fruits.jpg"})
     for (const auto& [channels, depth] : {std::pair{3, CV_8U}, {4, CV_8U}, {3, CV_16U}}) {

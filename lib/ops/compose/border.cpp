@@ -3,6 +3,7 @@
 #include <imgpipe/kernels/compose.hpp>
 #include <opencv2/core.hpp>
 
+#include "../device_ops.hpp"
 #include "../pixels.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
@@ -57,6 +58,12 @@ class Border final : public Operation {
     cv::Mat out;
     kernels::border(input.pixels, out, options_);
     return input.with_pixels(out);
+  }
+
+  bool runs_on(Device device, int, int, QualityPreset) const override { return device == Device::opencl; }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    on_umat(image, [&](cv::InputArray in, cv::OutputArray out) { kernels::border(in, out, options_); });
   }
 
  private:

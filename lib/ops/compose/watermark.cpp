@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../../vips/vips.hpp"
+#include "../device_ops.hpp"
 #include "../pixels.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
@@ -162,12 +163,19 @@ class Watermark final : public Operation {
     return input;
   }
 
+  // The mark (rendered text or the watermark image) is made on the CPU and blended on OpenCL.
+  bool runs_on(Device device, int, int, QualityPreset) const override { return device == Device::opencl; }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    on_umat(image, [&](cv::InputArray in, cv::OutputArray out) { mark(in, out); });
+  }
+
  private:
   // The kernels write `out` in place when it is `in` and its layout stays (no grey image
   // widened to RGB, no alpha added); otherwise `out` is a new buffer.
-  void mark(const cv::Mat& in, cv::Mat& out) const {
+  void mark(cv::InputArray in, cv::OutputArray out) const {
     if (mark_.empty()) {
-      const int size = size_ > 0 ? size_ : std::max(8, std::min(in.cols, in.rows) / 25);
+      const int size = size_ > 0 ? size_ : std::max(8, std::min(in.cols(), in.rows()) / 25);
       kernels::text_watermark(
           in, out,
           {.coverage = rendered(size), .colour = colour_, .opacity = opacity_, .placement = placement_});

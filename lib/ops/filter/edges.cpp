@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "../device_ops.hpp"
 #include "../pixels.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
@@ -90,6 +91,12 @@ class Edges final : public Operation {
     cv::Mat out;
     kernels::edges(input.pixels, out, options_);
     return input.with_pixels(out);
+  }
+
+  bool runs_on(Device device, int, int, QualityPreset) const override { return device == Device::opencl; }
+
+  void apply_on(DeviceImage& image, const Context&) const override {
+    on_umat(image, [&](cv::InputArray in, cv::OutputArray out) { kernels::edges(in, out, options_); });
   }
 
  private:
