@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <functional>
 #include <imgpipe/analysis_cache.hpp>
 #include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
@@ -28,6 +29,7 @@
 #include "cuda_tables.hpp"
 #include "lab.hpp"
 #include "labels.hpp"
+#include "opencl_palette.hpp"
 
 namespace imgpipe {
 
@@ -126,10 +128,13 @@ class PaletteOp final : public Operation {
 
   std::size_t variant_count() const override { return palettes_.empty() ? 1 : palettes_.size(); }
 
-  // The full-resolution assignment and every variant's colours run on CUDA when the step's
-  // device (its own, else the chain's) is cuda (PaletteOp::cuda_variants); the clustering
-  // itself stays on the CPU. The executor does not send analysis steps to apply_on().
-  bool runs_on(Device device, int, int, QualityPreset) const override { return device == Device::cuda; }
+  // The full-resolution assignment and every variant's colours run on CUDA or OpenCL when the
+  // step's device (its own, else the chain's) is one of them (PaletteOp::cuda_variants,
+  // opencl_variants); the clustering itself stays on the CPU. The executor does not send
+  // analysis steps to apply_on().
+  bool runs_on(Device device, int, int, QualityPreset) const override {
+    return device == Device::cuda || device == Device::opencl;
+  }
 
   std::string resources_digest() const override {
     if (!reads_files_) return {};
@@ -227,15 +232,35 @@ class PaletteOp final : public Operation {
     return out;
   }
 
-  // The variants of `clustering` applied to `full` on CUDA, when the chain runs on CUDA
-  // (Context::device) and the plugin is usable; nullopt where they are made on the CPU. The
+  // The variants of `clustering` applied to `full` on CUDA or OpenCL, when the step's device
+  // (Context::device) is one of them and usable; nullopt where they are made on the CPU. The
   // image is uploaded once, its labels are assigned once and stay on the device, and each
   // palette is applied to them and downloaded: the same pixels and Image::indexed as the CPU
   // path. Indexed output (Context::indexed_output: variants of indices only, which need the
-  // labels on the host and no pixels) stays on the CPU.
+  // labels on the host and no pixels) stays on the CPU, and so does OpenCL's assignment at
+  // ultra (the exact Lab, whose correctly rounded cube root needs doubles).
   std::optional<std::vector<std::pair<std::string, Image>>> cuda_variants(const Clustering& clustering,
                                                                           const Image& full,
                                                                           const Context& context) const;
+  std::optional<std::vector<std::pair<std::string, Image>>> opencl_variants(const Clustering& clustering,
+                                                                            const Image& full,
+                                                                            const Context& context) const;
+
+  // What one device does for device_variants(): upload the image and the mask (null where
+  // there is none), assign the labels (returns whether any pixel is left out), download them,
+  // apply one palette's tables into `channels` 8-bit channels, and download that result.
+  struct DeviceSteps {
+    Device device;
+    std::function<void(const cv::Mat& pixels, const cv::Mat* mask)> upload;
+    std::function<bool(const CudaAssignTables& tables, bool use_alpha)> assign;
+    std::function<cv::Mat()> download_labels;
+    std::function<void(const CudaApplyTables& tables, int channels)> apply;
+    std::function<cv::Mat()> download;
+  };
+  std::optional<std::vector<std::pair<std::string, Image>>> device_variants(const Clustering& clustering,
+                                                                            const Image& full,
+                                                                            const Context& context,
+                                                                            const DeviceSteps& steps) const;
 
   // Options for clustering `image`, a copy of an image of `full` size (masks given for the
   // full size are reduced with area averaging, then half-covered pixels count).
@@ -278,12 +303,11 @@ class PaletteOp final : public Operation {
 // The analysed image itself keeps the labels cluster() gave it; any other image (the full
 // one after a reduced analysis, or a region of it) is assigned pixel by pixel with the same
 // nearest-centre rule cluster() used for its own pixels, so labels never depend on position.
-std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::cuda_variants(
-    const Clustering& clustering, const Image& full, const Context& context) const {
+std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::device_variants(
+    const Clustering& clustering, const Image& full, const Context& context, const DeviceSteps& steps) const {
   const cv::Mat& pixels = full.pixels;
-  if (context.device != Device::cuda || context.indexed_output || pixels.empty() ||
-      (pixels.depth() != CV_8U && pixels.depth() != CV_16U) || pixels.channels() > 4 ||
-      !device_status(Device::cuda).usable)
+  if (context.indexed_output || pixels.empty() || (pixels.depth() != CV_8U && pixels.depth() != CV_16U) ||
+      pixels.channels() > 4)
     return std::nullopt;
   // A mask file of another type: the CPU path says what is wrong with it.
   if (!mask_.empty() && mask_.type() != CV_8UC1) return std::nullopt;
@@ -296,30 +320,18 @@ std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::cuda_varian
     return std::chrono::duration<double, std::milli>(clock::now() - start).count();
   };
   DeviceRun record;
-  record.device = Device::cuda;
-  record.name = device_status(Device::cuda).name;
+  record.device = steps.device;
+  record.name = device_status(steps.device).name;
 
   auto start = clock::now();
-  const std::shared_ptr<CudaBuffer> source = CudaBuffer::upload(pixels);
   // A mask file leaves out its zeros; mask "none" (o.mask all set) leaves out nothing; without
   // either, alpha below 128 is left out.
-  const std::shared_ptr<CudaBuffer> mask = mask_.empty() ? nullptr : CudaBuffer::upload(o.mask);
-  synchronize(Device::cuda);
+  steps.upload(pixels, mask_.empty() ? nullptr : &o.mask);
+  synchronize(steps.device);
   record.upload_ms = ms_since(start);
 
   start = clock::now();
-  const CudaAssignTables assign_tables = cuda_assign_tables(clustering, o.quality);
-  const auto labels = std::make_shared<CudaBuffer>(pixels.cols, pixels.rows, 1, CV_8U);
-  std::vector<std::uint64_t> counts(k);
-  cuda::call("palette_assign", [&](const cuda::Api& api, imgpipe_cuda_context* device) {
-    return api.palette_assign(device, &source->image(), mask ? &mask->image() : nullptr,
-                              o.mask.empty() ? 1 : 0, assign_tables.centres.data(), static_cast<int>(k),
-                              &assign_tables.lab, assign_tables.exact_linear, &labels->image(),
-                              counts.data());
-  });
-  std::uint64_t assigned = 0;
-  for (const std::uint64_t count : counts) assigned += count;
-  const bool any_masked = assigned < pixels.total();
+  const bool any_masked = steps.assign(cuda_assign_tables(clustering, o.quality), o.mask.empty());
   record.run_ms = ms_since(start);
 
   // Image::indexed as Clustering::apply() attaches it: the labels on the host, once for every
@@ -329,7 +341,7 @@ std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::cuda_varian
   const std::shared_ptr<IndexedEncodeCache> encode_cache = indexed ? new_encode_cache() : nullptr;
   if (indexed) {
     start = clock::now();
-    indices = indices_of(labels->download(), k, any_masked);
+    indices = indices_of(steps.download_labels(), k, any_masked);
     record.download_ms += ms_since(start);
   }
 
@@ -337,15 +349,11 @@ std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::cuda_varian
   const auto variant = [&](const std::string& name, const Palette& palette, const ApplyOptions& options) {
     start = clock::now();
     const CudaApplyTables t = cuda_apply_tables(clustering, palette, options);
-    CudaBuffer out(pixels.cols, pixels.rows, channels, CV_8U);
-    cuda::call("palette_apply", [&](const cuda::Api& api, imgpipe_cuda_context* device) {
-      return api.palette_apply(device, &labels->image(), &source->image(), t.colours.data(), t.centres.data(),
-                               static_cast<int>(k), t.preserve_shading, t.mask_mode, t.fill, &out.image());
-    });
-    synchronize(Device::cuda);
+    steps.apply(t, channels);
+    synchronize(steps.device);
     record.run_ms += ms_since(start);
     start = clock::now();
-    Image image = full.with_pixels(out.download());
+    Image image = full.with_pixels(steps.download());
     record.download_ms += ms_since(start);
     if (indexed) image.indexed = indexed_pixels(indices, t.table, any_masked, options, encode_cache);
     return std::pair<std::string, Image>(name, std::move(image));
@@ -366,9 +374,73 @@ std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::cuda_varian
   return out;
 }
 
+std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::cuda_variants(
+    const Clustering& clustering, const Image& full, const Context& context) const {
+  if (context.device != Device::cuda || !device_status(Device::cuda).usable) return std::nullopt;
+  const auto k = static_cast<std::size_t>(clustering.k());
+  std::shared_ptr<CudaBuffer> source, mask, labels;
+  std::unique_ptr<CudaBuffer> out;
+  DeviceSteps steps;
+  steps.device = Device::cuda;
+  steps.upload = [&](const cv::Mat& pixels, const cv::Mat* mask_pixels) {
+    source = CudaBuffer::upload(pixels);
+    if (mask_pixels) mask = CudaBuffer::upload(*mask_pixels);
+  };
+  steps.assign = [&](const CudaAssignTables& tables, bool use_alpha) {
+    labels = std::make_shared<CudaBuffer>(source->image().width, source->image().height, 1, CV_8U);
+    std::vector<std::uint64_t> counts(k);
+    cuda::call("palette_assign", [&](const cuda::Api& api, imgpipe_cuda_context* device) {
+      return api.palette_assign(device, &source->image(), mask ? &mask->image() : nullptr, use_alpha ? 1 : 0,
+                                tables.centres.data(), static_cast<int>(k), &tables.lab, tables.exact_linear,
+                                &labels->image(), counts.data());
+    });
+    std::uint64_t assigned = 0;
+    for (const std::uint64_t count : counts) assigned += count;
+    return assigned < static_cast<std::uint64_t>(source->image().width) * source->image().height;
+  };
+  steps.download_labels = [&] { return labels->download(); };
+  steps.apply = [&](const CudaApplyTables& t, int channels) {
+    out = std::make_unique<CudaBuffer>(source->image().width, source->image().height, channels, CV_8U);
+    cuda::call("palette_apply", [&](const cuda::Api& api, imgpipe_cuda_context* device) {
+      return api.palette_apply(device, &labels->image(), &source->image(), t.colours.data(), t.centres.data(),
+                               static_cast<int>(k), t.preserve_shading, t.mask_mode, t.fill, &out->image());
+    });
+  };
+  steps.download = [&] { return out->download(); };
+  return device_variants(clustering, full, context, steps);
+}
+
+std::optional<std::vector<std::pair<std::string, Image>>> PaletteOp::opencl_variants(
+    const Clustering& clustering, const Image& full, const Context& context) const {
+  if (context.device != Device::opencl || assigns_exact_lab(context.quality) ||
+      !device_status(Device::opencl).usable || !opencl_palette_supported())
+    return std::nullopt;
+  cv::UMat source, mask, labels, out;
+  DeviceSteps steps;
+  steps.device = Device::opencl;
+  steps.upload = [&](const cv::Mat& pixels, const cv::Mat* mask_pixels) {
+    pixels.copyTo(source);
+    if (mask_pixels) mask_pixels->copyTo(mask);
+  };
+  steps.assign = [&](const CudaAssignTables& tables, bool use_alpha) {
+    return opencl_palette_assign(source, mask, use_alpha, tables, labels);
+  };
+  steps.download_labels = [&] { return labels.getMat(cv::ACCESS_READ).clone(); };
+  steps.apply = [&](const CudaApplyTables& t, int channels) {
+    opencl_palette_apply(labels, source, t, channels, out);
+  };
+  steps.download = [&] {
+    cv::Mat pixels;
+    out.copyTo(pixels);
+    return pixels;
+  };
+  return device_variants(clustering, full, context, steps);
+}
+
 std::vector<std::pair<std::string, Image>> PaletteAnalysis::fan_out(const Image& full,
                                                                     const Context& context) const {
   if (auto variants = op_.cuda_variants(clustering_, full, context)) return std::move(*variants);
+  if (auto variants = op_.opencl_variants(clustering_, full, context)) return std::move(*variants);
   const cv::Mat& pixels = full.pixels;
   if (pixels.data == analysed_.data && pixels.size() == analysed_.size() && pixels.step == analysed_.step)
     return op_.variants(clustering_, full, context);
