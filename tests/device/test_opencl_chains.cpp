@@ -12,50 +12,14 @@
 #include <opencv2/core/ocl.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "opencl_spy.hpp"
 #include "test_support.hpp"
 
 namespace imgpipe::test {
 namespace {
 
-// OpenCV reads where its OpenCL runtime is the first time it needs it: before any test runs.
-const bool kSpyInstalled = [] {
-  setenv("OPENCV_OPENCL_RUNTIME", IMGPIPE_OPENCL_SPY, 1);
-  setenv("OPENCV_OPENCL_DEVICE", ":CPU:", 1);
-  return true;
-}();
-
-// The kernels enqueued since the last call, space-separated, and how many.
-struct Kernels {
-  int count = 0;
-  std::string names;
-};
-Kernels kernels_run() {
-  using Read = int (*)(char*, std::size_t);
-  static Read read = [] {
-    void* spy = dlopen(IMGPIPE_OPENCL_SPY, RTLD_NOW | RTLD_NOLOAD);
-    return spy ? reinterpret_cast<Read>(dlsym(spy, "imgpipe_spy_kernels_run")) : nullptr;
-  }();
-  Kernels k;
-  if (!read) return k;
-  std::string names(8192, '\0');
-  k.count = read(names.data(), names.size());
-  k.names = names.c_str();
-  return k;
-}
-
-class OpenclChains : public ::testing::Test {
+class OpenclChains : public OpenclSpyTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(kSpyInstalled);
-    const DeviceStatus& status = device_status(Device::opencl);
-    if (!status.usable) GTEST_SKIP() << "no OpenCL device: " << status.problem;
-    // The runtime OpenCV loaded is the spy: otherwise nothing here proves where the work ran.
-    ASSERT_NE(dlopen(IMGPIPE_OPENCL_SPY, RTLD_NOW | RTLD_NOLOAD), nullptr)
-        << "OpenCV did not load the spy runtime";
-    ASSERT_TRUE(cv::ocl::useOpenCL());
-    kernels_run();
-  }
-
   // Runs `chain` on `image` on OpenCL and on the CPU; returns both, with the device runs.
   struct Both {
     cv::Mat device, cpu;

@@ -11,53 +11,14 @@
 #include <opencv2/core/ocl.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "opencl_spy.hpp"
 #include "test_support.hpp"
 
 namespace imgpipe::test {
 namespace {
 
-// OpenCV reads where its OpenCL runtime is the first time it needs it: before any test runs.
-const bool kSpyInstalled = [] {
-  setenv("OPENCV_OPENCL_RUNTIME", IMGPIPE_OPENCL_SPY, 1);
-  setenv("OPENCV_OPENCL_DEVICE", ":CPU:", 1);
-  return true;
-}();
-
-// The kernels enqueued since the last call, space-separated, and how many.
-struct Kernels {
-  int count = 0;
-  std::string names;
-};
-Kernels kernels_run() {
-  using Read = int (*)(char*, std::size_t);
-  static Read read = [] {
-    void* spy = dlopen(IMGPIPE_OPENCL_SPY, RTLD_NOW | RTLD_NOLOAD);
-    return spy ? reinterpret_cast<Read>(dlsym(spy, "imgpipe_spy_kernels_run")) : nullptr;
-  }();
-  Kernels k;
-  if (!read) return k;
-  std::string names(8192, '\0');
-  k.count = read(names.data(), names.size());
-  k.names = names.c_str();
-  return k;
-}
-
-bool ran(const Kernels& kernels, const std::string& name) {
-  return kernels.names.find(name) != std::string::npos;
-}
-
-class OpenclPalette : public ::testing::Test {
+class OpenclPalette : public OpenclSpyTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(kSpyInstalled);
-    const DeviceStatus& status = device_status(Device::opencl);
-    if (!status.usable) GTEST_SKIP() << "no OpenCL device: " << status.problem;
-    ASSERT_NE(dlopen(IMGPIPE_OPENCL_SPY, RTLD_NOW | RTLD_NOLOAD), nullptr)
-        << "OpenCV did not load the spy runtime";
-    ASSERT_TRUE(cv::ocl::useOpenCL());
-    kernels_run();
-  }
-
   // The chain's variants on OpenCL and on the CPU, with the device runs and the kernels.
   struct Both {
     std::vector<Variant> device, cpu;
@@ -134,8 +95,8 @@ TEST_F(OpenclPalette, EveryVariantRunsOnOpenclAndIsTheCpusBitForBit) {
       const Both both = run_both(Chain().then("palette", c.params), image);
       ASSERT_FALSE(both.runs.empty());
       EXPECT_EQ(both.runs[0].device, Device::opencl);
-      EXPECT_TRUE(ran(both.kernels, "palette_assign")) << both.kernels.names;
-      EXPECT_TRUE(ran(both.kernels, "palette_apply")) << both.kernels.names;
+      EXPECT_TRUE(both.kernels.ran("palette_assign")) << both.kernels.names;
+      EXPECT_TRUE(both.kernels.ran("palette_apply")) << both.kernels.names;
       expect_identical(both);
     }
 }
@@ -145,8 +106,8 @@ TEST_F(OpenclPalette, AtUltraTheStepStaysOnTheCpu) {
   const Both both =
       run_both(Chain().then("palette", {{"colors", kPalettes}, {"k", 6}}), image, QualityPreset::ultra);
   EXPECT_TRUE(both.runs.empty());
-  EXPECT_FALSE(ran(both.kernels, "palette_assign")) << both.kernels.names;
-  EXPECT_FALSE(ran(both.kernels, "palette_apply")) << both.kernels.names;
+  EXPECT_FALSE(both.kernels.ran("palette_assign")) << both.kernels.names;
+  EXPECT_FALSE(both.kernels.ran("palette_apply")) << both.kernels.names;
   expect_identical(both);
 }
 
