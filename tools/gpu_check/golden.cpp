@@ -1,8 +1,8 @@
 // imgpipe_gpu_golden: the expected outputs tools/gpu-check takes to a GPU machine, computed by
 // libimgpipe's own CPU kernels (include/imgpipe/kernels/; the point program is adjust_colors's
-// PointProgram; the palette cases imgpipe::cluster(), assign() and Clustering::apply()), with
-// each kernel's CPU time on this machine. Test tooling: it includes the library's private
-// headers (lib/) for the tables the plugin takes.
+// PointProgram; the palette cases imgpipe::cluster(), assign() and Clustering::apply(); chain4
+// those in sequence), with each case's CPU time on this machine. Test tooling: it includes the library's
+// private headers (lib/) for the tables the plugin takes.
 //
 //   imgpipe_gpu_golden --source PHOTO --out DIR [--runs N] [--no-16bit]
 //
@@ -19,9 +19,10 @@
 //                              16-bit, every 8th at 4096x2560 (the folder must stay under 60 MiB)
 //   *.stages                   adjust_colors's PointProgram stages (PointProgram::stages()) as
 //                              imgpipe_cuda_point_stage wants them
-//   *.tables                   the plugin's tables for the palette cases (per input, from
-//                              cuda_assign_tables() and cuda_apply_tables()) and for each ordered
-//                              dithering (kernels::ordered_dither_tables())
+//   *.tables                   the plugin's tables for the palette cases and the chain's palette
+//                              step (per input, from cuda_assign_tables() and
+//                              cuda_apply_tables()) and for each ordered dithering
+//                              (kernels::ordered_dither_tables())
 //
 // Every other input is derived from the stored photo by tools/gpu_check/inputs.hpp, which the
 // harness compiles too.
@@ -87,6 +88,10 @@ struct Kernel {
   std::function<std::string(const InputLayout& input)> params;
   // Optional: writes the case's side file for `input` into the golden folder, after `run`.
   std::function<void(const fs::path& dir, const InputLayout& input)> write_tables = {};
+  // Optional: the inputs the case runs on (every input when empty).
+  std::function<bool(const InputLayout& input)> accepts = {};
+  // Optional: untimed work for `input`, before `run`.
+  std::function<void(const cv::Mat& in, const InputLayout& input)> prepare = {};
 };
 
 int cv_type(const InputLayout& layout) {
@@ -298,6 +303,55 @@ void add_palette_kernels(std::vector<Kernel>& list) {
                   params});
 }
 
+// The chain: resize to half (area), adjust_colors's point program, sharpen (amount 1, radius 1,
+// threshold 0), then the palette step: the sharpened image assigned to the centres of its own
+// clustering (imgpipe::cluster(), k 8, computed once per input and not timed) and recoloured by
+// Clustering::apply() with the 5-colour palette. The timed run is the whole sequence, with
+// imgpipe::assign() as the assignment; its labels must equal the clustering's.
+struct ChainState {
+  std::optional<imgpipe::Clustering> clustering;  // of the current input's sharpened image
+  cv::Mat labels;                                 // the last run's assignment
+};
+
+cv::Mat chain_filters(const cv::Mat& in) {
+  namespace k = imgpipe::kernels;
+  cv::Mat resized, sharpened;
+  k::resize(in, resized, {.size = half(in.size()), .kernel = k::Interpolation::area, .fit = k::Fit::exact});
+  k::sharpen(adjust_colors(resized), sharpened, {.amount = 1.0, .radius = 1.0, .threshold = 0.0});
+  return sharpened;
+}
+
+std::string chain_tables_file(const InputLayout& l) {
+  return "chain4_" + layout_key(l) + ".tables";
+}
+
+void add_chain_kernel(std::vector<Kernel>& list) {
+  auto state = std::make_shared<ChainState>();
+  list.push_back(
+      {"chain4", "chain", Check::one_level,
+       [state](const cv::Mat& in, const InputLayout&) {
+         const imgpipe::Clustering assigned = imgpipe::assign(imgpipe::Image(chain_filters(in)),
+                                                              *state->clustering, palette_cluster_options());
+         state->labels = assigned.labels();
+         return assigned.apply(palette_colours()).pixels;
+       },
+       [](const InputLayout& l) {
+         return "interpolation=0 stages=point_program_8bit.stages amount=1 radius=1 threshold=0 tables=" +
+                chain_tables_file(l) + " out_depth=1 max_off_pixels=0.001";
+       },
+       [state](const fs::path& dir, const InputLayout& l) {
+         if (cv::norm(state->labels, state->clustering->labels(), cv::NORM_INF) != 0)
+           throw std::runtime_error("chain4: imgpipe::assign() and imgpipe::cluster() label " +
+                                    layout_key(l) + " differently");
+         write_palette_tables(dir / chain_tables_file(l), *state->clustering, palette_colours(),
+                              palette_cluster_options(), {});
+       },
+       [](const InputLayout& l) { return l.channels == 3 && l.depth == 1; },
+       [state](const cv::Mat& in, const InputLayout&) {
+         state->clustering = imgpipe::cluster(imgpipe::Image(chain_filters(in)), palette_cluster_options());
+       }});
+}
+
 std::vector<Kernel> kernels() {
   namespace k = imgpipe::kernels;
   std::vector<Kernel> list;
@@ -384,6 +438,7 @@ std::vector<Kernel> kernels() {
                     [name = dither.name](const InputLayout&) {
                       return "tables=" + dither_tables_file(name) + " out_depth=1";
                     }});
+  add_chain_kernel(list);
   return list;
 }
 
@@ -543,6 +598,8 @@ int generate(const Options& options) {
     const std::string size = std::to_string(layout.width()) + "x" + std::to_string(layout.height());
     const std::string layout_name = gpu_check::layout_name(layout.channels, layout.depth);
     for (const Kernel& kernel : list) {
+      if (kernel.accepts && !kernel.accepts(layout)) continue;
+      if (kernel.prepare) kernel.prepare(in, layout);
       double ms = 0;
       const cv::Mat out = run_timed([&] { return kernel.run(in, layout); }, options.runs, ms);
       const int row_step = layout.scale > 1 ? 8 : layout.depth == 2 ? 4 : 1;
