@@ -10,9 +10,23 @@
 #include <cstdlib>
 #include <imgpipe/device.hpp>
 #include <opencv2/core/ocl.hpp>
+#include <opencv2/imgproc.hpp>
 #include <string>
 
+#include "test_support.hpp"
+
 namespace imgpipe::test {
+
+// A real photo with `long_side` pixels on its long side, as 3 (RGB) or 4 channels (with
+// with_radial_alpha()), 8- or 16-bit (× 257).
+inline Image device_photo(const std::string& name, int channels, int depth, int long_side) {
+  cv::Mat pixels = load(photo(name)).pixels;
+  const double scale = static_cast<double>(long_side) / std::max(pixels.cols, pixels.rows);
+  cv::resize(pixels, pixels, {}, scale, scale, cv::INTER_AREA);
+  if (channels == 4) pixels = with_radial_alpha(pixels);
+  if (depth == CV_16U) pixels.convertTo(pixels, CV_16U, 257);
+  return Image(pixels);
+}
 
 // OpenCV reads where its OpenCL runtime is the first time it needs it: before any test runs.
 inline const bool kSpyInstalled = [] {

@@ -41,13 +41,7 @@ class OpenclChains : public OpenclSpyTest {
   }
 
   static Image photo_as(const std::string& name, int channels, int depth, int long_side = 700) {
-    Image image = load(photo(name));
-    cv::Mat pixels = image.pixels;
-    const double scale = static_cast<double>(long_side) / std::max(pixels.cols, pixels.rows);
-    cv::resize(pixels, pixels, {}, scale, scale, cv::INTER_AREA);
-    if (channels == 4) pixels = with_radial_alpha(pixels);
-    if (depth == CV_16U) pixels.convertTo(pixels, CV_16U, 257);
-    return Image(pixels);
+    return device_photo(name, channels, depth, long_side);
   }
 };
 
