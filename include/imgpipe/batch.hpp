@@ -277,6 +277,10 @@ struct BatchRecord {
   /// The runs of steps on a device (Job::devices()); in the report as "devices": [{"steps": "2-4",
   /// "device": "cuda", "name": …, "upload_ms": …, "run_ms": …, "download_ms": …}], left out when none.
   std::vector<DeviceRun> devices;
+  /// What each analysis step planned and chose (Job::analyses()); in the report as
+  /// "analyses": [{"step": 2, "operation": "palette", "strategy": "pyramid", "analysed": [w, h],
+  /// "complexity": 0.42, "k": 8, "k_max": 9, "stride": 3}], every value a JSON number.
+  std::vector<AnalysisReport> analyses;
   bool cache_hit = false;                       ///< whether the outputs came from the result cache
   std::vector<std::string> warnings;            ///< Job::warnings(): metadata over the limits left out
   std::optional<ErrorCategory> error_category;  ///< set when it failed or was cancelled

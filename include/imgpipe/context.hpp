@@ -8,6 +8,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace imgpipe {
@@ -68,6 +69,30 @@ struct PlanThresholds {
   int pyramid_above = 2000;  ///< long side above which the pyramid strategy runs
 };
 
+/// What one analysis step of a run planned, chose and measured, as numbers (docs/quality.md,
+/// "Complexity rules"): -v prints it, --profile attaches it to the step, the batch report has it
+/// as "analyses".
+struct AnalysisReport {
+  int step = 0;           ///< 1-based, as in "step 2: palette"
+  std::string operation;  ///< "palette"
+  std::string strategy;   ///< direct, scaled or pyramid, as run
+  /// The size of the image the analysis saw (the full image's for direct).
+  ///@{
+  int analysed_width = 0, analysed_height = 0;
+  ///@}
+  /// By name, in the order chosen: "complexity" (when a rule needed it), and what the step
+  /// reports (Analysis::values(): "k", "k_max", "stride", "analysis_side", ...).
+  std::vector<std::pair<std::string, double>> values;
+  /// What the analysis found, in words (Analysis::summary(): "model isnet 1024x1024, refined at
+  /// 4000x3000"); may be "".
+  std::string summary;
+  /// The value named `name`, if any.
+  std::optional<double> value(std::string_view name) const;
+  /// "step 2: palette: scaled 512x341, k 8; complexity 0.42, k 8, k_max 9, stride 2": the
+  /// strategy, the summary, then the values.
+  std::string describe() const;
+};
+
 /// How work runs: threads, device, memory budget, quality preset, limits, deadline and
 /// cancellation. Passed explicitly to everything that does work.
 struct Context {
@@ -89,6 +114,9 @@ struct Context {
   /// "step 1: palette: scaled 512x341, k 10" or "step 2: complexity: direct, complexity 0.42", for
   /// reports. Not synchronised: give each concurrent run its own list.
   std::vector<std::string>* strategies = nullptr;
+  /// Optional, not owned: a chain run appends one report for each analysis step it runs, with
+  /// the numbers behind its line in `strategies`. Not synchronised, like `strategies`.
+  std::vector<AnalysisReport>* analyses = nullptr;
   /// Set by a job whose output is written from Image::indexed (a palette PNG without metadata):
   /// the chain's last step may then give images that hold only `indexed` and no pixels, which
   /// saves making pixels that no one reads (seven palette variants of a 2048² photo: 84 MB).

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <imgpipe/chain.hpp>
 #include <imgpipe/context.hpp>
 #include <imgpipe/device.hpp>
@@ -64,10 +65,38 @@ struct JobResult {
   std::vector<WrittenOutput> outputs;       ///< every file written, one per variant
   /// The planner's choice for each analysis step ("step 1: palette: scaled 512x341, k 10").
   std::vector<std::string> strategies;
+  /// The same steps' plans and choices as numbers (AnalysisReport: complexity, k, ...).
+  std::vector<AnalysisReport> analyses;
   /// Each run of steps on a device: which steps, where, and how long the copies took.
   std::vector<DeviceRun> devices;
   /// What the user should be told: metadata over the limits left out when decoding.
   std::vector<std::string> warnings;
+};
+
+/// The long side, in pixels, of a draft by default (PreviewOptions::max_side): a screen's
+/// preview pane; a JPEG up to 4096 pixels on its long side decodes for it at 1/8 scale.
+inline constexpr int kDefaultPreviewSide = 512;
+
+/// A quick draft of a job's outputs (Job::draft()): the same chain at QualityPreset::draft,
+/// at most PreviewOptions::max_side on its long side.
+struct Draft {
+  std::vector<EncodedOutput> outputs;  ///< every variant's draft, encoded with the final's SaveOptions
+  std::vector<WrittenOutput> written;  ///< the files written (PreviewOptions::path); empty when none
+  /// How many leading steps ran on the input at its full size before the image was shrunk:
+  /// 0 when the whole chain ran on the shrunk input (see Job::draft()).
+  std::size_t full_size_steps = 0;
+  double seconds = 0;  ///< decoding, the chain, encoding and writing the draft
+};
+
+/// What Job::draft() makes, and where it goes.
+struct PreviewOptions {
+  /// The draft's long side at most this many pixels; 0 = kDefaultPreviewSide.
+  int max_side = kDefaultPreviewSide;
+  /// Where the draft is written, atomically, before the final is computed: the unnamed variant
+  /// here, each named one at variant_path(path, name). Empty: not written.
+  std::filesystem::path path;
+  /// Called with the draft (written already when `path` is set) before the final is computed.
+  std::function<void(const Draft&)> on_draft;
 };
 
 /// The working set of one input, in bytes, estimated from its header before decoding: the
@@ -114,6 +143,8 @@ class Job {
   Context& context() { return context_; }
   /// The planner's choices of the last run or encode().
   const std::vector<std::string>& strategies() const { return result_.strategies; }
+  /// The analysis reports of the last run or encode() (JobResult::analyses).
+  const std::vector<AnalysisReport>& analyses() const { return result_.analyses; }
   /// The runs of steps on a device of the last run or encode() (JobResult::devices).
   const std::vector<DeviceRun>& devices() const { return result_.devices; }
   /// Warnings of the decode (JobResult::warnings).
@@ -140,9 +171,30 @@ class Job {
   /// name), atomically. A streamed job writes one output, file to file.
   JobResult run(const std::filesystem::path& output, const SaveOptions& save);
 
+  /// A progressive preview's draft: the chain at the draft preset on the input shrunk to
+  /// preview.max_side, encoded with `save`, written to preview.path when set, then handed to
+  /// preview.on_draft. Steps whose result depends on the image's size in pixels — a geometry
+  /// step whose output is not in proportion to its input (resize to a width, a crop or border in
+  /// pixels) and neighbourhood steps (radii in pixels) — run on the input at its full size
+  /// (decoded as the final is, shrink-on-load included), up to the last of them; the image is
+  /// shrunk after it and the steps after it run on the small image. So the draft is the final at
+  /// a smaller scale, not the chain applied to a thumbnail. Point and whole-image (global) steps
+  /// run on the shrunk image. Every variant gets its draft. Ask before load(), encode() or
+  /// run() (they release the input). Throws what the chain throws; Error(config) for a
+  /// max_side outside 0..65535; Error(unsupported) for a streamed job whose chain has such
+  /// steps (the full-size part would not fit the memory budget).
+  Draft draft(const SaveOptions& save, const PreviewOptions& preview = {});
+  /// run() after draft(): the draft is made, written and handed on before the final is
+  /// computed. An error in the draft is the run's error (the same steps run on the same input
+  /// for the final) and nothing of the final is written.
+  JobResult run(const std::filesystem::path& output, const SaveOptions& save, const PreviewOptions& preview);
+
  private:
   void choose_schedule(const JobOptions& options);
   std::vector<Variant> run_in_memory(const Context& context);
+  // The input decoded for a draft, without releasing it for the final; shrink-on-load to
+  // `shrink_to` on the long side when it is above 0.
+  Image decode_for_draft(int shrink_to);
   // The job's context for one run, collecting the planner's choices in result_.
   Context run_context();
   const ChainFile& file_;

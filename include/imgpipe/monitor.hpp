@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace imgpipe {
@@ -42,6 +43,9 @@ class PerformanceMonitor {
     double total_ms = 0, mean_ms = 0, p50_ms = 0, p95_ms = 0, max_ms = 0;
     ///@}
     std::uint64_t peak_rss = 0;  ///< the process's peak resident bytes when it last closed
+    /// Numbers noted on the scope (note()), by name in the order first noted; the last value
+    /// noted under a name wins.
+    std::vector<std::pair<std::string, double>> values;
   };
 
   /// A running timing scope: records its duration under its node when destroyed.
@@ -75,6 +79,10 @@ class PerformanceMonitor {
   /// Records a duration measured elsewhere (a device timer, a library's own clock) as one run
   /// of `name` under the scope open on this thread.
   void record(std::string_view name, double ms);
+  /// Notes a number chosen or measured by the work of the scope open on this thread ("k", 8):
+  /// report_text() prints it after the scope's line, report_json() under "values". Ignored when
+  /// no scope of this monitor is open on this thread.
+  void note(std::string_view name, double value);
 
   /// Nodes in depth-first order, children in order of first appearance.
   std::vector<Stats> stats() const;

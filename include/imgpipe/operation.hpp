@@ -50,6 +50,9 @@ struct AnalysisPlan {
   Strategy strategy = Strategy::direct;  ///< how the step analyses the image
   cv::Size full_size;                    ///< the image apply() gets
   cv::Size analysis_size;                ///< the image analyse() gets; full_size for direct
+  /// The image's complexity when the planner measured it for its rules (docs/quality.md),
+  /// for the step's own rules to reuse; negative when not measured.
+  double complexity = -1;
 };
 
 /// What an analysis operation measured on the analysis image, applied to the full image.
@@ -67,6 +70,9 @@ class Analysis {
   }
   /// What the analysis found, for the plan log and reports ("complexity 0.42"); may be "".
   virtual std::string summary() const { return {}; }
+  /// What the analysis chose and measured, as numbers by name ({"k", 8}, {"k_max", 10}), for
+  /// AnalysisReport::values; may be empty.
+  virtual std::vector<std::pair<std::string, double>> values() const { return {}; }
   /// Whether apply() gives each pixel from that pixel's own value alone, on any image of the
   /// analysed one's layout: then it may run on regions of an image that is never whole in
   /// memory (streaming), each region wrapped as an Image. fan_out() results are not covered.
@@ -178,6 +184,11 @@ class Operation {
   /// a fraction of the pixels that making the copy reads. A streaming run still analyses a
   /// thumbnail (the image is never whole in memory).
   virtual bool reduces_itself() const { return false; }
+  /// Analysis operations: whether the executor may set this step's strategy and analysis size
+  /// by the image's complexity when the chain leaves them to the planner (rules R2 and R4 of
+  /// docs/quality.md): true where a busier image needs a finer analysis (remove_background);
+  /// false where the analysis resolution is itself the result's definition (complexity).
+  virtual bool follows_complexity_rules() const { return false; }
 
   /// Analysis operations: whether every Analysis that analyse() returns is pointwise(). Known
   /// before any pixel is analysed, so that a streaming executor can decide to analyse a
@@ -223,6 +234,28 @@ struct OpDescriptor {
   /// by `imgpipe ops` and in docs/operations.md, run by the tests and the benchmarks. Empty:
   /// one example with the defaults.
   std::vector<std::map<std::string, Value, std::less<>>> examples = {};
+  /// What each quality preset (Context::quality) sets for an operation, in a few words.
+  struct PresetEffects {
+    /// One text per preset; all empty when the preset changes nothing the operation computes.
+    ///@{
+    std::string ultra, high, balanced, fast, draft;
+    ///@}
+    /// Whether every text is empty.
+    bool empty() const { return (ultra + high + balanced + fast + draft).empty(); }
+    /// The text of `preset`.
+    const std::string& at(QualityPreset preset) const {
+      switch (preset) {
+        case QualityPreset::ultra: return ultra;
+        case QualityPreset::high: return high;
+        case QualityPreset::fast: return fast;
+        case QualityPreset::draft: return draft;
+        case QualityPreset::balanced: break;
+      }
+      return balanced;
+    }
+  };
+  /// The table of `imgpipe ops --presets` and docs/operations.md.
+  PresetEffects presets = {};
   /// Builds the operation from validated parameters.
   std::function<std::unique_ptr<Operation>(const Params&)> create;
   /// Checks that involve several parameters at once; returns an error message or "".
@@ -274,11 +307,13 @@ Params validate_params(const OpDescriptor& descriptor,
                        const std::map<std::string, Value, std::less<>>& given);
 
 /// Reference text generated from descriptors (the registry's when `ops` is empty):
-/// a terminal table, a JSON array, and the Markdown of docs/operations.md.
+/// a terminal table, a JSON array, the Markdown of docs/operations.md, and the Markdown table
+/// of what each quality preset sets (OpDescriptor::presets; part of docs/operations.md).
 ///@{
 std::string describe_ops_text(const std::vector<const OpDescriptor*>& ops = {});
 std::string describe_ops_json(const std::vector<const OpDescriptor*>& ops = {});
 std::string describe_ops_markdown(const std::vector<const OpDescriptor*>& ops = {});
+std::string describe_presets_markdown(const std::vector<const OpDescriptor*>& ops = {});
 ///@}
 
 }  // namespace imgpipe

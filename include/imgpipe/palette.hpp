@@ -95,6 +95,9 @@ struct ClusterOptions {
   /// Pixels to leave out: where the mask is 0 (CV_8UC1, image size). Empty = use alpha when
   /// the image has it (alpha < 128 is left out), else every pixel.
   cv::Mat mask;
+  /// The image's complexity (0..1) when the caller measured it; negative = measured here when
+  /// k is 0 (rule R1, docs/quality.md).
+  double complexity = -1;
   int threads = 0;                        ///< 0 = the caller's TBB arena / all cores
   PerformanceMonitor* monitor = nullptr;  ///< optional: times histogram, k-means, assignment
 };
@@ -139,6 +142,11 @@ class Clustering {
   int k() const { return static_cast<int>(centres_lab_.size()); }
   /// The k-means iterations run in all, over every attempt and refinement.
   int iterations() const { return iterations_; }
+  /// The image's complexity where a rule needed it (k chosen from the data, the analysis
+  /// resolution: docs/quality.md, "Complexity rules"); negative when not measured.
+  double complexity() const { return complexity_; }
+  /// The largest k the data could choose (rule R1); 0 when k was given.
+  int k_max() const { return k_max_; }
 
   /// Cluster → palette colour, one entry per cluster (the colour table of the output).
   std::vector<Colour> colour_table(const Palette& palette, const ApplyOptions& options = {}) const;
@@ -167,6 +175,8 @@ class Clustering {
   std::shared_ptr<std::once_flag> error_once_ = std::make_shared<std::once_flag>();
   std::shared_ptr<double> mean_lab_error_ = std::make_shared<double>(0.0);
   int iterations_ = 0;
+  double complexity_ = -1;
+  int k_max_ = 0;
 };
 
 /// Clusters the colours of an 8- or 16-bit RGB(A) or grey image (16-bit is clustered on its

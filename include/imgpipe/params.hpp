@@ -100,8 +100,10 @@ struct ParamSpec {
   ///@{
   double min = 0, max = 0;
   ///@}
-  std::vector<std::string> choices;  ///< for choice; for path, the words that are not paths
-  std::string doc;                   ///< what it does, for `imgpipe ops` and docs/operations.md
+  /// For choice, the choices; for path, the words that are not paths; for integer, the words
+  /// that stand for 0 ("auto": `k: auto` is `k: 0`).
+  std::vector<std::string> choices;
+  std::string doc;  ///< what it does, for `imgpipe ops` and docs/operations.md
 
   /// Converts and checks a value given for this parameter. Integers are accepted for numbers;
   /// colours may be given as text. Returns the value to store, or the reason it is refused

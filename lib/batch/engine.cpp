@@ -89,6 +89,14 @@ std::string to_json_line(const BatchRecord& r) {
          {"run_ms", ms(d.run_ms)},
          {"download_ms", ms(d.download_ms)}});
   }
+  for (const AnalysisReport& a : r.analyses) {
+    nlohmann::json entry = {{"step", a.step},
+                            {"operation", a.operation},
+                            {"strategy", a.strategy},
+                            {"analysed", {a.analysed_width, a.analysed_height}}};
+    for (const auto& [name, value] : a.values) entry[name] = std::round(value * 1e4) / 1e4;
+    j["analyses"].push_back(std::move(entry));
+  }
   if (r.error_category) {
     j["error_category"] = to_string(*r.error_category);
     j["error"] = r.error;
@@ -399,6 +407,7 @@ BatchSummary run_batch(const ChainFile& file, const BatchPlan& plan, const Batch
       }
       for (const auto& line : w->job->strategies()) w->record.strategy += "; " + line;
       w->record.devices = w->job->devices();
+      w->record.analyses = w->job->analyses();
       w->record.warnings = w->job->warnings();
       if (w->streamed) return;
       if (options.timeout.count() > 0 && Clock::now() > w->begun + options.timeout)

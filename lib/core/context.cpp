@@ -1,4 +1,7 @@
+#include <fmt/format.h>
+
 #include <array>
+#include <cmath>
 #include <imgpipe/context.hpp>
 #include <imgpipe/version.hpp>
 #include <utility>
@@ -47,6 +50,25 @@ std::optional<QualityPreset> parse_quality_preset(std::string_view text) noexcep
 }
 std::optional<Device> parse_device(std::string_view text) noexcept {
   return key_of(kDevices, text);
+}
+
+std::optional<double> AnalysisReport::value(std::string_view name) const {
+  for (const auto& [key, v] : values)
+    if (key == name) return v;
+  return std::nullopt;
+}
+
+std::string AnalysisReport::describe() const {
+  std::string line = fmt::format("step {}: {}: {}", step, operation, strategy);
+  if (strategy != "direct") line += fmt::format(" {}x{}", analysed_width, analysed_height);
+  if (!summary.empty()) line += ", " + summary;
+  const char* separator = "; ";
+  for (const auto& [key, v] : values) {
+    line += v == std::round(v) ? fmt::format("{}{} {}", separator, key, v)
+                               : fmt::format("{}{} {:.2f}", separator, key, v);
+    separator = ", ";
+  }
+  return line;
 }
 
 const char* version() noexcept {

@@ -59,6 +59,7 @@ struct PerformanceMonitor::Node {
   std::vector<std::size_t> children;
   std::vector<double> samples_ms;
   std::uint64_t peak_rss = 0;
+  std::vector<std::pair<std::string, double>> values;
 };
 
 PerformanceMonitor::PerformanceMonitor() = default;
@@ -83,7 +84,7 @@ std::size_t PerformanceMonitor::node_for(std::string_view name) {
   if (found != siblings.end()) return *found;
   const std::size_t index = nodes_.size();
   const int depth = parent == kNoParent ? 0 : nodes_[parent]->depth + 1;
-  nodes_.push_back(std::make_unique<Node>(Node{std::string(name), parent, depth, {}, {}, 0}));
+  nodes_.push_back(std::make_unique<Node>(Node{std::string(name), parent, depth, {}, {}, 0, {}}));
   if (parent != kNoParent) nodes_[parent]->children.push_back(index);
   return index;
 }
@@ -96,6 +97,20 @@ PerformanceMonitor::Scope PerformanceMonitor::track(std::string_view name) {
 
 void PerformanceMonitor::record(std::string_view name, double ms) {
   close(node_for(name), ms);
+}
+
+void PerformanceMonitor::note(std::string_view name, double value) {
+  const auto open =
+      std::find_if(t_open.rbegin(), t_open.rend(), [&](const OpenScope& s) { return s.monitor == this; });
+  if (open == t_open.rend()) return;
+  std::lock_guard lock(mutex_);
+  auto& values = nodes_[open->node]->values;
+  const auto found =
+      std::find_if(values.begin(), values.end(), [&](const auto& v) { return v.first == name; });
+  if (found != values.end())
+    found->second = value;
+  else
+    values.emplace_back(std::string(name), value);
 }
 
 PerformanceMonitor::Scope::Scope(PerformanceMonitor* monitor, std::size_t node)
@@ -143,6 +158,7 @@ std::vector<PerformanceMonitor::Stats> PerformanceMonitor::stats() const {
     s.p95_ms = percentile(sorted, 95);
     s.max_ms = sorted.empty() ? 0 : sorted.back();
     s.peak_rss = n.peak_rss;
+    s.values = n.values;
     out.push_back(std::move(s));
     for (auto c = n.children.rbegin(); c != n.children.rend(); ++c)
       stack.emplace_back(*c, path + "/" + nodes_[*c]->name);
@@ -159,6 +175,13 @@ std::string PerformanceMonitor::report_text() const {
     out << fmt::format("{:<44} {:>6} {:>10.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>10.1f}\n", label, s.count,
                        s.total_ms, s.mean_ms, s.p50_ms, s.p95_ms,
                        static_cast<double>(s.peak_rss) / (1024.0 * 1024.0));
+    if (!s.values.empty()) {
+      std::string noted;
+      for (const auto& [name, value] : s.values)
+        noted += value == std::round(value) ? fmt::format(" {}={}", name, value)
+                                            : fmt::format(" {}={:.3f}", name, value);
+      out << std::string(static_cast<std::size_t>(s.depth) * 2 + 2, ' ') << "values:" << noted << "\n";
+    }
   }
   return out.str();
 }
@@ -181,6 +204,10 @@ std::string PerformanceMonitor::report_json() const {
                            {"max_ms", s.max_ms},
                            {"peak_rss_bytes", s.peak_rss},
                            {"children", nlohmann::json::array()}};
+    if (!s.values.empty()) {
+      node["values"] = nlohmann::json::object();
+      for (const auto& [name, value] : s.values) node["values"][name] = value;
+    }
     parents.resize(static_cast<std::size_t>(s.depth) + 1);
     parents.back()->push_back(std::move(node));
     parents.push_back(&parents.back()->back()["children"]);

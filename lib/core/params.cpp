@@ -129,8 +129,11 @@ std::string ParamSpec::expected() const {
   bool ranged = min != max;
   switch (type) {
     case ParamType::boolean: return "true or false";
-    case ParamType::integer:
-      return ranged ? fmt::format("integer {}..{}", format_number(min), format_number(max)) : "integer";
+    case ParamType::integer: {
+      std::string text =
+          ranged ? fmt::format("integer {}..{}", format_number(min), format_number(max)) : "integer";
+      return choices.empty() ? text : fmt::format("{} or {} (0)", text, fmt::join(choices, ", "));
+    }
     case ParamType::number:
       return ranged ? fmt::format("number {}..{}", format_number(min), format_number(max)) : "number";
     case ParamType::text: return "text";
@@ -198,6 +201,8 @@ std::variant<Value, std::string> ParamSpec::check(const Value& given) const {
       if (!given.is_bool()) return refuse();
       return given;
     case ParamType::integer:
+      if (given.is_string() && std::find(choices.begin(), choices.end(), given.as_string()) != choices.end())
+        return Value(std::int64_t{0});
       if (!given.is_int()) return refuse();
       if (ranged && (static_cast<double>(given.as_int()) < min || static_cast<double>(given.as_int()) > max))
         return refuse();

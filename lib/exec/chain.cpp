@@ -15,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 #include <span>
 
+#include "../ops/analysis/complexity.hpp"
 #include "../ops/value_json.hpp"
 #include "../plan/planner.hpp"
 #include "tiled.hpp"
@@ -259,8 +260,20 @@ std::size_t run_device_steps(std::span<const Step> steps, std::size_t first, Ima
 // the operation reduces the image itself (Operation::reduces_itself) — then applied to the full
 // image. Returns the step's variants, or none with `current` replaced. The profile and the
 // context's strategy list name the choice.
-Fanned run_analysis(const Step& step, Image& current, const Context& context) {
-  const AnalysisPlan plan = plan::plan_step(step, current.pixels.size(), context.quality, context.plan);
+Fanned run_analysis(const Step& step, std::size_t index, Image& current, const Context& context) {
+  AnalysisPlan plan = plan::plan_step(step, current.pixels.size(), context.quality, context.plan);
+  AnalysisReport report;
+  report.step = static_cast<int>(index + 1);
+  report.operation = step.descriptor->name;
+  if (plan.strategy != Strategy::direct && plan::follows_rules(step)) {
+    // Rules R2 and R4 (lib/ops/analysis/complexity.hpp) before the plan is named: measured on a
+    // 256-pixel thumbnail, a few milliseconds against the analysis's hundreds.
+    const double complexity = ops::complexity(current.pixels);
+    plan = plan::apply_rules(step, plan, complexity, context.quality);
+    report.values.emplace_back("complexity", complexity);
+    report.values.emplace_back("analysis_side",
+                               std::max(plan.analysis_size.width, plan.analysis_size.height));
+  }
   const std::string how = plan::describe(plan);
   MaybeScope scope(context.monitor, fmt::format("{} ({})", step.label, how));
   std::unique_ptr<Analysis> analysis;
@@ -292,6 +305,15 @@ Fanned run_analysis(const Step& step, Image& current, const Context& context) {
     if (const std::string summary = analysis->summary(); !summary.empty()) line += ", " + summary;
     context.strategies->push_back(std::move(line));
   }
+  report.strategy = std::string(to_string(plan.strategy));
+  report.analysed_width = plan.analysis_size.width;
+  report.analysed_height = plan.analysis_size.height;
+  report.summary = analysis->summary();
+  for (auto& [name, value] : analysis->values())
+    if (!report.value(name)) report.values.emplace_back(std::move(name), value);  // complexity: once
+  if (context.monitor)  // on the step's scope, still open here
+    for (const auto& [name, value] : report.values) context.monitor->note(name, value);
+  if (context.analyses) context.analyses->push_back(std::move(report));
   return fanned;
 }
 
@@ -327,7 +349,7 @@ std::vector<Variant> Chain::run_from(std::size_t first, const Image& input, cons
       // it records get the step's number here.
       if (step.device != Device::automatic) step_context.device = step.device;
       const std::size_t runs_before = context.device_runs ? context.device_runs->size() : 0;
-      fanned = run_analysis(step, current, step_context);
+      fanned = run_analysis(step, i, current, step_context);
       if (context.device_runs)
         for (std::size_t r = runs_before; r < context.device_runs->size(); ++r)
           (*context.device_runs)[r].first_step = (*context.device_runs)[r].last_step =

@@ -416,6 +416,14 @@ std::unique_ptr<Analysis> analyse_thumbnail(const Chain& chain, std::size_t inde
     if (const std::string summary = analysis->summary(); !summary.empty()) line += ", " + summary;
     context.strategies->push_back(std::move(line));
   }
+  if (context.analyses)
+    context.analyses->push_back({.step = static_cast<int>(index + 1),
+                                 .operation = step.descriptor->name,
+                                 .strategy = std::string(to_string(plan.strategy)),
+                                 .analysed_width = plan.analysis_size.width,
+                                 .analysed_height = plan.analysis_size.height,
+                                 .values = analysis->values(),
+                                 .summary = analysis->summary()});
   return analysis;
 }
 

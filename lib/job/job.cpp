@@ -230,6 +230,8 @@ Context Job::run_context() {
   Context context = context_;
   result_.strategies.clear();
   context.strategies = &result_.strategies;
+  result_.analyses.clear();
+  context.analyses = &result_.analyses;
   result_.devices.clear();
   context.device_runs = &result_.devices;
   return context;

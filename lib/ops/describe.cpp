@@ -68,7 +68,44 @@ std::string example_step(const OpDescriptor& d, const std::map<std::string, Valu
   return fmt::format("- {}: {{{}}}", d.name, fmt::join(entries, ", "));
 }
 
+constexpr QualityPreset kPresets[] = {QualityPreset::ultra, QualityPreset::high, QualityPreset::balanced,
+                                      QualityPreset::fast, QualityPreset::draft};
+
+// {"ultra": "...", ...}; null for an operation the preset does not change.
+nlohmann::json presets_json(const OpDescriptor& d) {
+  if (d.presets.empty()) return nullptr;
+  nlohmann::json j = nlohmann::json::object();
+  for (const QualityPreset q : kPresets) j[std::string(to_string(q))] = d.presets.at(q);
+  return j;
+}
+
+// The table's rows; the operations the presets leave alone are named after it.
+std::string presets_table(const std::vector<const OpDescriptor*>& selected) {
+  std::ostringstream out;
+  std::vector<std::string> unchanged;
+  out << "| operation |";
+  for (const QualityPreset q : kPresets) out << " " << to_string(q) << " |";
+  out << "\n|---|---|---|---|---|---|\n";
+  for (const OpDescriptor* d : selected) {
+    if (d->presets.empty()) {
+      unchanged.push_back(d->name);
+      continue;
+    }
+    out << "| " << d->name << " |";
+    for (const QualityPreset q : kPresets)
+      out << " " << (d->presets.at(q).empty() ? "—" : d->presets.at(q)) << " |";
+    out << "\n";
+  }
+  if (!unchanged.empty())
+    out << fmt::format("\nNo effect (the same output at every preset): {}.\n", fmt::join(unchanged, ", "));
+  return out.str();
+}
+
 }  // namespace
+
+std::string describe_presets_markdown(const std::vector<const OpDescriptor*>& ops) {
+  return presets_table(or_all(ops));
+}
 
 std::string describe_ops_text(const std::vector<const OpDescriptor*>& ops) {
   std::ostringstream out;
@@ -79,6 +116,11 @@ std::string describe_ops_text(const std::vector<const OpDescriptor*>& ops) {
     for (const auto& p : d->params)
       out << fmt::format("  {:<14} {:<40} default {}\n      {}\n", p.name, p.expected(), default_text(p),
                          p.doc);
+    if (!d->presets.empty()) {
+      out << "presets:\n";
+      for (const QualityPreset q : kPresets)
+        out << fmt::format("  {:<9} {}\n", to_string(q), d->presets.at(q).empty() ? "—" : d->presets.at(q));
+    }
     out << "examples:\n";
     for (const auto& example : d->examples_or_defaults()) out << "  " << example_step(*d, example) << "\n";
   }
@@ -113,7 +155,8 @@ std::string describe_ops_json(const std::vector<const OpDescriptor*>& ops) {
                    {"footprint", to_string(d->footprint)},
                    {"summary", d->summary},
                    {"params", params},
-                   {"examples", examples}});
+                   {"examples", examples},
+                   {"presets", presets_json(*d)}});
   }
   return all.dump(2) + "\n";
 }
@@ -133,6 +176,12 @@ std::string describe_ops_markdown(const std::vector<const OpDescriptor*>& ops) {
     for (const OpDescriptor* d : selected)
       out << fmt::format("| [{0}](#{0}) | {1} | {2} | {3} |\n", d->name, d->family, to_string(d->footprint),
                          d->summary);
+  if (ops.empty())
+    out << "\n## Quality presets\n\n"
+           "What each quality preset (`performance: {quality: …}`, `--preset`) sets for each operation; "
+           "`imgpipe ops\n--presets` prints this table. docs/quality.md has the measured time and quality "
+           "of each preset.\n\n"
+        << presets_table(selected);
   for (const OpDescriptor* d : selected) {
     out << fmt::format("\n## {}\n\n{}\n\n", d->name, d->summary);
     if (d->params.empty()) {

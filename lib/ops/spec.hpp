@@ -11,6 +11,10 @@ namespace imgpipe::ops::spec {
 inline ParamSpec integer(std::string name, Value fallback, double min, double max, std::string doc) {
   return {std::move(name), ParamType::integer, std::move(fallback), min, max, {}, std::move(doc)};
 }
+// An integer whose 0 means "choose from the image", also written `auto` (stored as 0).
+inline ParamSpec integer_or_auto(std::string name, Value fallback, double min, double max, std::string doc) {
+  return {std::move(name), ParamType::integer, std::move(fallback), min, max, {"auto"}, std::move(doc)};
+}
 inline ParamSpec number(std::string name, Value fallback, double min, double max, std::string doc) {
   return {std::move(name), ParamType::number, std::move(fallback), min, max, {}, std::move(doc)};
 }

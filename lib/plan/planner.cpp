@@ -7,6 +7,7 @@
 #include <imgpipe/device.hpp>
 #include <imgpipe/error.hpp>
 
+#include "../ops/analysis/complexity.hpp"
 #include "../ops/analysis/strategy.hpp"
 
 namespace imgpipe::plan {
@@ -65,6 +66,27 @@ AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality,
   plan.strategy = choose_strategy(step, image, quality, thresholds);
   plan.full_size = image;
   plan.analysis_size = analysis_size(step, image, plan.strategy, quality);
+  return plan;
+}
+
+bool follows_rules(const Step& step) {
+  if (!is_analysis_step(step) || !step.operation->follows_complexity_rules()) return false;
+  if (parse_strategy(step.params.text(ops::kStrategyParam))) return false;
+  const auto given = step.params.optional_integer(ops::kAnalysisSizeParam);
+  return !given || *given == 0;
+}
+
+AnalysisPlan apply_rules(const Step& step, AnalysisPlan plan, double complexity, QualityPreset quality) {
+  plan.complexity = complexity;
+  if (plan.strategy == Strategy::direct) return plan;
+  if (plan.strategy == Strategy::pyramid && !ops::rules::keeps_pyramid(complexity))
+    plan.strategy = Strategy::scaled;
+  const int image_side = long_side(plan.full_size);
+  const int side = ops::rules::rule_analysis_side(analysis_side(step, quality), image_side, complexity);
+  if (side >= image_side) return {Strategy::direct, plan.full_size, plan.full_size, complexity};
+  const double scale = static_cast<double>(side) / image_side;
+  const auto scaled = [&](int length) { return std::max(1, static_cast<int>(std::lround(length * scale))); };
+  plan.analysis_size = {scaled(plan.full_size.width), scaled(plan.full_size.height)};
   return plan;
 }
 

@@ -40,6 +40,15 @@ cv::Size analysis_size(const Step& step, cv::Size image, Strategy strategy, Qual
 AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality,
                        const PlanThresholds& thresholds);
 
+// Whether the complexity rules R2 and R4 (lib/ops/analysis/complexity.hpp) may change this
+// step's plan: an analysis step whose operation follows them (Operation::follows_complexity_rules)
+// and whose chain left both `strategy` and `analysis_size` to the planner.
+bool follows_rules(const Step& step);
+
+// `plan` (from plan_step) after R4 (a flat image runs scaled, not pyramid) and R2 (the analysis
+// side scaled by the complexity; direct when that side reaches the image's own).
+AnalysisPlan apply_rules(const Step& step, AnalysisPlan plan, double complexity, QualityPreset quality);
+
 // "direct", "scaled 512x341", "pyramid 512x288": for labels and reports.
 std::string describe(const AnalysisPlan& plan);
 

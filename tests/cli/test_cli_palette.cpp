@@ -15,6 +15,7 @@
 #include "test_support.hpp"
 
 using namespace imgpipe;
+using test::entries;
 using test::run_cli;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -53,13 +54,6 @@ std::set<std::uint32_t> distinct_colours(const cv::Mat& pixels, bool opaque_only
     for (int x = 0; x < pixels.cols; ++x, p += cn)
       if (!opaque_only || cn < 4 || p[3] != 0) out.insert(pack(p[0], p[1], p[2]));
   }
-  return out;
-}
-
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
   return out;
 }
 

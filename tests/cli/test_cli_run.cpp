@@ -16,6 +16,7 @@
 using namespace imgpipe;
 using test::Child;
 using test::describe;
+using test::entries;
 using test::run_cli;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -42,14 +43,6 @@ std::string starts(const std::vector<std::uint8_t>& bytes, std::size_t n) {
 }
 std::vector<std::uint8_t> bytes_of(const std::string& s) {
   return {s.begin(), s.end()};
-}
-
-// Lists a folder's entries, to prove that a failed run left nothing behind.
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 }  // namespace

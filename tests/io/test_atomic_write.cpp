@@ -24,13 +24,6 @@ std::vector<std::uint8_t> pattern(std::size_t size, std::uint8_t seed) {
   return bytes;
 }
 
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 mode_t mode_of(const fs::path& path) {
   struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0);
@@ -52,13 +45,13 @@ TEST(AtomicWrite, WritesTheBytesAndNothingElse) {
   const auto bytes = pattern(300000, 7);
   write_file_atomic(dir / "out.bin", bytes);
   EXPECT_EQ(test::read_file(dir / "out.bin"), bytes);
-  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"out.bin"});
+  EXPECT_EQ(test::entries(dir.path()), std::vector<std::string>{"out.bin"});
 
   write_file_atomic(dir / "synced.bin", bytes, /*fsync=*/true);
   EXPECT_EQ(test::read_file(dir / "synced.bin"), bytes);
   write_file_atomic(dir / "empty.bin", {});
   EXPECT_EQ(fs::file_size(dir / "empty.bin"), 0u);
-  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"empty.bin", "out.bin", "synced.bin"}));
+  EXPECT_EQ(test::entries(dir.path()), (std::vector<std::string>{"empty.bin", "out.bin", "synced.bin"}));
 }
 
 TEST(AtomicWrite, PermissionsFollowTheUmask) {
@@ -90,7 +83,7 @@ TEST(AtomicWrite, ReplacesAnExistingFileInOneStep) {
   EXPECT_NE(before.st_ino, after.st_ino);
   std::vector<std::uint8_t> seen((std::istreambuf_iterator<char>(reader)), std::istreambuf_iterator<char>());
   EXPECT_EQ(seen, old_bytes);
-  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"photo.png"});
+  EXPECT_EQ(test::entries(dir.path()), std::vector<std::string>{"photo.png"});
 }
 
 TEST(AtomicWrite, ConcurrentWritersLeaveOneCompleteFile) {
@@ -108,7 +101,7 @@ TEST(AtomicWrite, ConcurrentWritersLeaveOneCompleteFile) {
   const auto final_bytes = test::read_file(path);
   EXPECT_NE(std::find(contents.begin(), contents.end(), final_bytes), contents.end())
       << "the file is exactly one writer's bytes, never a mix";
-  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"shared.bin"});
+  EXPECT_EQ(test::entries(dir.path()), std::vector<std::string>{"shared.bin"});
 }
 
 TEST(AtomicWrite, FailuresLeaveNoFileAndNoTemporary) {
@@ -128,7 +121,7 @@ TEST(AtomicWrite, FailuresLeaveNoFileAndNoTemporary) {
   expect_io_error(dir / "plain-file" / "out.bin");  // a file where a directory should be
   fs::create_directory(dir / "occupied");
   expect_io_error(dir / "occupied");  // the target is a directory: the rename fails
-  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"occupied", "plain-file"}));
+  EXPECT_EQ(test::entries(dir.path()), (std::vector<std::string>{"occupied", "plain-file"}));
   EXPECT_TRUE(fs::is_empty(dir / "occupied"));
 }
 
@@ -156,7 +149,7 @@ TEST(AtomicWrite, AFailedWriteHalfwayRemovesTheTemporary) {
   std::signal(SIGXFSZ, previous_handler);
   EXPECT_TRUE(failed);
   EXPECT_EQ(test::read_file(path), pattern(100, 9));
-  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"big.bin"});
+  EXPECT_EQ(test::entries(dir.path()), std::vector<std::string>{"big.bin"});
 }
 
 TEST(AtomicWrite, LongFileNamesAndRelativePaths) {
@@ -164,7 +157,7 @@ TEST(AtomicWrite, LongFileNamesAndRelativePaths) {
   const std::string long_name = std::string(250, 'n') + ".png";  // 254 characters, NAME_MAX 255
   write_file_atomic(dir / long_name, pattern(64, 5));
   EXPECT_EQ(test::read_file(dir / long_name), pattern(64, 5));
-  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{long_name});
+  EXPECT_EQ(test::entries(dir.path()), std::vector<std::string>{long_name});
 
   // A bare file name goes to the working directory.
   const fs::path previous = fs::current_path();
@@ -183,7 +176,7 @@ TEST(Save, WritesADecodableFileAtomically) {
   options.format = Format::png;
   save(image, path, options);
   EXPECT_TRUE(test::identical(load(path).pixels, image.pixels));
-  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"out.png"});
+  EXPECT_EQ(test::entries(dir.path()), std::vector<std::string>{"out.png"});
 }
 
 TEST(Save, AnEncodeErrorLeavesTheOldFileAlone) {
@@ -198,7 +191,7 @@ TEST(Save, AnEncodeErrorLeavesTheOldFileAlone) {
   std::string text;
   std::getline(in, text);
   EXPECT_EQ(text, "previous");
-  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"out.tif"});
+  EXPECT_EQ(test::entries(dir.path()), std::vector<std::string>{"out.tif"});
 }
 
 }  // namespace

@@ -74,6 +74,8 @@ std::string config_error(F&& fn) {
   return {};
 }
 
+// The names in a folder, sorted: to prove that a failed run left nothing behind.
+std::vector<std::string> entries(const fs::path& dir);
 std::vector<std::uint8_t> read_file(const fs::path& path);
 std::string read_text(const fs::path& path);  // "" when the file cannot be read
 void write_text(const fs::path& path, const std::string& text);

@@ -85,7 +85,9 @@ struct RunArgs {
   std::string chain, input, output;
   std::optional<std::string> profile_json;
   bool profile = false;
-  bool stream = false;  // --stream
+  bool stream = false;                 // --stream
+  std::optional<std::string> preview;  // --preview FILE: a draft first
+  int preview_size = 0;                // --preview-size; 0 = the library's default
   cli::AccessFlags access;
   std::vector<SettingFlag> settings = {
       {"-f,--format",
@@ -122,6 +124,26 @@ std::string describe(const ImageInfo& i) {
       i.pages > 1 ? fmt::format(", {} frames (imgpipe uses the first)", i.pages) : "", i.file_bytes);
 }
 
+// --preview names a file of its own: never the input, never the output, in the output's format.
+void check_preview_path(const RunArgs& a, Format format) {
+  const std::string& preview = *a.preview;
+  if (preview == "-") usage_error("--preview writes a file: give a file name, not -");
+  std::error_code ec;
+  const auto same = [&](const std::string& other) {
+    if (other == "-") return false;
+    if (fs::exists(preview, ec) && fs::exists(other, ec)) return fs::equivalent(preview, other, ec);
+    return fs::weakly_canonical(preview, ec) == fs::weakly_canonical(other, ec);
+  };
+  if (same(a.input))
+    usage_error(fmt::format("{}: --preview would overwrite the input; choose another name", preview));
+  if (same(a.output))
+    usage_error(
+        fmt::format("{}: --preview is the output's name; the draft needs a file of its own", preview));
+  if (const auto named = format_from_path(preview); named && *named != format)
+    usage_error(fmt::format("{}: the draft is written as {}, like the output: give --preview a .{} name",
+                            preview, to_string(format), extension_of(format)));
+}
+
 // Settings: file < environment < flags. Also refuses what would surely go wrong, before any
 // pixel is decoded.
 ChainFile prepare(const RunArgs& a) {
@@ -140,6 +162,7 @@ ChainFile prepare(const RunArgs& a) {
   std::error_code ec;
   if (a.input != "-" && a.output != "-" && fs::exists(a.output, ec) && fs::equivalent(a.input, a.output, ec))
     usage_error(fmt::format("{}: refusing to overwrite the input; choose another output name", a.output));
+  if (a.preview) check_preview_path(a, file.output.format);
   return file;
 }
 
@@ -183,6 +206,18 @@ std::optional<Error> explain_limit(const Error& e, const RunArgs& a, const Chain
                            e.what(), why, decoded_mb));
 }
 
+// --preview: the draft, written before the final is computed; -v says what it took.
+PreviewOptions preview_options(const RunArgs& a, const Global& g) {
+  PreviewOptions preview{.max_side = a.preview_size, .path = *a.preview, .on_draft = {}};
+  if (g.verbose)
+    preview.on_draft = [](const Draft& draft) {
+      for (const auto& o : draft.written)
+        std::cerr << fmt::format("{}: wrote preview {}x{} ({} bytes) in {:.1f} ms\n", o.path.string(),
+                                 o.size.width, o.size.height, o.bytes, draft.seconds * 1e3);
+    };
+  return preview;
+}
+
 // Opens the input as the job runner does: a file, or what stdin holds.
 Job open_job(const RunArgs& a, const ChainFile& file, const Context& context) {
   try {
@@ -214,6 +249,10 @@ int run(const RunArgs& a, const Global& g) {
     // in-memory run's image buffers several times (one photo through the batch benchmark's
     // chain: 298 -> 251 ms, system time 110 -> 82 ms).
     cli::keep_freed_memory(job.schedule() == Schedule::streamed ? 8 << 20 : 32 << 20);
+    if (a.preview) {
+      cli::make_output_folder(fs::path(*a.preview).parent_path());
+      job.draft(file.output, preview_options(a, g));
+    }
     if (a.output == "-") {
       auto encoded = job.encode(file.output);
       if (encoded.size() > 1)
@@ -230,6 +269,8 @@ int run(const RunArgs& a, const Global& g) {
         if (result.schedule == Schedule::in_memory)
           std::cerr << fmt::format("{}: decoded {}x{}\n", a.input, result.decoded.width,
                                    result.decoded.height);
+        for (const auto& analysis : result.analyses)
+          std::cerr << fmt::format("{}: {}\n", a.input, analysis.describe());
         for (const auto& run : result.devices) std::cerr << fmt::format("{}: {}\n", a.input, run.describe());
         for (const auto& o : result.outputs)
           std::cerr << (result.schedule == Schedule::streamed
@@ -292,10 +333,11 @@ int info(const std::vector<std::string>& paths, bool json) {
   return status;
 }
 
-int ops(const std::optional<std::string>& name, bool json, bool markdown) {
+int ops(const std::optional<std::string>& name, bool json, bool markdown, bool presets) {
   std::vector<const OpDescriptor*> selected;
   if (name) selected.push_back(&Registry::global().at(*name));
   std::cout << (json       ? describe_ops_json(selected)
+                : presets  ? describe_presets_markdown(selected)
                 : markdown ? describe_ops_markdown(selected)
                            : describe_ops_text(selected));
   return kOk;
@@ -368,6 +410,19 @@ int main(int argc, char** argv) {
   for (auto& flag : r.settings)
     run_cmd->add_option(flag.names, flag.value, flag.help)->type_name(flag.value_name);
   r.access.add_to(*run_cmd);
+  auto* preview_flag =
+      run_cmd
+          ->add_option(
+              "--preview", r.preview,
+              "First write a quick draft here: the chain at the draft preset, at most --preview-size "
+              "pixels on its long side; then the output")
+          ->type_name("FILE");
+  run_cmd
+      ->add_option("--preview-size", r.preview_size,
+                   fmt::format("The draft's long side at most (default {})", kDefaultPreviewSide))
+      ->type_name("N")
+      ->check(CLI::Range(1, 65535))
+      ->needs(preview_flag);
   run_cmd->add_flag("--profile", r.profile, "Print per-step time and peak memory to stderr");
   run_cmd->add_option("--profile-json", r.profile_json, "Write the profile as JSON to this file");
   run_cmd->add_flag("--stream", r.stream,
@@ -383,12 +438,16 @@ int main(int argc, char** argv) {
   info_cmd->add_flag("--json", info_json, "Print JSON");
 
   std::optional<std::string> op_name;
-  bool ops_as_json = false, ops_as_markdown = false;
+  bool ops_as_json = false, ops_as_markdown = false, ops_presets = false;
   auto* ops_cmd = app.add_subcommand("ops", "List operations and their parameters");
   ops_cmd->add_option("name", op_name, "Show one operation");
   auto* json_flag = ops_cmd->add_flag("--json", ops_as_json, "Print JSON");
-  ops_cmd->add_flag("--markdown", ops_as_markdown, "Print Markdown (docs/operations.md)")
-      ->excludes(json_flag);
+  auto* markdown_flag =
+      ops_cmd->add_flag("--markdown", ops_as_markdown, "Print Markdown (docs/operations.md)")
+          ->excludes(json_flag);
+  ops_cmd->add_flag("--presets", ops_presets, "Print what each quality preset sets, as a Markdown table")
+      ->excludes(json_flag)
+      ->excludes(markdown_flag);
 
   std::function<int()> command_run;  // set by the subcommands defined in their own files
   cli::add_palette_commands(app, command_run);
@@ -443,7 +502,7 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return run(r, g);
     if (*info_cmd) return info(info_paths, info_json);
-    if (*ops_cmd) return ops(op_name, ops_as_json, ops_as_markdown);
+    if (*ops_cmd) return ops(op_name, ops_as_json, ops_as_markdown, ops_presets);
     if (*reference_cmd) {
       cli::write_reference(app, reference_kind, reference_dir, imgpipe::version());
       return kOk;

@@ -97,10 +97,13 @@ int run_palette(const PaletteArgs& a) {
         const JobResult result =
             job.run(fs::path(a.output_dir) / fmt::format("{}.{}", stems[i], extension_of(save.format)), save);
         strategies = job.strategies();
-        if (a.verbose)
+        if (a.verbose) {
+          for (const auto& analysis : result.analyses)
+            std::cerr << fmt::format("{}: {}\n", input, analysis.describe());
           for (const auto& o : result.outputs)
             std::cerr << fmt::format("{} -> {}: {}x{} {}, {} bytes\n", input, o.path.string(), o.size.width,
                                      o.size.height, to_string(save.format), o.bytes);
+        }
         if (!a.quiet)
           for (const auto& warning : job.warnings()) std::cerr << warning_line(warning);
       }

@@ -295,8 +295,6 @@ Image warm_up_image() {
   return Image(pixels);
 }
 
-constexpr int kDraftSide = 256;  // a preview's draft: its long side at most this
-
 // How many images the chain makes from one input.
 std::size_t variant_count(const Chain& chain) {
   std::size_t variants = 1;
@@ -504,7 +502,10 @@ class Service {
                  std::string_view what) {
     const OutputQuery q = output_query(req);
     Context context = request_context(file);
-    auto job = std::make_shared<Job>(file, request_image(req), std::string(what), context);
+    // A preview's answer is made after this returns: the job's chain file (an inline chain's is
+    // the caller's local) must live as long as the answer does.
+    const auto kept = q.preview ? std::make_shared<const ChainFile>(file) : nullptr;
+    auto job = std::make_shared<Job>(kept ? *kept : file, request_image(req), std::string(what), context);
     SaveOptions save = file.output;
     if (q.format) {
       save.format = *q.format;
@@ -522,7 +523,7 @@ class Service {
     } catch (const Error& e) {
       throw HttpError{400, "config", e.what()};
     }
-    if (q.preview) return preview(file, job, save, q, res);
+    if (q.preview) return preview(kept, job, save, q, res);
     std::vector<EncodedOutput> outputs = encode(file, *job, save);
     answer(outputs, save.format, q.variant, res);
   }
@@ -555,46 +556,34 @@ class Service {
     res.set_content(std::move(body), fmt::format("multipart/mixed; boundary={}", b));
   }
 
-  // ?preview=1: a draft of the chain on the input shrunk to 256 px (the draft preset), then the
-  // result, as two parts of multipart/x-mixed-replace. Admission happens before the answer
-  // starts, so a refusal is still an ordinary status; a failure after the draft is sent ends
-  // the answer with a JSON part instead of the image.
-  void preview(const ChainFile& file, std::shared_ptr<Job> job, const SaveOptions& save, const OutputQuery& q,
-               httplib::Response& res) {
-    if (variant_count(file.chain) > 1 && q.variant.empty())
+  // ?preview=1: the library's draft (Job::draft: the draft preset, at most
+  // kDefaultPreviewSide on its long side), then the result, as two parts of
+  // multipart/x-mixed-replace. Admission happens before the answer starts, so a refusal is
+  // still an ordinary status; a failure after the draft is sent ends the answer with a JSON
+  // part instead of the image.
+  void preview(std::shared_ptr<const ChainFile> file, std::shared_ptr<Job> job, const SaveOptions& save,
+               const OutputQuery& q, httplib::Response& res) {
+    if (variant_count(file->chain) > 1 && q.variant.empty())
       throw HttpError{400, "config", "preview answers one image: choose one with ?variant=NAME"};
     auto admission = std::make_shared<Admission>(slots_, governor_);
     admission->enter(job->working_set(), options_.queue_timeout);
-    const std::vector<std::uint8_t> bytes(job->bytes().begin(), job->bytes().end());
     const std::string b = boundary();
     res.set_chunked_content_provider(
         fmt::format("multipart/x-mixed-replace; boundary={}", b),
-        [this, &file, job, admission, bytes, save, q, b](std::size_t, httplib::DataSink& sink) {
+        [file, job, admission, save, q, b](std::size_t, httplib::DataSink& sink) {
           auto send = [&](std::string_view type, const std::vector<std::uint8_t>& data) {
             const std::string p = part(b, type, {}, {}, data);
             return sink.write(p.data(), p.size());
           };
           try {
-            LoadOptions shrink;
-            shrink.min_size = [](cv::Size size) {
-              const double f = std::min(1.0, double(kDraftSide) / std::max(size.width, size.height));
-              return cv::Size(std::max(1, int(size.width * f)), std::max(1, int(size.height * f)));
-            };
-            Context draft_context = request_context(file);
-            draft_context.quality = QualityPreset::draft;
-            Image small = load_buffer(bytes, job->info().source, shrink, file.context.limits);
-            if (std::max(small.width(), small.height()) > kDraftSide)
-              small = Chain().then("resize", {{"max_side", kDraftSide}}).run(small, draft_context);
-            Job draft(file, std::move(small), draft_context);
-            auto drafts = draft.encode(save);
-            const auto& d = q.variant.empty()
-                                ? drafts.front()
-                                : *std::find_if(drafts.begin(), drafts.end(),
-                                                [&](const auto& o) { return o.variant == q.variant; });
-            if (!send(mime_type(save.format), d.bytes)) return false;
+            const Draft draft = job->draft(save);
+            const auto it = std::find_if(draft.outputs.begin(), draft.outputs.end(), [&](const auto& o) {
+              return q.variant.empty() || o.variant == q.variant;
+            });
+            if (it != draft.outputs.end() && !send(mime_type(save.format), it->bytes)) return false;
           } catch (const Error&) {
-            // No draft for this chain and input (a fixed crop larger than the draft, say):
-            // the result alone follows.
+            // No draft (the chain fails on this input, or the deadline passed): the result
+            // alone follows, or the error it fails with.
           }
           try {
             auto outputs = job->encode(save);

@@ -7,11 +7,15 @@
 /// are CV_32FC1 in 0..1 (1 = foreground) at the input's size, or CV_8UC1 in 0..255 on request.
 
 #include <array>
+#include <filesystem>
 #include <imgpipe/operation.hpp>
 #include <imgpipe/params.hpp>
 #include <memory>
 #include <opencv2/core/mat.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace imgpipe::kernels {
 
@@ -41,6 +45,25 @@ struct SegmentationModelOptions {
   int output_index = 0;                             ///< the output blob that holds the mask
   bool invert = false;                              ///< swap foreground and background
 };
+
+/// Models known by name, with the preprocessing they were trained with:
+///   isnet: ISNet (Qin et al., "Highly Accurate Dichotomous Image Segmentation", 2022) as
+///     `tools/fetch-model isnet` installs it: size 1024, (x - 128) / 256 on RGB 0..255, i.e.
+///     mean 128/255 and std 256/255 per channel on 0..1; output 0, already a probability.
+/// Returns the options with `path` empty; nullopt for any other name.
+std::optional<SegmentationModelOptions> known_segmentation_model(std::string_view name);
+
+/// Whether a `model` value is a name to look up rather than a path: no '/' and no ".onnx" ending.
+bool is_segmentation_model_name(std::string_view value);
+
+/// The folders a model name is looked up in, in this order: $IMGPIPE_MODEL_DIR (when set and
+/// not empty), ${XDG_DATA_HOME:-$HOME/.local/share}/imgpipe/models, and the install prefix's
+/// share/imgpipe/models (compiled in).
+std::vector<std::filesystem::path> segmentation_model_folders();
+
+/// The first `<folder>/<name>.onnx` that is a regular file, over segmentation_model_folders();
+/// nullopt when there is none.
+std::optional<std::filesystem::path> find_segmentation_model(std::string_view name);
 
 /// A segmentation network loaded once, giving the foreground probability of images.
 class SegmentationModel {

@@ -9,6 +9,11 @@
 // comparable; the pixels pass through unchanged and the value goes to
 // Image::measures["complexity"] and the chain's strategy list (a streamed run, which has no
 // Image to carry measures, reports it in the strategy list only).
+//
+// The same measure, on a thumbnail of a fixed size, drives the complexity rules
+// (complexity.hpp).
+
+#include "complexity.hpp"
 
 #include <fmt/format.h>
 
@@ -74,6 +79,12 @@ double colour_entropy(const cv::Mat& rgb_or_grey) {
   return most > 0 ? std::clamp(entropy / most, 0.0, 1.0) : 0.0;
 }
 
+// The measure on the image as it is.
+double measure(const cv::Mat& pixels) {
+  const cv::Mat colour = colour8(pixels);
+  return 0.5 * edge_density(colour) + 0.5 * colour_entropy(colour);
+}
+
 class ComplexityAnalysis final : public Analysis {
  public:
   explicit ComplexityAnalysis(double value) : value_(value) {}
@@ -93,8 +104,7 @@ class Complexity final : public Operation {
  public:
   std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan&,
                                     const Context&) const override {
-    const cv::Mat colour = colour8(analysis_image.pixels);
-    return std::make_unique<ComplexityAnalysis>(0.5 * edge_density(colour) + 0.5 * colour_entropy(colour));
+    return std::make_unique<ComplexityAnalysis>(measure(analysis_image.pixels));
   }
 
   Image apply(const Image& input, const Context& context) const override {
@@ -106,6 +116,51 @@ class Complexity final : public Operation {
 };
 
 }  // namespace
+
+cv::Mat complexity_thumbnail(const cv::Mat& pixels) {
+  const int long_side = std::max(pixels.cols, pixels.rows);
+  if (long_side <= kComplexitySide) return pixels;
+  // Every step-th pixel first (nearest with an integer factor): area averaging a 12 MP image
+  // straight down to 256 pixels reads all of it and costs ~40 ms on two cores, this ~1 ms.
+  cv::Mat sampled = pixels;
+  if (const int step = long_side / (2 * kComplexitySide); step > 1)
+    cv::resize(pixels, sampled, cv::Size(std::max(1, pixels.cols / step), std::max(1, pixels.rows / step)), 0,
+               0, cv::INTER_NEAREST);
+  const double scale = static_cast<double>(kComplexitySide) / std::max(sampled.cols, sampled.rows);
+  cv::Mat small;
+  cv::resize(sampled, small,
+             cv::Size(std::max(1, static_cast<int>(std::lround(sampled.cols * scale))),
+                      std::max(1, static_cast<int>(std::lround(sampled.rows * scale)))),
+             0, 0, cv::INTER_AREA);
+  return small;
+}
+
+double complexity(const cv::Mat& pixels) {
+  return measure(complexity_thumbnail(pixels));
+}
+
+namespace rules {
+
+int auto_k_max(double complexity) {
+  return std::clamp(static_cast<int>(std::lround(4 + 12 * complexity)), 4, 16);
+}
+
+double analysis_scale(double complexity) {
+  if (complexity < kFlatComplexity) return 0.75;
+  if (complexity > kBusyComplexity) return 1.5;
+  return 1.0;
+}
+
+int rule_analysis_side(int preset_side, int image_side, double complexity) {
+  const int side = static_cast<int>(std::lround(preset_side * analysis_scale(complexity)));
+  return std::min(image_side, std::clamp(side, std::min(kMinRuleSide, preset_side), kMaxRuleSide));
+}
+
+bool keeps_pyramid(double complexity) {
+  return complexity >= kPyramidMinComplexity;
+}
+
+}  // namespace rules
 
 IMGPIPE_REGISTER_OPERATION(complexity) {
   registry.add(OpDescriptor{
@@ -120,6 +175,12 @@ IMGPIPE_REGISTER_OPERATION(complexity) {
               strategy_spec("here the same as scaled: a single number has no pixels to re-examine"),
               analysis_size_spec(),
           },
+      // The planner's analysis sizes (lib/plan/planner.cpp), unless analysis_size is given.
+      .presets = {.ultra = "measured on the whole image",
+                  .high = "on a copy of 1024 px long side (larger images)",
+                  .balanced = "on a copy of 512 px (images of 800 px and more)",
+                  .fast = "384 px (images of 800 px and more)",
+                  .draft = "256 px (images of 800 px and more)"},
       .create = [](const Params&) { return std::make_unique<Complexity>(); },
       .check = [](const Params& p) { return check_analysis_params(p, "complexity"); },
   });

@@ -7,12 +7,14 @@
 // edge, again at full resolution (pyramid).
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <imgpipe/error.hpp>
 #include <imgpipe/io.hpp>
 #include <imgpipe/kernels/filter.hpp>
@@ -477,22 +479,69 @@ std::optional<std::array<double, 3>> parse_triple(std::string_view text) {
   return out;
 }
 
+// `method`, or its deprecated alias `mode`; classical when neither is given.
+std::string method_of(const Params& p) {
+  if (p.has("method")) return p.text("method");
+  if (p.has("mode")) return p.text("mode");
+  return "classical";
+}
+
 std::string check_params(const Params& p) {
-  const auto mean = parse_triple(p.text("mean"));
-  if (!mean)
+  if (p.has("method") && p.has("mode") && p.text("method") != p.text("mode"))
+    return fmt::format(
+        "method \"{}\" and mode \"{}\" disagree (mode is the deprecated name of method): give method only",
+        p.text("method"), p.text("mode"));
+  if (p.has("mean") && !parse_triple(p.text("mean")))
     return fmt::format(
         "remove_background.mean: expected three numbers such as \"0.485,0.456,0.406\", got \"{}\"",
         p.text("mean"));
-  const auto std_dev = parse_triple(p.text("std"));
-  if (!std_dev)
-    return fmt::format(
-        "remove_background.std: expected three numbers such as \"0.229,0.224,0.225\", got \"{}\"",
-        p.text("std"));
-  for (const double s : *std_dev)
-    if (!(std::abs(s) > 0)) return "remove_background.std: every value must be non-zero";
-  if (p.text("mode") == "model" && p.text("model").empty())
-    return "remove_background.model: mode \"model\" needs the path of an ONNX model";
+  if (p.has("std")) {
+    const auto std_dev = parse_triple(p.text("std"));
+    if (!std_dev)
+      return fmt::format(
+          "remove_background.std: expected three numbers such as \"0.229,0.224,0.225\", got \"{}\"",
+          p.text("std"));
+    for (const double s : *std_dev)
+      if (!(std::abs(s) > 0)) return "remove_background.std: every value must be non-zero";
+  }
+  if (method_of(p) == "model" && p.text("model").empty())
+    return "remove_background.model: method \"model\" needs a model name (isnet) or the path of an ONNX "
+           "model";
   return check_analysis_params(p, "remove_background");
+}
+
+// A model name that no folder holds: which folders were searched and how to get it.
+Error missing_model(const std::string& name) {
+  std::vector<std::string> candidates;
+  for (const auto& folder : kernels::segmentation_model_folders())
+    candidates.push_back((folder / (name + ".onnx")).string());
+  const std::string remedy =
+      kernels::known_segmentation_model(name)
+          ? fmt::format("install it with `tools/fetch-model {}` (from the imgpipe source tree)", name)
+          : fmt::format("put {}.onnx in one of those folders or give the model's path", name);
+  return Error(ErrorCategory::config,
+               fmt::format("remove_background.model: no model named \"{}\": looked for {}; {}", name,
+                           fmt::join(candidates, ", "), remedy));
+}
+
+// The network `model` names, with the preprocessing of a known name unless the step sets its own.
+kernels::SegmentationModelOptions model_options(const Params& p) {
+  const std::string& given = p.text("model");
+  kernels::SegmentationModelOptions model;
+  if (kernels::is_segmentation_model_name(given)) {
+    if (const auto known = kernels::known_segmentation_model(given)) model = *known;
+    const auto found = kernels::find_segmentation_model(given);
+    if (!found) throw missing_model(given);
+    model.path = found->string();
+  } else {
+    model.path = given;
+  }
+  if (p.has("model_size")) model.size = static_cast<int>(p.integer("model_size"));
+  if (p.has("mean")) model.mean = *parse_triple(p.text("mean"));
+  if (p.has("std")) model.std = *parse_triple(p.text("std"));
+  model.output_index = static_cast<int>(p.integer("output_index"));
+  model.invert = p.boolean("invert");
+  return model;
 }
 
 class RemoveBackground final : public Operation {
@@ -511,15 +560,12 @@ class RemoveBackground final : public Operation {
                                          : kernels::BackgroundOutput::rgba;
     options_.background = p.colour("background");
     options_.blur_sigma = p.number("blur");
-    if (p.text("mode") == "model") {
-      kernels::SegmentationModelOptions model{
-          .path = p.text("model"),
-          .size = static_cast<int>(p.integer("model_size")),
-          .mean = *parse_triple(p.text("mean")),
-          .std = *parse_triple(p.text("std")),
-          .output_index = static_cast<int>(p.integer("output_index")),
-          .invert = p.boolean("invert"),
-      };
+    if (method_of(p) == "model") {
+      const kernels::SegmentationModelOptions model = model_options(p);
+      const std::string& given = p.text("model");
+      model_label_ = kernels::is_segmentation_model_name(given)
+                         ? given
+                         : std::filesystem::path(given).filename().string();
       // Digested first (a regular file of at most 4 GB, never a device or a pipe) for the
       // chain's canonical form, then loaded once when the chain is built: a bad model fails
       // before any image is read.
@@ -530,8 +576,16 @@ class RemoveBackground final : public Operation {
 
   std::string resources_digest() const override { return model_digest_; }
 
+  // The network resizes the full image to its own input size itself (INTER_AREA): a copy
+  // shrunk to the analysis size first would only lose detail the network could use.
+  bool reduces_itself() const override { return options_.foreground.model != nullptr; }
+
   // GrabCut's models, masks and float copies: measured at about 20 times the 8-bit RGB input.
   double scratch_factor() const override { return 24.0; }
+
+  // A busy scene needs a finer analysis than a plain backdrop (rules R2 and R4, docs/quality.md);
+  // a model analyses at its own input size.
+  bool follows_complexity_rules() const override { return options_.foreground.model == nullptr; }
 
   std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan& plan,
                                     const Context&) const override;
@@ -543,25 +597,48 @@ class RemoveBackground final : public Operation {
 
  private:
   kernels::RemoveBackgroundOptions options_;
-  std::string model_digest_;  // of the model file's bytes, mode model only
+  std::string model_digest_;  // of the model file's bytes, method model only
+  std::string model_label_;   // the model's name, or its file's name
 };
 
 // The mask found on the analysis image, applied to the full image.
 class MaskAnalysis final : public Analysis {
  public:
-  MaskAnalysis(kernels::RemoveBackgroundOptions options, kernels::Estimate estimate)
-      : options_(std::move(options)), estimate_(std::move(estimate)) {}
+  MaskAnalysis(kernels::RemoveBackgroundOptions options, kernels::Estimate estimate, std::string model_label)
+      : options_(std::move(options)), estimate_(std::move(estimate)), model_label_(std::move(model_label)) {}
 
   Image apply(const Image& full, const Context&) const override {
+    refined_at_ = full.pixels.size();
     const cv::Mat mask = kernels::finish_foreground(full.pixels, estimate_, options_.foreground, CV_32F);
     cv::Mat out;
     kernels::apply_foreground_mask(full.pixels, mask, out, options_);
     return full.with_pixels(out);
   }
 
+  // "model isnet 1024x1024, refined at 4000x3000": where the network ran and the size its mask
+  // was refined at (the guided filter, and for pyramid grabCut near the edge).
+  std::string summary() const override {
+    if (!options_.foreground.model) return {};
+    const int side = options_.foreground.model->options().size;
+    std::string line = fmt::format("model {} {}x{}", model_label_, side, side);
+    if (!refined_at_.empty())
+      line += fmt::format(", refined at {}x{}", refined_at_.width, refined_at_.height);
+    return line;
+  }
+
+  // The same as numbers, for AnalysisReport::values (the batch report's JSON).
+  std::vector<std::pair<std::string, double>> values() const override {
+    if (!options_.foreground.model) return {};
+    return {{"model_size", options_.foreground.model->options().size},
+            {"refined_width", refined_at_.width},
+            {"refined_height", refined_at_.height}};
+  }
+
  private:
   kernels::RemoveBackgroundOptions options_;
   kernels::Estimate estimate_;
+  std::string model_label_;
+  mutable cv::Size refined_at_;  // set by apply(), which runs once, before summary()
 };
 
 std::unique_ptr<Analysis> RemoveBackground::analyse(const Image& analysis_image, const AnalysisPlan& plan,
@@ -572,7 +649,7 @@ std::unique_ptr<Analysis> RemoveBackground::analyse(const Image& analysis_image,
   // The pixel budget of the reduced analysis follows the size it was reduced to.
   options.foreground.analysis_size = std::max(plan.analysis_size.width, plan.analysis_size.height);
   auto estimate = kernels::estimate_foreground(analysis_image.pixels, options.foreground);
-  return std::make_unique<MaskAnalysis>(std::move(options), std::move(estimate));
+  return std::make_unique<MaskAnalysis>(std::move(options), std::move(estimate), model_label_);
 }
 
 }  // namespace
@@ -588,8 +665,21 @@ IMGPIPE_REGISTER_OPERATION(remove_background) {
       .footprint = Footprint::global,
       .params =
           {
-              spec::choice("mode", "classical", {"classical", "model"},
-                           "classical: no model needed; model: run the ONNX network given by `model`."),
+              ParamSpec{"method",
+                        ParamType::choice,
+                        Value(),
+                        0,
+                        0,
+                        {"classical", "model"},
+                        "classical (when unset): grabCut, no model needed; model: run the ONNX network that "
+                        "`model` names."},
+              ParamSpec{"mode",
+                        ParamType::choice,
+                        Value(),
+                        0,
+                        0,
+                        {"classical", "model"},
+                        "Deprecated name of `method` (giving both with different values is an error)."},
               spec::choice("output", "rgba", {"rgba", "color", "blur"},
                            "rgba: the mask becomes alpha; color: composite over `background`; blur: "
                            "composite over a blurred copy."),
@@ -611,11 +701,21 @@ IMGPIPE_REGISTER_OPERATION(remove_background) {
               spec::number("eps", 1e-3, 1e-7, 1,
                            "Guided filter regularisation (the luma guide is in 0..1): smaller follows edges "
                            "more closely."),
-              spec::path("model", "", "model: path of the ONNX segmentation model."),
-              spec::integer("model_size", 320, 16, 4096, "model: the square input size of the network."),
-              spec::text("mean", "0.485,0.456,0.406",
-                         "model: per-channel mean subtracted from RGB samples in 0..1."),
-              spec::text("std", "0.229,0.224,0.225", "model: per-channel divisor applied after the mean."),
+              spec::path("model", "",
+                         "model: a name (`isnet`: installed by `tools/fetch-model isnet`; any name without "
+                         "`/` or `.onnx` is looked up as NAME.onnx in $IMGPIPE_MODEL_DIR, "
+                         "${XDG_DATA_HOME:-~/.local/share}/imgpipe/models, then the install prefix's "
+                         "share/imgpipe/models) or the path of an ONNX segmentation model.",
+                         {"isnet"}),
+              spec::integer("model_size", Value(), 16, 4096,
+                            "model: the square input size of the network; unset: the named model's (isnet "
+                            "1024), else 320."),
+              spec::text("mean", Value(),
+                         "model: per-channel mean subtracted from RGB samples in 0..1; unset: the named "
+                         "model's (isnet 128/255 each), else \"0.485,0.456,0.406\"."),
+              spec::text("std", Value(),
+                         "model: per-channel divisor applied after the mean; unset: the named model's (isnet "
+                         "256/255 each), else \"0.229,0.224,0.225\"."),
               spec::integer("output_index", 0, 0, 1024,
                             "model: which of the network's outputs is the mask (1x1xHxW probabilities or "
                             "logits; with C channels, channel 0 is background)."),
@@ -627,9 +727,19 @@ IMGPIPE_REGISTER_OPERATION(remove_background) {
           },
       .examples =
           {
-              {{"mode", "classical"}, {"output", "rgba"}},
-              {{"mode", "classical"}, {"output", "blur"}, {"blur", 8.0}},
+              {{"method", "classical"}, {"output", "rgba"}},
+              {{"method", "classical"}, {"output", "blur"}, {"blur", 8.0}},
           },
+      .presets = {.ultra =
+                      "classical: grabCut on the whole image; model: the network at its input size, the mask "
+                      "refined at full size (the same at every preset)",
+                  .high =
+                      "classical: from 800 px grabCut on a copy of 1024 px long side (× 0.75 or 1.5 by "
+                      "complexity), above 2000 px the edge decided again at full size; the mask refined at "
+                      "full size",
+                  .balanced = "classical: as high, on a 512 px copy",
+                  .fast = "classical: as high, on a 384 px copy",
+                  .draft = "classical: as high, on a 256 px copy"},
       .create = [](const Params& p) { return std::make_unique<RemoveBackground>(p); },
       .check = check_params,
   });

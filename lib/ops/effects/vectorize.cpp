@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../palette/effort.hpp"
 #include "../register.hpp"
 #include "../spec.hpp"
 
@@ -490,8 +491,10 @@ IMGPIPE_REGISTER_OPERATION(vectorize) {
       .footprint = Footprint::global,
       .params =
           {
-              spec::integer("colors", 16, 0, 254,
-                            "Number of colours (palette clusters); 0 picks from the image (2..16)."),
+              spec::integer_or_auto(
+                  "colors", 16, 0, 254,
+                  "Number of colours (palette clusters); auto (or 0) picks from the image: 2 up "
+                  "to 4 + 12 x its complexity, at most 16 (docs/quality.md)."),
               spec::integer(
                   "min_area", 4, 0, 100000000,
                   "Regions smaller than this many pixels take the colour of the nearest larger region."),
@@ -505,6 +508,19 @@ IMGPIPE_REGISTER_OPERATION(vectorize) {
                             "SVG output: most outline points in the file (0 = no limit)."),
           },
       .examples = {{{"colors", 8}}, {{"colors", 16}, {"min_area", 20}}},
+      // The clustering's settings in words, from its own table (palette/effort.hpp).
+      .presets =
+          {.ultra = clustering_effort(QualityPreset::ultra) + "; every pixel",
+           .high = clustering_effort(QualityPreset::high) +
+                   "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
+           .balanced =
+               clustering_effort(QualityPreset::balanced) +
+               "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
+           .fast = clustering_effort(QualityPreset::fast) +
+                   "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
+           .draft =
+               clustering_effort(QualityPreset::draft) +
+               "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels"},
       .create = [](const Params& p) { return std::make_unique<Vectorize>(p); },
   });
 }

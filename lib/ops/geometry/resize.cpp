@@ -169,7 +169,13 @@ class Resize final : public Operation {
                             : Fit::inside;
   }
 
-  std::optional<cv::Size> resampled_size(cv::Size in) const override { return content_size(in); }
+  // A factor applies to the size the step receives: after a reduced decode it would reduce twice
+  // (`scale: 0.5` gave a quarter at the presets that decode smaller), so only absolute sizes
+  // let the decoder shrink.
+  std::optional<cv::Size> resampled_size(cv::Size in) const override {
+    if (scale_) return std::nullopt;
+    return content_size(in);
+  }
 
   // cover crops and fill pads to the box; the other fits are the resampled content.
   std::optional<cv::Size> output_size(cv::Size in) const override {
@@ -349,6 +355,16 @@ IMGPIPE_REGISTER_OPERATION(resize) {
               {{"max_side", 512}},
               {{"width", 256}, {"height", 256}, {"fit", "cover"}},
           },
+      // Interpolation() below and Chain::min_decode_size(); tests/unit/test_presets.cpp checks
+      // the kernels against the output.
+      .presets = {.ultra = "`kernel: auto`: lanczos; as a chain's first step, the whole image decoded",
+                  .high =
+                      "lanczos; as a chain's first step to a size (not a factor), a JPEG or WebP decoded at "
+                      "no less than twice that size",
+                  .balanced =
+                      "area down, cubic up; as the first step to a size, decoded at no less than that size",
+                  .fast = "area down, linear up; decoded as at balanced",
+                  .draft = "nearest; decoded as at balanced"},
       .create = [](const Params& p) { return std::make_unique<Resize>(p); },
       .check = [](const Params& p) -> std::string {
         int ways = (p.has("width") || p.has("height")) + p.has("max_side") + p.has("scale");

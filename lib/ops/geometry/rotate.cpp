@@ -161,6 +161,12 @@ IMGPIPE_REGISTER_OPERATION(rotate) {
               {{"angle", -2.5}, {"expand", false}},
               {{"angle", 30.0}, {"background", "transparent"}},
           },
+      // options_for() above; right angles are exact at every preset.
+      .presets = {.ultra = "angles other than right angles: cubic interpolation",
+                  .high = "cubic",
+                  .balanced = "linear",
+                  .fast = "linear",
+                  .draft = "linear"},
       .create = [](const Params& p) { return std::make_unique<Rotate>(p); },
   });
 }

@@ -24,6 +24,8 @@
 
 #include "../../core/channels.hpp"
 #include "../../core/zeroed.hpp"
+#include "../analysis/complexity.hpp"
+#include "effort.hpp"
 #include "kmeans.hpp"
 #include "lab.hpp"
 #include "labels.hpp"
@@ -297,18 +299,19 @@ palette::KMeansResult cluster_points(std::span<const Bin> bins, const std::vecto
   return best;
 }
 
-// k from the data: the smallest k in 2..16 after which another cluster gains less than 10 %.
-int choose_k(std::span<const Bin> bins, const Preset& p, const ClusterOptions& o) {
+// k from the data: the smallest k in 2..k_max after which another cluster gains less than 10 %
+// (k_max from the image's complexity, rule R1).
+int choose_k(std::span<const Bin> bins, const Preset& p, const ClusterOptions& o, int k_max) {
   const auto fine = points_of(bins, 1);
   palette::KMeansSettings settings{1, p.max_iterations, 1, p.tolerance, o.seed, p.seeding_trials};
   double previous = palette::kmeans(fine, settings).inertia;
-  for (int k = 2; k <= 16; ++k) {
+  for (int k = 2; k <= k_max; ++k) {
     settings.k = k;
     const double inertia = palette::kmeans(fine, settings).inertia;
     if (k > 2 && inertia > 0.9 * previous) return k - 1;
     previous = inertia;
   }
-  return 16;
+  return k_max;
 }
 
 // Every pixel's nearest centre (labels in the order of `centres`; kMasked where the mask
@@ -386,7 +389,7 @@ Assignment assign_pixels(const Prepared& in, const std::vector<LabF>& centres, b
 // planner's thresholds (ClusterOptions::plan; where they overlap, direct wins as in the
 // planner): every pixel below direct_below (direct); a 2x2 grid up to pyramid_above (scaled);
 // above that (pyramid) a grid coarse enough to sample about a million pixels. At ultra every
-// pixel; a given analysis_stride wins.
+// pixel; a given analysis_stride wins (a chain's palette step gives the planner's).
 struct Sampling {
   std::string strategy;
   int stride;
@@ -405,6 +408,17 @@ Sampling sampling_for(const Image& image, const ClusterOptions& options) {
 }
 
 }  // namespace
+
+std::string ops::clustering_effort(QualityPreset quality) {
+  const Preset p = preset_for(quality);
+  std::string text = p.attempts == 1 ? "1 k-means++ start"
+                                     : fmt::format("{} k-means++ starts, the best {} refined", p.attempts,
+                                                   std::min(p.finalists, p.attempts));
+  text += fmt::format(", up to {} iterations (tolerance {} ΔE)", p.max_iterations, p.tolerance);
+  text += p.exact_iterations > 0 ? fmt::format(" and {} more on the sampled colours", p.exact_iterations)
+                                 : ", no refinement on the sampled colours";
+  return text + (p.exact_lab ? "; exact Lab assignment" : "; Lab by table");
+}
 
 bool assigns_exact_lab(QualityPreset quality) {
   return preset_for(quality).exact_lab;
@@ -426,6 +440,9 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
   auto body = [&] {
     const Preset preset = preset_for(options.quality);
     Prepared in = prepare(image, options.mask);
+    const double complexity = options.complexity >= 0 ? options.complexity
+                              : options.k == 0        ? ops::complexity(image.pixels)
+                                                      : -1.0;
     const Sampling sampling = sampling_for(image, options);
     const Bins bins = [&] {
       MaybeScope scope(options.monitor, "histogram");
@@ -441,9 +458,11 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
         std::none_of(all.begin(), all.end(), [](const Bin& b) { return b.count > 0; }))
       throw Error(ErrorCategory::config, "palette: no pixels to cluster (the mask leaves none)");
     palette::KMeansResult result;
+    int k_max = 0;
     {
       MaybeScope scope(options.monitor, "k-means");
-      const int k = options.k > 0 ? options.k : choose_k(bins.span(), preset, options);
+      k_max = options.k > 0 ? 0 : ops::rules::auto_k_max(complexity);
+      const int k = options.k > 0 ? options.k : choose_k(bins.span(), preset, options, k_max);
       result = cluster_points(bins.span(), colours, k, preset, options);
     }
     MaybeScope assignment_scope(options.monitor, "assignment");
@@ -458,6 +477,8 @@ Clustering cluster(const Image& image, const ClusterOptions& options) {
     c.iterations_ = result.iterations;
     c.strategy_ = sampling.strategy;
     c.analysis_stride_ = sampling.stride;
+    c.complexity_ = complexity;
+    c.k_max_ = k_max;
     for (const auto& centre : centres) {
       const Lab lab = widen(centre);
       c.centres_lab_.push_back(lab);
@@ -491,6 +512,8 @@ Clustering assign(const Image& image, const Clustering& clustering, const Cluste
     c.iterations_ = clustering.iterations_;
     c.strategy_ = clustering.strategy_;
     c.analysis_stride_ = clustering.analysis_stride_;
+    c.complexity_ = clustering.complexity_;
+    c.k_max_ = clustering.k_max_;
     const Assignment assigned = assign_pixels(in, centres, preset_for(options.quality).exact_lab);
     c.labels_ = assigned.labels;
     c.indices_ = assigned.indices;

@@ -27,6 +27,7 @@
 #include "../register.hpp"
 #include "../spec.hpp"
 #include "cuda_tables.hpp"
+#include "effort.hpp"
 #include "lab.hpp"
 #include "labels.hpp"
 #include "opencl_palette.hpp"
@@ -87,6 +88,14 @@ class PaletteAnalysis final : public Analysis {
     return std::move(variants.front().second);
   }
   std::string summary() const override { return fmt::format("k {}", clustering_.k()); }
+  std::vector<std::pair<std::string, double>> values() const override {
+    std::vector<std::pair<std::string, double>> v;
+    if (clustering_.complexity() >= 0) v.emplace_back("complexity", clustering_.complexity());
+    v.emplace_back("k", clustering_.k());
+    if (clustering_.k_max() > 0) v.emplace_back("k_max", clustering_.k_max());
+    v.emplace_back("stride", clustering_.analysis_stride());
+    return v;
+  }
   bool pointwise() const override;
 
  private:
@@ -157,11 +166,14 @@ class PaletteOp final : public Operation {
   bool streams_analysis() const override { return variant_count() == 1 && mask_.empty(); }
 
   bool reduces_itself() const override { return true; }
+  // The sampling grid follows the image's complexity (rules R3 and R4, docs/quality.md).
+  bool follows_complexity_rules() const override { return true; }
 
   std::unique_ptr<Analysis> analyse(const Image& analysis_image, const AnalysisPlan& plan,
                                     const Context& context) const override {
     ClusterOptions options = options_for(analysis_image, plan.full_size, context);
     options.analysis_stride = sampling_stride(analysis_image.pixels.size(), plan);
+    options.complexity = plan.complexity;
     AnalysisCache* cache = context.analysis_cache;
     if (!cache)
       return std::make_unique<PaletteAnalysis>(*this, cluster(analysis_image, options),
@@ -471,7 +483,10 @@ IMGPIPE_REGISTER_OPERATION(palette) {
                   "One palette given inline: hex colours separated by commas, e.g. \"#000,#f80,#fff\"; or "
                   "several as a JSON object, e.g. {\"sea\": [\"#1d3557\", \"#f1faee\"], \"sun\": [...]}."),
               spec::text("name", "palette", "Variant name of the inline palette."),
-              spec::integer("k", 10, 0, 254, "Number of colour clusters; 0 picks k from the image (2..16)."),
+              spec::integer_or_auto(
+                  "k", 10, 0, 254,
+                  "Number of colour clusters; auto (or 0) picks k from the image: 2 up to 4 + 12 x "
+                  "its complexity, at most 16 (docs/quality.md)."),
               spec::choice("mapping", "lightness", {"lightness", "nearest"},
                            "lightness matches clusters to palette colours by lightness rank; nearest takes "
                            "the closest palette colour in Lab."),
@@ -494,6 +509,14 @@ IMGPIPE_REGISTER_OPERATION(palette) {
               {{"colors", "#1d3557,#457b9d,#a8dadc,#f1faee"}, {"name", "sea"}, {"k", 4}},
               {{"palettes", "centers"}, {"k", 8}},
           },
+      // The clustering's settings in words, from its own table (effort.hpp), and the sampling grid.
+      .presets = {.ultra = clustering_effort(QualityPreset::ultra) + "; every pixel",
+                  .high = clustering_effort(QualityPreset::high) +
+                          "; from 800 px the colours sampled on a grid of a 1024 px image (× 0.75 or 1.5 by "
+                          "complexity)",
+                  .balanced = clustering_effort(QualityPreset::balanced) + "; from 800 px a 512 px grid",
+                  .fast = clustering_effort(QualityPreset::fast) + "; from 800 px a 384 px grid",
+                  .draft = clustering_effort(QualityPreset::draft) + "; from 800 px a 256 px grid"},
       .create = [](const Params& p) { return std::make_unique<PaletteOp>(p); },
       .check = [](const Params& p) -> std::string {
         if (p.has("palettes") == p.has("colors")) return "give exactly one of palettes or colors";
