@@ -266,8 +266,8 @@ Fanned run_analysis(const Step& step, std::size_t index, Image& current, const C
   report.step = static_cast<int>(index + 1);
   report.operation = step.descriptor->name;
   if (plan.strategy != Strategy::direct && plan::follows_rules(step)) {
-    // Rules R2 and R4 (lib/ops/analysis/complexity.hpp) before the plan is named: measured on a
-    // 256-pixel thumbnail, a few milliseconds against the analysis's hundreds.
+    // Rules R2 to R4 (lib/ops/analysis/complexity.hpp) before the plan is named: measured on a
+    // 256-pixel thumbnail, about a millisecond.
     const double complexity = ops::complexity(current.pixels);
     plan = plan::apply_rules(step, plan, complexity, context.quality);
     report.values.emplace_back("complexity", complexity);

@@ -18,6 +18,13 @@ int long_side(cv::Size size) {
   return std::max(size.width, size.height);
 }
 
+// `image` scaled so its long side is `side`, aspect kept (each side >= 1).
+cv::Size shrunk_to(cv::Size image, int side) {
+  const double scale = static_cast<double>(side) / long_side(image);
+  const auto scaled = [&](int length) { return std::max(1, static_cast<int>(std::lround(length * scale))); };
+  return {scaled(image.width), scaled(image.height)};
+}
+
 }  // namespace
 
 bool is_analysis_step(const Step& step) {
@@ -55,9 +62,7 @@ cv::Size analysis_size(const Step& step, cv::Size image, Strategy strategy, Qual
   const int side = long_side(image);
   const int target = analysis_side(step, quality);
   if (strategy == Strategy::direct || target >= side) return image;
-  const double scale = static_cast<double>(target) / side;
-  const auto scaled = [&](int length) { return std::max(1, static_cast<int>(std::lround(length * scale))); };
-  return {scaled(image.width), scaled(image.height)};
+  return shrunk_to(image, target);
 }
 
 AnalysisPlan plan_step(const Step& step, cv::Size image, QualityPreset quality,
@@ -84,9 +89,7 @@ AnalysisPlan apply_rules(const Step& step, AnalysisPlan plan, double complexity,
   const int image_side = long_side(plan.full_size);
   const int side = ops::rules::rule_analysis_side(analysis_side(step, quality), image_side, complexity);
   if (side >= image_side) return {Strategy::direct, plan.full_size, plan.full_size, complexity};
-  const double scale = static_cast<double>(side) / image_side;
-  const auto scaled = [&](int length) { return std::max(1, static_cast<int>(std::lround(length * scale))); };
-  plan.analysis_size = {scaled(plan.full_size.width), scaled(plan.full_size.height)};
+  plan.analysis_size = shrunk_to(plan.full_size, side);
   return plan;
 }
 
