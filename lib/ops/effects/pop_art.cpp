@@ -257,19 +257,7 @@ IMGPIPE_REGISTER_OPERATION(pop_art) {
               {{"palette", "neon"}, {"halftone", true}, {"dot_size", 6}},
           },
       // The clustering's settings in words, from its own table (palette/effort.hpp).
-      .presets =
-          {.ultra =
-               "clustering of one panel's size: " + clustering_effort(QualityPreset::ultra) + "; every pixel",
-           .high = clustering_effort(QualityPreset::high) +
-                   "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
-           .balanced =
-               clustering_effort(QualityPreset::balanced) +
-               "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
-           .fast = clustering_effort(QualityPreset::fast) +
-                   "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
-           .draft =
-               clustering_effort(QualityPreset::draft) +
-               "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels"},
+      .presets = clustering_presets("clustering of one panel's size: "),
       .create = [](const Params& p) { return std::make_unique<PopArt>(p); },
       .check = [](const Params& p) -> std::string {
         if (parse_grid(p.text("grid")).first == 0)

@@ -509,18 +509,7 @@ IMGPIPE_REGISTER_OPERATION(vectorize) {
           },
       .examples = {{{"colors", 8}}, {{"colors", 16}, {"min_area", 20}}},
       // The clustering's settings in words, from its own table (palette/effort.hpp).
-      .presets =
-          {.ultra = clustering_effort(QualityPreset::ultra) + "; every pixel",
-           .high = clustering_effort(QualityPreset::high) +
-                   "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
-           .balanced =
-               clustering_effort(QualityPreset::balanced) +
-               "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
-           .fast = clustering_effort(QualityPreset::fast) +
-                   "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels",
-           .draft =
-               clustering_effort(QualityPreset::draft) +
-               "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels"},
+      .presets = clustering_presets(),
       .create = [](const Params& p) { return std::make_unique<Vectorize>(p); },
   });
 }

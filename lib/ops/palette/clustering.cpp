@@ -420,6 +420,17 @@ std::string ops::clustering_effort(QualityPreset quality) {
   return text + (p.exact_lab ? "; exact Lab assignment" : "; Lab by table");
 }
 
+OpDescriptor::PresetEffects ops::clustering_presets(std::string_view ultra_prefix) {
+  // sampling_for()'s grid, in words.
+  const std::string grid =
+      "; above 800 px every 2nd row and column, above 2000 px a grid of about a million pixels";
+  return {.ultra = std::string(ultra_prefix) + clustering_effort(QualityPreset::ultra) + "; every pixel",
+          .high = clustering_effort(QualityPreset::high) + grid,
+          .balanced = clustering_effort(QualityPreset::balanced) + grid,
+          .fast = clustering_effort(QualityPreset::fast) + grid,
+          .draft = clustering_effort(QualityPreset::draft) + grid};
+}
+
 bool assigns_exact_lab(QualityPreset quality) {
   return preset_for(quality).exact_lab;
 }
