@@ -10,6 +10,7 @@
 #include <imgpipe/stream.hpp>
 
 #include "../io/jpeg_decode.hpp"
+#include "step_size.hpp"
 
 namespace imgpipe {
 
@@ -54,22 +55,21 @@ cv::Size decoded_size(const ChainFile& file, const ImageInfo& info) {
   return detail::jpeg_scaled_size(upright, detail::jpeg_scale_for(upright, least));
 }
 
-// The size of the image a step makes from one of `in`'s size (Operation::output_size).
-cv::Size output_size_of(const Step& step, cv::Size in, QualityPreset quality) {
+}  // namespace
+
+cv::Size detail::step_output_size(const Step& step, cv::Size in, QualityPreset quality) {
   if (auto declared = step.operation->output_size(in)) return *declared;
   if (const RegionMapping mapping = step.operation->region_map(in, quality); mapping.map)
     return mapping.map->output_size();
   return in;
 }
 
-}  // namespace
-
 void check_step_sizes(const ChainFile& file, const ImageInfo& info, const std::string& name,
                       const Limits& limits) {
   if (!limits.max_input_pixels) return;
   cv::Size size = decoded_size(file, info);
   for (const Step& step : file.chain.steps()) {
-    size = output_size_of(step, size, file.context.quality);
+    size = detail::step_output_size(step, size, file.context.quality);
     const auto pixels = static_cast<std::uint64_t>(size.width) * static_cast<std::uint64_t>(size.height);
     if (size.width < 0 || size.height < 0 || pixels > limits.max_input_pixels)
       throw Error(ErrorCategory::limit,
@@ -98,7 +98,7 @@ std::uint64_t estimate_working_set(const ChainFile& file, const ImageInfo& info,
   phase(static_cast<double>(info.file_bytes) + bytes_of(size), "decoding");
   for (const Step& step : file.chain.steps()) {
     const double in = bytes_of(size) * variants;
-    size = output_size_of(step, size, file.context.quality);
+    size = detail::step_output_size(step, size, file.context.quality);
     variants *= static_cast<double>(step.operation->variant_count());
     const double out = bytes_of(size) * variants;
     phase(in + out + bytes_of(size) * scratch_factor(step), step.label);

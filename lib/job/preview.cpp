@@ -12,6 +12,7 @@
 #include <imgpipe/monitor.hpp>
 
 #include "../io/vips_io.hpp"
+#include "step_size.hpp"
 
 namespace imgpipe {
 
@@ -27,14 +28,6 @@ cv::Size fit_within(cv::Size size, int max_side) {
           std::max(1, static_cast<int>(std::lround(size.height * f)))};
 }
 
-// The size of the image a step makes from one of `in`'s size (as the job's estimates say).
-cv::Size preview_output_size(const Step& step, cv::Size in, QualityPreset quality) {
-  if (auto declared = step.operation->output_size(in)) return *declared;
-  if (const RegionMapping mapping = step.operation->region_map(in, quality); mapping.map)
-    return mapping.map->output_size();
-  return in;
-}
-
 // Whether running the step on a shrunk image gives its full-size result shrunk: point steps
 // and whole-image analyses (the planner analyses reduced copies of large images anyway) do;
 // neighbourhood steps do not (their radii are in pixels); a geometry step does when its output
@@ -48,8 +41,8 @@ bool scale_free(const Step& step, cv::Size in, QualityPreset quality) {
     case Footprint::geometry: break;
   }
   const cv::Size half(std::max(1, in.width / 2), std::max(1, in.height / 2));
-  const cv::Size full_out = preview_output_size(step, in, quality);
-  const cv::Size half_out = preview_output_size(step, half, quality);
+  const cv::Size full_out = detail::step_output_size(step, in, quality);
+  const cv::Size half_out = detail::step_output_size(step, half, quality);
   // Rounding: a side may differ by one pixel at either size.
   return std::abs(half_out.width * 2 - full_out.width) <= 3 &&
          std::abs(half_out.height * 2 - full_out.height) <= 3;
@@ -62,7 +55,7 @@ std::size_t full_size_steps(const Chain& chain, cv::Size input, QualityPreset qu
   const auto& steps = chain.steps();
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (!scale_free(steps[i], size, quality)) count = i + 1;
-    size = preview_output_size(steps[i], size, quality);
+    size = detail::step_output_size(steps[i], size, quality);
   }
   return count;
 }
