@@ -119,6 +119,7 @@ Draft Job::draft(const SaveOptions& save, const PreviewOptions& preview) {
   // The draft's steps are not the run's: they stay out of its profile and reports.
   context.monitor = nullptr;
   context.strategies = nullptr;
+  context.analyses = nullptr;
   context.device_runs = nullptr;
   context.indexed_output = false;  // the draft may be shrunk after its last step
 

@@ -220,3 +220,22 @@ TEST(Preview, AStreamedJobDraftsOnlyFromTheShrunkInput) {
   EXPECT_EQ(png_input.draft(png(), {.max_side = 100, .path = {}, .on_draft = {}}).outputs.front().size,
             cv::Size(100, 100));
 }
+
+// The draft's steps are not the run's: the caller's strategy, analysis and device lists get
+// nothing from the draft of a chain with an analysis step.
+TEST(Preview, TheDraftStaysOutOfTheCallersReports) {
+  const ChainFile file = parse_chain("chain:\n  - palette: {palettes: centers, k: auto}\n");
+  std::vector<std::string> strategies;
+  std::vector<AnalysisReport> analyses;
+  std::vector<DeviceRun> runs;
+  Context context = file.context;
+  context.strategies = &strategies;
+  context.analyses = &analyses;
+  context.device_runs = &runs;
+  Job job(file, test::photo("autumn-2560x1600.jpg"), context);
+  const Draft draft = job.draft(png());
+  EXPECT_EQ(draft.outputs.size(), 1u);
+  EXPECT_TRUE(strategies.empty());
+  EXPECT_TRUE(analyses.empty());
+  EXPECT_TRUE(runs.empty());
+}
