@@ -604,11 +604,15 @@ class RemoveBackground final : public Operation {
 // The mask found on the analysis image, applied to the full image.
 class MaskAnalysis final : public Analysis {
  public:
-  MaskAnalysis(kernels::RemoveBackgroundOptions options, kernels::Estimate estimate, std::string model_label)
-      : options_(std::move(options)), estimate_(std::move(estimate)), model_label_(std::move(model_label)) {}
+  // `full_size`: the image the plan applies the mask to (AnalysisPlan::full_size).
+  MaskAnalysis(kernels::RemoveBackgroundOptions options, kernels::Estimate estimate, std::string model_label,
+               cv::Size full_size)
+      : options_(std::move(options)),
+        estimate_(std::move(estimate)),
+        model_label_(std::move(model_label)),
+        refined_at_(full_size) {}
 
   Image apply(const Image& full, const Context&) const override {
-    refined_at_ = full.pixels.size();
     const cv::Mat mask = kernels::finish_foreground(full.pixels, estimate_, options_.foreground, CV_32F);
     cv::Mat out;
     kernels::apply_foreground_mask(full.pixels, mask, out, options_);
@@ -620,10 +624,8 @@ class MaskAnalysis final : public Analysis {
   std::string summary() const override {
     if (!options_.foreground.model) return {};
     const int side = options_.foreground.model->options().size;
-    std::string line = fmt::format("model {} {}x{}", model_label_, side, side);
-    if (!refined_at_.empty())
-      line += fmt::format(", refined at {}x{}", refined_at_.width, refined_at_.height);
-    return line;
+    return fmt::format("model {} {}x{}, refined at {}x{}", model_label_, side, side, refined_at_.width,
+                       refined_at_.height);
   }
 
   // The same as numbers, for AnalysisReport::values (the batch report's JSON).
@@ -638,7 +640,7 @@ class MaskAnalysis final : public Analysis {
   kernels::RemoveBackgroundOptions options_;
   kernels::Estimate estimate_;
   std::string model_label_;
-  mutable cv::Size refined_at_;  // set by apply(), which runs once, before summary()
+  cv::Size refined_at_;
 };
 
 std::unique_ptr<Analysis> RemoveBackground::analyse(const Image& analysis_image, const AnalysisPlan& plan,
@@ -649,7 +651,8 @@ std::unique_ptr<Analysis> RemoveBackground::analyse(const Image& analysis_image,
   // The pixel budget of the reduced analysis follows the size it was reduced to.
   options.foreground.analysis_size = std::max(plan.analysis_size.width, plan.analysis_size.height);
   auto estimate = kernels::estimate_foreground(analysis_image.pixels, options.foreground);
-  return std::make_unique<MaskAnalysis>(std::move(options), std::move(estimate), model_label_);
+  return std::make_unique<MaskAnalysis>(std::move(options), std::move(estimate), model_label_,
+                                        plan.full_size);
 }
 
 }  // namespace
